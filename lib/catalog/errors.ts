@@ -1,0 +1,61 @@
+// Located, plain-sentence errors, formatted like a compiler's: `tenants/acme.yaml:12:5 path: message`.
+import { closest, distance } from "fastest-levenshtein";
+
+export interface CatalogError {
+  /** Path of the file as the user names it, such as `tenants/acme.yaml`. */
+  file: string;
+  /** 1-based line and column of the offending node. */
+  line: number;
+  col: number;
+  /** Dot path inside the document (`database.isolation`, `domains.custom[1]`), or `` for the file as a whole. */
+  path: string;
+  message: string;
+}
+
+export function formatError(error: CatalogError): string {
+  const where = `${error.file}:${error.line}:${error.col}`;
+  return error.path ? `${where} ${error.path}: ${error.message}` : `${where} ${error.message}`;
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const part of path) {
+    if (typeof part === "number") out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out;
+}
+
+/** A "did you mean" suffix for a misspelt word, or "" when nothing is close enough to be a likely typo. */
+export function didYouMean(word: string, candidates: readonly string[]): string {
+  if (candidates.length === 0) return "";
+  const best = closest(word, candidates as string[]);
+  const limit = Math.max(2, Math.floor(best.length / 3));
+  return distance(word, best) <= limit ? `; did you mean "${best}"?` : "";
+}
+
+/** Errors sorted by file, line, column and text, without repeats, so reports are stable across runs. */
+export function sortErrors(errors: readonly CatalogError[]): CatalogError[] {
+  const seen = new Set<string>();
+  const unique = errors.filter((e) => {
+    const key = formatError(e);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return unique.sort(
+    (a, b) =>
+      (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) ||
+      a.line - b.line ||
+      a.col - b.col ||
+      (a.message < b.message ? -1 : a.message > b.message ? 1 : 0),
+  );
+}
+
+/** Thrown by the program when the catalog is invalid: carries every error so one run shows them all. */
+export class CatalogInvalidError extends Error {
+  constructor(readonly errors: readonly CatalogError[]) {
+    super(`the tenant catalog has ${errors.length} error(s):\n${errors.map(formatError).join("\n")}`);
+    this.name = "CatalogInvalidError";
+  }
+}

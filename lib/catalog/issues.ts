@@ -1,0 +1,110 @@
+// Turns zod issues into located catalog errors with plain sentences.
+import { z } from "zod";
+import { didYouMean, formatPath, type CatalogError } from "./errors";
+import { has, kindOf, locate, type ParsedFile } from "./parse";
+
+type Issue = z.core.$ZodIssue & { input?: unknown };
+
+/** Where a value may have come from: the file itself, or a fallback document under a prefix (`_defaults.yaml` `tenant:`). */
+export interface Origin {
+  parsed: ParsedFile;
+  prefix: readonly PropertyKey[];
+}
+
+/**
+ * Located errors for a failed parse. `origins` are tried in order: the first one that holds the
+ * offending path gets the error; a value no origin holds is reported as missing in the first.
+ */
+export function issuesToErrors(schema: z.ZodType, issues: readonly Issue[], origins: readonly Origin[]): CatalogError[] {
+  const errors: CatalogError[] = [];
+  const report = (path: PropertyKey[], message: string, key?: string) => {
+    const full = key === undefined ? path : [...path, key];
+    const origin = origins.find((o) => has(o.parsed, [...o.prefix, ...full])) ?? origins[0];
+    const found = has(origin.parsed, [...origin.prefix, ...full]);
+    const pos = locate(origin.parsed, [...origin.prefix, ...(found && key === undefined ? full : path)], found ? key : undefined);
+    errors.push({ file: origin.parsed.file, line: pos.line, col: pos.col, path: formatPath([...origin.prefix, ...full]), message });
+  };
+
+  for (const issue of issues) {
+    const path = issue.path as PropertyKey[];
+    if (issue.code === "unrecognized_keys") {
+      const known = knownKeys(schema, path);
+      for (const key of issue.keys) {
+        report(path, `unknown key "${key}"${didYouMean(key, known)}${known.length ? ` (allowed: ${known.join(", ")})` : ""}`, key);
+      }
+      continue;
+    }
+    report(path, describeIssue(issue));
+  }
+  return errors;
+}
+
+export function describeIssue(issue: Issue): string {
+  const got = "input" in issue ? kindOf(issue.input) : "nothing";
+  switch (issue.code) {
+    case "invalid_value": {
+      const values = issue.values.map(String);
+      const suggestion = typeof issue.input === "string" ? didYouMean(issue.input, values) : "";
+      const list = values.length > 12 ? `${values.slice(0, 12).join("|")}|... (${values.length} values)` : values.join("|");
+      return `expected one of ${list}, got ${got}${suggestion}`;
+    }
+    case "invalid_type":
+      if (issue.input === undefined) return `missing; expected ${article(issue.expected)}`;
+      return `expected ${article(issue.expected)}, got ${got}`;
+    case "too_small":
+    case "too_big":
+      if (!/^Too (small|big)/.test(issue.message)) return `${issue.message}, got ${got}`;
+      return issue.code === "too_small" ? `${bound(issue, "at least")}, got ${got}` : `${bound(issue, "at most")}, got ${got}`;
+    case "invalid_union":
+      return `expected ${issue.message}, got ${got}`;
+    default:
+      return `${issue.message}, got ${got}`;
+  }
+}
+
+function bound(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig, word: string): string {
+  const limit = String(issue.code === "too_small" ? issue.minimum : issue.maximum);
+  switch (issue.origin) {
+    case "string":
+      return `expected ${word} ${limit} character(s)`;
+    case "array":
+    case "set":
+      return `expected ${word} ${limit} item(s)`;
+    default:
+      return `expected a number ${word === "at least" ? (issue.inclusive === false ? ">" : ">=") : issue.inclusive === false ? "<" : "<="} ${limit}`;
+  }
+}
+
+function article(expected: string): string {
+  const names: Record<string, string> = { object: "a mapping", array: "a list", record: "a mapping", int: "a whole number" };
+  return names[expected] ?? `a ${expected}`;
+}
+
+/** The keys a strict object schema allows at `path`, for "did you mean" suggestions. */
+export function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let node: z.core.$ZodType | undefined = schema;
+  for (const part of path) {
+    node = node && unwrap(node);
+    if (!node) return [];
+    const def = node._zod.def as unknown as Record<string, unknown>;
+    if (def.type === "object") node = (def.shape as Record<string, z.core.$ZodType>)[String(part)];
+    else if (def.type === "array") node = def.element as z.core.$ZodType;
+    else if (def.type === "record") node = def.valueType as z.core.$ZodType;
+    else return [];
+  }
+  node = node && unwrap(node);
+  const def = node?._zod.def as unknown as Record<string, unknown> | undefined;
+  return def?.type === "object" ? Object.keys(def.shape as object) : [];
+}
+
+function unwrap(node: z.core.$ZodType): z.core.$ZodType {
+  let current = node;
+  for (;;) {
+    const def = current._zod.def as unknown as Record<string, unknown>;
+    if (def.type === "optional" || def.type === "nullable" || def.type === "default" || def.type === "prefault") {
+      current = def.innerType as z.core.$ZodType;
+    } else if (def.type === "pipe") {
+      current = def.in as z.core.$ZodType;
+    } else return current;
+  }
+}

@@ -1,0 +1,299 @@
+// The catalog as a whole: every file parsed and validated, then the cross-file rules, then each
+// tenant resolved against `_defaults.yaml`. Every error is collected; nothing is half-loaded.
+import { didYouMean, sortErrors, type CatalogError } from "./errors";
+import { issuesToErrors, type Origin } from "./issues";
+import { locate, parseYamlFile, type ParsedFile } from "./parse";
+import {
+  ControlPlaneSchema,
+  DefaultsSchema,
+  HOOK_EVENTS,
+  TenantSchema,
+  type ControlPlane,
+  type Defaults,
+  type Tenant,
+} from "./schema";
+import { deepMerge, effectiveSettings, type JsonObject } from "./settings";
+
+export const DEFAULTS_FILE = "_defaults.yaml";
+export const CONTROL_PLANE_FILE = "_control-plane.yaml";
+/** Files no tenant file may be: the editor schema and anything that is not YAML are not read. */
+const TENANT_FILE = /\.yaml$/;
+/** Size limit before `_defaults.yaml` is read (it may raise or lower the limit for tenant files). */
+const CATALOG_FILE_MAX_BYTES = 262144;
+/** Keys `_defaults.yaml` may not set under `tenant:`: they identify one tenant, or (settings) inherit by their own rules. */
+const PER_TENANT_KEYS = ["id", "name", "friendly_name", "parent", "settings"];
+
+export type HookEvent = (typeof HOOK_EVENTS)[number];
+
+/** A tenant with every default applied and every derived value computed. */
+export interface ResolvedTenant extends Omit<Tenant, "friendly_name" | "parent" | "domains" | "settings" | "hooks"> {
+  friendly_name: string;
+  parent: string | null;
+  /** 0 for a top-level tenant. */
+  depth: number;
+  domains: { subdomain: string; custom: string[] };
+  /** Effective settings: inherited defaults, then the parent's, then the tenant's own. */
+  settings: JsonObject;
+  hooks: Record<HookEvent, string[]>;
+  /** Highest migration version the tenant's rollout ring allows. */
+  max_migration: number;
+  /** Where the tenant was declared, for messages. */
+  source: string;
+}
+
+export interface Catalog {
+  defaults: Defaults;
+  controlPlane: ControlPlane;
+  /** Sorted by id, whatever order the files were listed in. */
+  tenants: ResolvedTenant[];
+}
+
+export interface CatalogFile {
+  /** Path as shown in messages, such as `tenants/acme.yaml`. */
+  path: string;
+  /** File name inside the catalog directory, such as `acme.yaml`. */
+  name: string;
+  text: string;
+}
+
+export type LoadResult = { ok: true; catalog: Catalog } | { ok: false; errors: CatalogError[] };
+
+export function loadCatalog(files: readonly CatalogFile[], dirLabel = "tenants"): LoadResult {
+  const errors: CatalogError[] = [];
+  const sorted = [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const fileError = (file: string, message: string, line = 1, col = 1, path = "") =>
+    errors.push({ file, line, col, path, message });
+
+  const defaultsFile = sorted.find((f) => f.name === DEFAULTS_FILE);
+  const controlPlaneFile = sorted.find((f) => f.name === CONTROL_PLANE_FILE);
+  for (const f of sorted) {
+    if (f.name.startsWith("_") && f.name !== DEFAULTS_FILE && f.name !== CONTROL_PLANE_FILE && TENANT_FILE.test(f.name)) {
+      fileError(f.path, `unknown catalog-wide file; files starting with "_" are ${DEFAULTS_FILE} and ${CONTROL_PLANE_FILE}`);
+    }
+    if (f.name.endsWith(".yml")) fileError(f.path, `tenant files end in .yaml; rename it to ${f.name.replace(/\.yml$/, ".yaml")}`);
+  }
+  if (!defaultsFile) {
+    fileError(`${dirLabel}/${DEFAULTS_FILE}`, "missing: the catalog needs a _defaults.yaml with plans, rollout rings and tenant defaults");
+    return { ok: false, errors: sortErrors(errors) };
+  }
+
+  const defaults = parseDefaults(defaultsFile, errors);
+  const controlPlane = controlPlaneFile ? parseControlPlane(controlPlaneFile, errors) : { resource_servers: [], roles: [] };
+  if (!defaults || !controlPlane) return { ok: false, errors: sortErrors(errors) };
+
+  const tenantFiles = sorted.filter((f) => TENANT_FILE.test(f.name) && !f.name.startsWith("_"));
+  const parsedTenants: { tenant: Tenant; parsed: ParsedFile }[] = [];
+  for (const f of tenantFiles) {
+    const result = parseYamlFile(f.path, f.text, defaults.value.limits.max_file_bytes);
+    if (!result.ok) {
+      errors.push(...result.errors);
+      continue;
+    }
+    const tenant = validateTenant(result.parsed, defaults.parsed, defaults.value, errors);
+    if (!tenant) continue;
+    const expectedName = `${tenant.id}.yaml`;
+    if (f.name !== expectedName) {
+      const pos = locate(result.parsed, ["id"]);
+      fileError(f.path, `id "${tenant.id}" does not match the file name; rename the file to ${expectedName} or set id: ${f.name.replace(/\.yaml$/, "")}`, pos.line, pos.col, "id");
+      continue;
+    }
+    parsedTenants.push({ tenant, parsed: result.parsed });
+  }
+
+  checkReferences(parsedTenants, defaults.value, controlPlane, errors);
+  checkUniqueness(parsedTenants, defaults.value, errors);
+  // Parents are looked up among all tenant files, valid or not, so one bad parent file is not also
+  // reported as a missing parent in each of its children.
+  const declared = new Set(tenantFiles.map((f) => f.name.replace(TENANT_FILE, "")));
+  const depths = checkHierarchy(parsedTenants, declared, defaults.value, errors);
+  if (errors.length > 0) return { ok: false, errors: sortErrors(errors) };
+
+  return { ok: true, catalog: { defaults: defaults.value, controlPlane, tenants: resolveAll(parsedTenants, defaults.value, depths) } };
+}
+
+function parseDefaults(file: CatalogFile, errors: CatalogError[]): { value: Defaults; parsed: ParsedFile } | undefined {
+  const result = parseYamlFile(file.path, file.text, CATALOG_FILE_MAX_BYTES);
+  if (!result.ok) {
+    errors.push(...result.errors);
+    return undefined;
+  }
+  const parsed = result.parsed;
+  const check = DefaultsSchema.safeParse(parsed.value, { reportInput: true });
+  if (!check.success) {
+    errors.push(...issuesToErrors(DefaultsSchema, check.error.issues, [{ parsed, prefix: [] }]));
+    return undefined;
+  }
+  const before = errors.length;
+  for (const key of PER_TENANT_KEYS) {
+    if (key in check.data.tenant) {
+      const pos = locate(parsed, ["tenant"], key);
+      errors.push({ file: file.path, line: pos.line, col: pos.col, path: `tenant.${key}`, message: `"${key}" is set per tenant, not in _defaults.yaml${key === "settings" ? "; use the top-level settings and inherit keys" : ""}` });
+    }
+  }
+  // The defaults are checked on their own, through an example tenant, so that a typo in them is
+  // reported once at its line rather than once per tenant, and even in a catalog with no tenants.
+  const probe = { ...parsed, value: { id: "example", name: "Example" } };
+  validateTenant(probe, parsed, check.data, errors, true);
+  if (Object.keys(check.data.rollout.rings).length === 0) {
+    errors.push({ file: file.path, ...locate(parsed, ["rollout", "rings"]), path: "rollout.rings", message: "expected at least one ring, got none" });
+  }
+  return errors.length > before ? undefined : { value: check.data, parsed };
+}
+
+function parseControlPlane(file: CatalogFile, errors: CatalogError[]): ControlPlane | undefined {
+  const result = parseYamlFile(file.path, file.text, CATALOG_FILE_MAX_BYTES);
+  if (!result.ok) {
+    errors.push(...result.errors);
+    return undefined;
+  }
+  const parsed = result.parsed;
+  const check = ControlPlaneSchema.safeParse(parsed.value, { reportInput: true });
+  if (!check.success) {
+    errors.push(...issuesToErrors(ControlPlaneSchema, check.error.issues, [{ parsed, prefix: [] }]));
+    return undefined;
+  }
+  const cp = check.data;
+  const before = errors.length;
+  const at = (path: PropertyKey[], pathText: string, message: string) =>
+    errors.push({ file: file.path, ...locate(parsed, path), path: pathText, message });
+  const servers = new Map<string, Set<string>>();
+  cp.resource_servers.forEach((rs, i) => {
+    if (servers.has(rs.identifier)) at(["resource_servers", i, "identifier"], `resource_servers[${i}].identifier`, `duplicate identifier "${rs.identifier}"`);
+    servers.set(rs.identifier, new Set(rs.scopes.map((s) => s.value)));
+  });
+  const roleNames = new Set<string>();
+  cp.roles.forEach((role, i) => {
+    if (roleNames.has(role.name)) at(["roles", i, "name"], `roles[${i}].name`, `duplicate role "${role.name}"`);
+    roleNames.add(role.name);
+    role.permissions.forEach((perm, j) => {
+      const scopes = servers.get(perm.resource_server);
+      if (!scopes) {
+        at(["roles", i, "permissions", j, "resource_server"], `roles[${i}].permissions[${j}].resource_server`, `no resource server "${perm.resource_server}" is declared${didYouMean(perm.resource_server, [...servers.keys()])}`);
+        return;
+      }
+      perm.scopes.forEach((scope, k) => {
+        if (!scopes.has(scope)) at(["roles", i, "permissions", j, "scopes", k], `roles[${i}].permissions[${j}].scopes[${k}]`, `resource server "${perm.resource_server}" has no scope "${scope}"${didYouMean(scope, [...scopes])}`);
+      });
+    });
+  });
+  return errors.length > before ? undefined : cp;
+}
+
+/** Validates one tenant file merged over the defaults; errors point at whichever file holds the bad value. */
+function validateTenant(parsed: ParsedFile, defaultsParsed: ParsedFile, defaults: Defaults, errors: CatalogError[], probing = false): Tenant | undefined {
+  const own = parsed.value as Record<string, unknown>;
+  const { settings, ...rest } = own;
+  const merged: Record<string, unknown> = { ...deepMerge(defaults.tenant as JsonObject, rest as JsonObject) };
+  if (settings !== undefined) merged.settings = settings;
+  // An explicit null parent means "no parent"; deepMerge drops nulls, which keeps that meaning.
+  const check = TenantSchema.safeParse(merged, { reportInput: true });
+  if (check.success) return check.data;
+  const origins: Origin[] = probing
+    ? [{ parsed: defaultsParsed, prefix: ["tenant"] }]
+    : [{ parsed, prefix: [] }, { parsed: defaultsParsed, prefix: ["tenant"] }];
+  const found = issuesToErrors(TenantSchema, check.error.issues, origins);
+  // While probing the defaults, a field they leave out is not yet an error: a tenant file may set it.
+  errors.push(...(probing ? found.filter((e) => !e.message.startsWith("missing")) : found));
+  return undefined;
+}
+
+function checkReferences(tenants: { tenant: Tenant; parsed: ParsedFile }[], defaults: Defaults, cp: ControlPlane, errors: CatalogError[]) {
+  const roles = cp.roles.map((r) => r.name);
+  const rings = Object.keys(defaults.rollout.rings);
+  for (const { tenant, parsed } of tenants) {
+    const at = (path: PropertyKey[], text: string, message: string) => errors.push({ file: parsed.file, ...locate(parsed, path), path: text, message });
+    if (!defaults.plans.includes(tenant.plan)) at(["plan"], "plan", `unknown plan "${tenant.plan}"; expected one of ${defaults.plans.join("|")}${didYouMean(tenant.plan, defaults.plans)}`);
+    if (!rings.includes(tenant.rollout.ring)) at(["rollout", "ring"], "rollout.ring", `unknown ring "${tenant.rollout.ring}"; expected one of ${rings.join("|")}${didYouMean(tenant.rollout.ring, rings)}`);
+    tenant.access.roles.forEach((role, i) => {
+      if (!roles.includes(role)) at(["access", "roles", i], `access.roles[${i}]`, `no role "${role}" in _control-plane.yaml${didYouMean(role, roles)}`);
+    });
+  }
+}
+
+function checkUniqueness(tenants: { tenant: Tenant; parsed: ParsedFile }[], defaults: Defaults, errors: CatalogError[]) {
+  const reserved = new Set(defaults.reserved_subdomains.map((s) => s.toLowerCase()));
+  const hosts = new Map<string, string>();
+  for (const { tenant, parsed } of tenants) {
+    const claim = (host: string, path: PropertyKey[], text: string) => {
+      const key = host.toLowerCase();
+      const owner = hosts.get(key);
+      if (owner) errors.push({ file: parsed.file, ...locate(parsed, path), path: text, message: `"${host}" is already used by tenant ${owner}` });
+      else hosts.set(key, tenant.id);
+    };
+    const subdomain = tenant.domains?.subdomain ?? tenant.id;
+    const subPath = tenant.domains?.subdomain ? ["domains", "subdomain"] : ["id"];
+    const subText = tenant.domains?.subdomain ? "domains.subdomain" : "id";
+    if (reserved.has(subdomain.toLowerCase())) {
+      errors.push({ file: parsed.file, ...locate(parsed, subPath), path: subText, message: `subdomain "${subdomain}" is reserved (reserved_subdomains in _defaults.yaml); choose another${tenant.domains?.subdomain ? "" : " with domains.subdomain"}` });
+    }
+    claim(subdomain, subPath, subText);
+    (tenant.domains?.custom ?? []).forEach((host, i) => claim(host, ["domains", "custom", i], `domains.custom[${i}]`));
+  }
+}
+
+/** Checks parents exist, form no cycle and nest no deeper than allowed; returns each tenant's depth. */
+function checkHierarchy(tenants: { tenant: Tenant; parsed: ParsedFile }[], declared: Set<string>, defaults: Defaults, errors: CatalogError[]): Record<string, number> {
+  const parentOf: Record<string, string | undefined> = {};
+  for (const { tenant } of tenants) parentOf[tenant.id] = tenant.parent ?? undefined;
+  const depths: Record<string, number> = {};
+  for (const { tenant, parsed } of tenants) {
+    const at = (message: string) => errors.push({ file: parsed.file, ...locate(parsed, ["parent"]), path: "parent", message });
+    if (!tenant.parent) {
+      depths[tenant.id] = 0;
+      continue;
+    }
+    if (tenant.parent === tenant.id) {
+      at("a tenant cannot be its own parent");
+      continue;
+    }
+    if (!(tenant.parent in parentOf)) {
+      if (!declared.has(tenant.parent)) at(`no tenant "${tenant.parent}" in the catalog${didYouMean(tenant.parent, [...declared])}`);
+      continue;
+    }
+    const chain = [tenant.id];
+    let current: string | undefined = tenant.parent;
+    while (current !== undefined && !chain.includes(current)) {
+      chain.push(current);
+      current = parentOf[current];
+    }
+    if (current !== undefined) {
+      at(`parent cycle: ${[...chain, current].join(" -> ")}`);
+      continue;
+    }
+    const depth = chain.length - 1;
+    if (depth > defaults.limits.max_depth) at(`hierarchy is ${depth} levels deep (${chain.join(" -> ")}); the limit is ${defaults.limits.max_depth} (limits.max_depth)`);
+    depths[tenant.id] = depth;
+  }
+  return depths;
+}
+
+function resolveAll(tenants: { tenant: Tenant; parsed: ParsedFile }[], defaults: Defaults, depths: Record<string, number>): ResolvedTenant[] {
+  // Parents first, so each child merges over its parent's effective settings.
+  const ordered = [...tenants].sort((a, b) => depths[a.tenant.id] - depths[b.tenant.id] || (a.tenant.id < b.tenant.id ? -1 : 1));
+  const settingsOf: Record<string, JsonObject> = {};
+  const resolved: ResolvedTenant[] = [];
+  for (const { tenant, parsed } of ordered) {
+    const settings = effectiveSettings(
+      defaults.settings as JsonObject,
+      defaults.inherit,
+      tenant.parent ? settingsOf[tenant.parent] : undefined,
+      tenant.settings as JsonObject | undefined,
+    );
+    settingsOf[tenant.id] = settings;
+    const hooks = Object.fromEntries(
+      HOOK_EVENTS.map((event) => [event, [...new Set([...(defaults.hooks?.[event] ?? []), ...(tenant.hooks?.[event] ?? [])])]]),
+    ) as Record<HookEvent, string[]>;
+    resolved.push({
+      ...tenant,
+      friendly_name: tenant.friendly_name ?? tenant.name,
+      parent: tenant.parent ?? null,
+      depth: depths[tenant.id],
+      domains: { subdomain: tenant.domains?.subdomain ?? tenant.id, custom: tenant.domains?.custom ?? [] },
+      settings,
+      hooks,
+      max_migration: defaults.rollout.rings[tenant.rollout.ring],
+      source: parsed.file,
+    });
+  }
+  return resolved.sort((a, b) => (a.id < b.id ? -1 : 1));
+}

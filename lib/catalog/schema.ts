@@ -1,0 +1,156 @@
+// The shape of the catalog: one strict zod schema per kind of file. The JSON Schema that editors
+// use is generated from these (see json-schema.ts), so this file is the single source of truth.
+import { z } from "zod";
+import { AWS_REGIONS, ID_MAX, ID_MIN, ID_PATTERN, ID_RULE, isEmail, isHttpsUrl } from "./formats";
+
+const HOSTNAME_PATTERN =
+  /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const SLUG_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
+
+export const TenantId = z
+  .string()
+  .min(ID_MIN, { message: `expected ${ID_RULE}` })
+  .max(ID_MAX, { message: `expected ${ID_RULE}` })
+  .regex(ID_PATTERN, { message: `expected ${ID_RULE}` });
+
+/** Names of plans, cells, rings, servers and roles: short lowercase words. */
+export const Slug = z.string().regex(SLUG_PATTERN, {
+  message: "expected a lowercase word (letters, digits, hyphens; starting with a letter; at most 63 characters)",
+});
+
+export const Hostname = z.string().regex(HOSTNAME_PATTERN, {
+  message: "expected a lowercase host name per RFC 1123, such as login.example.com",
+});
+
+export const Subdomain = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, {
+  message: "expected one DNS label: lowercase letters, digits and inner hyphens, at most 63 characters",
+});
+
+export const Email = z
+  .string()
+  .refine(isEmail, { message: "expected an e-mail address such as ops@example.com" })
+  .meta({ format: "email" });
+
+export const HttpsUrl = z
+  .string()
+  .regex(/^https:\/\//, { message: "expected an https:// URL", abort: true })
+  .refine(isHttpsUrl, { message: "expected an https:// URL with a host and no credentials" });
+
+export const Region = z.enum(AWS_REGIONS as [string, ...string[]]);
+
+export const STATUSES = ["active", "suspended"] as const;
+export const ISOLATIONS = ["database", "schema", "shared"] as const;
+export const STORAGE_MODES = ["bucket", "prefix"] as const;
+export const ON_DELETE = ["retain", "backup", "delete"] as const;
+export const HOOK_EVENTS = ["created", "updated", "deleting", "deleted"] as const;
+
+const JsonObject = z.record(z.string(), z.json());
+
+export const Hooks = z.strictObject({
+  created: z.array(HttpsUrl).max(10).optional(),
+  updated: z.array(HttpsUrl).max(10).optional(),
+  deleting: z.array(HttpsUrl).max(10).optional(),
+  deleted: z.array(HttpsUrl).max(10).optional(),
+});
+
+/**
+ * A tenant as it stands after `_defaults.yaml` has filled in what the file leaves out.
+ * The file itself may omit every field but `id` and `name`.
+ */
+export const TenantSchema = z.strictObject({
+  id: TenantId.describe("Stable identifier; equals the file name. Every real object's name derives from it."),
+  name: z.string().trim().min(1).max(200).describe("Display name; may change freely."),
+  friendly_name: z.string().trim().min(1).max(100).optional().describe("Short display name; defaults to name."),
+  status: z.enum(STATUSES).describe("suspended: DNS points at maintenance, logins refused, data untouched."),
+  plan: Slug.describe("One of the plans listed in _defaults.yaml."),
+  cell: Slug.describe("The stack (cell) that deploys this tenant."),
+  region: Region.describe("AWS region where the tenant's data lives (data residency)."),
+  parent: TenantId.nullable().optional().describe("Id of the parent tenant, for hierarchical tenants."),
+  database: z.strictObject({
+    isolation: z.enum(ISOLATIONS).describe("database: own database; schema: own schema; shared: rows by tenant_id."),
+    server: Slug.describe("Name of a database server from stack config tenancy:databaseServers."),
+  }),
+  storage: z.strictObject({
+    mode: z.enum(STORAGE_MODES).describe("bucket: own S3 bucket; prefix: a prefix in the cell's shared bucket."),
+    versioning: z.boolean(),
+    noncurrent_days: z.int().min(1).max(3650).describe("Days a replaced object version is kept."),
+    expire_days: z.int().min(1).max(36500).nullable().optional().describe("Days before current objects expire; null keeps them."),
+  }),
+  domains: z
+    .strictObject({
+      subdomain: Subdomain.optional().describe("Label under the base domain; defaults to the id."),
+      custom: z.array(Hostname).max(50).optional().describe("Custom host names served through Cloudflare for SaaS."),
+    })
+    .optional(),
+  access: z.strictObject({
+    admins: z.array(Email).max(100).describe("Members of the organization with the admin role."),
+    roles: z.array(Slug).max(50).describe("Control-plane roles granted to the organization, besides the defaults."),
+  }),
+  rollout: z.strictObject({
+    ring: Slug.describe("Rollout ring from _defaults.yaml; caps the migration version this tenant receives."),
+  }),
+  settings: JsonObject.optional().describe("Overrides deep-merged over the inherited settings."),
+  lifecycle: z.strictObject({
+    deletion_protection: z.boolean().describe("true: the tenant cannot be deleted until this is set to false."),
+    on_delete: z.enum(ON_DELETE).describe("retain: keep data; backup: back up, then delete; delete: delete without backup."),
+  }),
+  hooks: Hooks.optional().describe("Webhook URLs called on lifecycle events, besides those in _defaults.yaml."),
+});
+export type Tenant = z.infer<typeof TenantSchema>;
+
+/** Dot path into settings, such as `branding` or `features.sso`. */
+const SettingsPath = z.string().regex(/^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/, {
+  message: "expected a dot path into settings, such as branding.primary_color",
+});
+
+export const DefaultsSchema = z.strictObject({
+  tenant: z.record(z.string(), z.unknown()).describe("Values for every tenant field a tenant file leaves out."),
+  settings: JsonObject.default({}).describe("Catalog-wide settings; only the keys listed in inherit reach tenants."),
+  inherit: z.array(SettingsPath).default([]).describe("Which settings keys tenants inherit."),
+  plans: z.array(Slug).min(1),
+  reserved_subdomains: z.array(Subdomain).default([]),
+  rollout: z.strictObject({
+    rings: z
+      .record(Slug, z.int().min(0))
+      .describe("Ring name -> highest migration version a tenant of that ring may receive."),
+  }),
+  access: z.strictObject({
+    admin_role: Slug.describe("Role given to the admins of every tenant."),
+    default_roles: z.array(Slug).default([]).describe("Roles every organization is granted."),
+  }),
+  hooks: Hooks.optional(),
+  limits: z
+    .strictObject({
+      max_depth: z.int().min(1).max(10).default(3).describe("Deepest tenant hierarchy allowed."),
+      max_file_bytes: z.int().min(1024).max(1048576).default(65536),
+    })
+    .default({ max_depth: 3, max_file_bytes: 65536 }),
+});
+export type Defaults = z.infer<typeof DefaultsSchema>;
+
+const ResourceServerIdentifier = z.string().regex(/^(https:\/\/|urn:)[^\s]{1,200}$/, {
+  message: "expected an API identifier such as https://api.example.com or urn:example:api",
+});
+const ScopeName = z.string().regex(/^[A-Za-z0-9:._-]{1,100}$/, {
+  message: "expected a scope such as read:invoices",
+});
+
+export const ControlPlaneSchema = z.strictObject({
+  resource_servers: z.array(
+    z.strictObject({
+      identifier: ResourceServerIdentifier,
+      name: z.string().trim().min(1).max(200),
+      scopes: z.array(z.strictObject({ value: ScopeName, description: z.string().max(500).default("") })).default([]),
+    }),
+  ),
+  roles: z.array(
+    z.strictObject({
+      name: Slug,
+      description: z.string().max(500).default(""),
+      permissions: z
+        .array(z.strictObject({ resource_server: ResourceServerIdentifier, scopes: z.array(ScopeName).min(1) }))
+        .default([]),
+    }),
+  ),
+});
+export type ControlPlane = z.infer<typeof ControlPlaneSchema>;

@@ -1,0 +1,45 @@
+// Settings inheritance. Precedence, lowest first: the keys of `_defaults.yaml` settings listed in
+// `inherit`, then the parent tenant's effective settings, then the tenant's own `settings`.
+// Merge rules: mappings merge key by key; lists and scalars replace; an explicit null removes the key.
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** `override` merged over `base`; neither is modified. */
+export function deepMerge(base: JsonObject, override: JsonObject): JsonObject {
+  const out: JsonObject = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    if (value === null) delete out[key];
+    else if (isObject(value) && isObject(out[key])) out[key] = deepMerge(out[key] as JsonObject, value);
+    else out[key] = isObject(value) ? deepMerge({}, value) : value;
+  }
+  return out;
+}
+
+/** Only the listed dot paths of `settings`, keeping their nesting. A path that is absent is skipped. */
+export function pickPaths(settings: JsonObject, paths: readonly string[]): JsonObject {
+  let out: JsonObject = {};
+  for (const path of paths) {
+    const parts = path.split(".");
+    let value: JsonValue | undefined = settings;
+    for (const part of parts) value = isObject(value) ? value[part] : undefined;
+    if (value === undefined) continue;
+    const nested = parts.reduceRight<JsonValue>((inner, part) => ({ [part]: inner }), value);
+    out = deepMerge(out, nested as JsonObject);
+  }
+  return out;
+}
+
+export function effectiveSettings(
+  defaults: JsonObject,
+  inherit: readonly string[],
+  parent: JsonObject | undefined,
+  own: JsonObject | undefined,
+): JsonObject {
+  const inherited = pickPaths(defaults, inherit);
+  return deepMerge(deepMerge(inherited, parent ?? {}), own ?? {});
+}
