@@ -1,0 +1,120 @@
+// The catalog commands of the `tenancy` CLI, as plain functions from options to output and exit
+// code, so tests call them directly and main.ts only parses arguments.
+import { existsSync, writeFileSync } from "node:fs";
+import { join, posix } from "node:path";
+import { stringify } from "yaml";
+import { ID_RULE, isTenantId } from "../catalog/formats";
+import { formatError, loadCatalog, readCatalogDir, type Catalog, type CatalogError } from "../catalog";
+
+export interface CommandResult {
+  output: string;
+  exitCode: number;
+}
+
+export type ErrorFormat = "text" | "json" | "github";
+
+/** GitHub workflow commands need %, CR, LF escaped in the message, and also : and , in properties. */
+function escapeData(text: string): string {
+  return text.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+}
+function escapeProperty(text: string): string {
+  return escapeData(text).replace(/:/g, "%3A").replace(/,/g, "%2C");
+}
+
+export function formatErrors(errors: readonly CatalogError[], format: ErrorFormat): string {
+  switch (format) {
+    case "json":
+      return JSON.stringify({ valid: errors.length === 0, errors }, null, 2);
+    case "github":
+      return errors
+        .map((e) => {
+          const message = e.path ? `${e.path}: ${e.message}` : e.message;
+          return `::error file=${escapeProperty(e.file)},line=${e.line},col=${e.col},title=${escapeProperty("tenant catalog")}::${escapeData(message)}`;
+        })
+        .join("\n");
+    default:
+      return errors.map(formatError).join("\n");
+  }
+}
+
+export function validateCommand(dir: string, format: ErrorFormat): CommandResult {
+  const result = loadCatalog(readCatalogDir(dir), dir);
+  if (result.ok) {
+    const count = result.catalog.tenants.length;
+    const output = format === "json" ? formatErrors([], "json") : format === "github" ? "" : `${dir}: ${count} tenant(s), catalog valid`;
+    return { output, exitCode: 0 };
+  }
+  const summary = format === "text" ? `\n${result.errors.length} error(s) in the catalog; nothing was changed` : "";
+  return { output: formatErrors(result.errors, format) + summary, exitCode: 1 };
+}
+
+export function listCommand(dir: string, format: "text" | "json"): CommandResult {
+  const result = loadCatalog(readCatalogDir(dir), dir);
+  if (!result.ok) return { output: formatErrors(result.errors, "text"), exitCode: 1 };
+  const rows = result.catalog.tenants.map((t) => ({
+    id: t.id,
+    status: t.status,
+    plan: t.plan,
+    cell: t.cell,
+    isolation: t.database.isolation,
+    subdomain: t.domains.subdomain,
+  }));
+  if (format === "json") return { output: JSON.stringify(rows, null, 2), exitCode: 0 };
+  return { output: table(rows), exitCode: 0 };
+}
+
+/** A left-aligned text table with a header row. */
+export function table(rows: readonly Record<string, string>[]): string {
+  if (rows.length === 0) return "(no tenants)";
+  const keys = Object.keys(rows[0]);
+  const widths = keys.map((k) => Math.max(k.length, ...rows.map((r) => r[k].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+  return [line(keys.map((k) => k.toUpperCase())), ...rows.map((r) => line(keys.map((k) => r[k])))].join("\n");
+}
+
+export interface NewOptions {
+  dir: string;
+  id: string;
+  name?: string;
+  plan?: string;
+  region?: string;
+  cell?: string;
+  /** Picks a cell when none is given; gets the catalog as it is before the new tenant. */
+  placeCell?: (catalog: Catalog, region: string) => string;
+}
+
+/**
+ * Scaffolds `tenants/<id>.yaml`. The catalog with the new file is validated in memory first, so a
+ * file that would not validate is never written.
+ */
+export function newCommand(options: NewOptions): CommandResult {
+  const { dir, id } = options;
+  if (!isTenantId(id)) return { output: `"${id}" is not a valid tenant id: expected ${ID_RULE}`, exitCode: 1 };
+  const fileName = `${id}.yaml`;
+  const path = join(dir, fileName);
+  if (existsSync(path)) return { output: `${path} already exists; edit it instead`, exitCode: 1 };
+
+  const files = readCatalogDir(dir);
+  const before = loadCatalog(files, dir);
+  if (!before.ok) return { output: `the catalog is invalid already; fix it first:\n${formatErrors(before.errors, "text")}`, exitCode: 1 };
+
+  const fields: Record<string, unknown> = { id, name: options.name ?? titleCase(id) };
+  if (options.plan) fields.plan = options.plan;
+  const region = options.region ?? (before.catalog.defaults.tenant.region as string | undefined);
+  if (options.region) fields.region = options.region;
+  const cell = options.cell ?? (options.placeCell && region ? options.placeCell(before.catalog, region) : undefined);
+  if (cell && cell !== before.catalog.defaults.tenant.cell) fields.cell = cell;
+  const text = `# yaml-language-server: $schema=./tenant.schema.json\n${stringify(fields)}`;
+
+  const after = loadCatalog([...files, { name: fileName, path: posix.join(dir, fileName), text }], dir);
+  if (!after.ok) return { output: `not written; the new file would not validate:\n${formatErrors(after.errors, "text")}`, exitCode: 1 };
+  writeFileSync(path, text, { flag: "wx" });
+  return { output: `created ${path}${cell ? ` (cell ${cell})` : ""}`, exitCode: 0 };
+}
+
+function titleCase(id: string): string {
+  return id
+    .split("-")
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join(" ");
+}

@@ -1,0 +1,108 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { formatErrors, listCommand, newCommand, table, validateCommand } from "../../../lib/cli/commands";
+import { main } from "../../../lib/cli/main";
+
+const root = join(__dirname, "../../..");
+const examples = join(root, "tenants");
+let dir: string;
+
+beforeEach(() => {
+  dir = join(mkdtempSync(join(tmpdir(), "tenancy-cli-")), "tenants");
+  cpSync(examples, dir, { recursive: true });
+});
+afterEach(() => rmSync(join(dir, ".."), { recursive: true, force: true }));
+
+describe("tenancy validate", () => {
+  it("exits 0 on the example catalog", () => {
+    const result = validateCommand(examples, "text");
+    expect(result.exitCode).toBe(0);
+    expect(result.output).toMatch(/\d+ tenant\(s\), catalog valid/);
+  });
+
+  it("prints every error with file:line:col and exits 1", () => {
+    writeFileSync(join(dir, "globex.yaml"), "id: globex\nname: Globex\ndatabase: { isolation: databse }\nparnet: acme\n");
+    const result = validateCommand(dir, "text");
+    expect(result.exitCode).toBe(1);
+    expect(result.output.split("\n")).toEqual([
+      `${dir}/globex.yaml:3:24 database.isolation: expected one of database|schema|shared, got "databse"; did you mean "database"?`,
+      `${dir}/globex.yaml:4:1 parnet: unknown key "parnet"; did you mean "parent"? (allowed: id, name, friendly_name, status, plan, cell, region, parent, database, storage, domains, access, rollout, settings, lifecycle, hooks)`,
+      "2 error(s) in the catalog; nothing was changed",
+    ]);
+  });
+
+  it("emits GitHub annotations with properties escaped", () => {
+    const out = formatErrors([{ file: "tenants/a,b.yaml", line: 3, col: 7, path: "plan", message: "50% off\nnope" }], "github");
+    expect(out).toBe("::error file=tenants/a%2Cb.yaml,line=3,col=7,title=tenant catalog::plan: 50%25 off%0Anope");
+  });
+
+  it("emits JSON that a machine can read back", () => {
+    writeFileSync(join(dir, "initech.yaml"), "id: initech\nname: Initech\nplan: gold\n");
+    const result = validateCommand(dir, "json");
+    const parsed = JSON.parse(result.output);
+    expect(parsed.valid).toBe(false);
+    expect(parsed.errors).toEqual([
+      { file: `${dir}/initech.yaml`, line: 3, col: 7, path: "plan", message: 'unknown plan "gold"; expected one of starter|pro|enterprise' },
+    ]);
+  });
+});
+
+describe("tenancy new", () => {
+  it("creates a file that validates, with the schema comment", () => {
+    const result = newCommand({ dir, id: "beta", name: "Beta Ltd" });
+    expect(result).toEqual({ output: `created ${dir}/beta.yaml`, exitCode: 0 });
+    const text = readFileSync(join(dir, "beta.yaml"), "utf8");
+    expect(text).toBe("# yaml-language-server: $schema=./tenant.schema.json\nid: beta\nname: Beta Ltd\n");
+    expect(validateCommand(dir, "text").exitCode).toBe(0);
+  });
+
+  it("refuses an existing id, an invalid id, and a file that would not validate, writing nothing", () => {
+    expect(newCommand({ dir, id: "acme" })).toEqual({ output: `${dir}/acme.yaml already exists; edit it instead`, exitCode: 1 });
+    expect(newCommand({ dir, id: "Bad_Id" }).exitCode).toBe(1);
+    expect(existsSync(join(dir, "Bad_Id.yaml"))).toBe(false);
+    const reserved = newCommand({ dir, id: "www" });
+    expect(reserved.exitCode).toBe(1);
+    expect(reserved.output).toContain('subdomain "www" is reserved');
+    expect(existsSync(join(dir, "www.yaml"))).toBe(false);
+    const badPlan = newCommand({ dir, id: "gamma", plan: "gold" });
+    expect(badPlan.exitCode).toBe(1);
+    expect(existsSync(join(dir, "gamma.yaml"))).toBe(false);
+  });
+
+  it("places the tenant with the given placement function when no cell is named", () => {
+    const result = newCommand({ dir, id: "delta", region: "us-east-1", placeCell: (_catalog, region) => (region === "us-east-1" ? "us-1" : "x") });
+    expect(result.exitCode).toBe(0);
+    expect(readFileSync(join(dir, "delta.yaml"), "utf8")).toContain("cell: us-1\n");
+  });
+});
+
+describe("tenancy list", () => {
+  it("lists id, status, plan, cell, isolation and subdomain", () => {
+    const rows = JSON.parse(listCommand(examples, "json").output) as Record<string, string>[];
+    expect(rows.find((r) => r.id === "umbrella")).toEqual({ id: "umbrella", status: "suspended", plan: "pro", cell: "default", isolation: "database", subdomain: "umbrella" });
+    expect(rows.map((r) => r.id)).toEqual([...rows.map((r) => r.id)].sort());
+  });
+
+  it("aligns a text table", () => {
+    expect(table([{ id: "a", plan: "enterprise" }, { id: "long-id", plan: "pro" }])).toBe("ID       PLAN\na        enterprise\nlong-id  pro");
+  });
+});
+
+describe("the bin", () => {
+  it("runs as `tenancy` with exit codes 0, 1 and 2", () => {
+    const bin = join(root, "bin/tenancy.js");
+    expect(execFileSync("node", [bin, "validate", "--dir", examples], { encoding: "utf8" })).toMatch(/catalog valid/);
+    writeFileSync(join(dir, "acme.yaml"), "id: acme\n");
+    const bad = spawnSync("node", [bin, "validate", "--dir", dir, "--format", "github"], { encoding: "utf8" });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain(`::error file=${dir}/acme.yaml,line=1,col=1,title=tenant catalog::name: missing; expected a string`);
+    expect(spawnSync("node", [bin, "no-such-command"], { encoding: "utf8" }).status).toBe(2);
+  });
+
+  it("main() returns the command's exit code", async () => {
+    expect(await main(["validate", "--dir", examples, "--format", "github"])).toBe(0);
+  });
+});
