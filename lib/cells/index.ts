@@ -1,0 +1,4 @@
+export * from "./affected";
+export * from "./checks";
+export * from "./estimate";
+export * from "./report";

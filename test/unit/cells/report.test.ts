@@ -1,0 +1,121 @@
+import { describe, expect, it } from "vitest";
+import { cellReport, cellReportRows, DEFAULT_RESOURCE_BUDGET, estimateTenantResources, leastLoadedCell, TENANT_RESOURCES } from "../../../lib/cells";
+import { catalogOf, DEFAULTS, tenantText } from "./fixture";
+
+const shared = estimateTenantResources({ database: { isolation: "shared", server: "main" }, storage: { mode: "prefix", versioning: false, noncurrent_days: 1 }, domains: { subdomain: "x", custom: [] } });
+
+describe("estimateTenantResources", () => {
+  it("adds the parts each mode registers and one resource per custom domain", () => {
+    const r = TENANT_RESOURCES;
+    const base = r.components + r.domain;
+    expect(shared).toBe(base + r.database.shared + r.storage.prefix);
+    const full = estimateTenantResources({
+      database: { isolation: "database", server: "main" },
+      storage: { mode: "bucket", versioning: true, noncurrent_days: 1 },
+      domains: { subdomain: "x", custom: ["a.example.com", "b.example.com", "c.example.com"] },
+    });
+    expect(full).toBe(base + r.database.database + r.storage.bucket + 3 * r.perCustomDomain);
+    expect(full).toBeGreaterThan(shared);
+  });
+});
+
+describe("cellReport", () => {
+  const catalog = catalogOf({
+    "_defaults.yaml": DEFAULTS,
+    "alpha.yaml": tenantText("alpha"),
+    "bravo.yaml": tenantText("bravo", "cell: eu-2", "region: eu-central-1"),
+    "charlie.yaml": tenantText("charlie", "cell: eu-2"),
+    "delta.yaml": tenantText("delta", "cell: eu-2"),
+  });
+
+  it("groups tenants per cell with their regions and estimated resources", () => {
+    const report = cellReport(catalog);
+    expect(report.budget).toBe(DEFAULT_RESOURCE_BUDGET);
+    expect(report.cells).toEqual([
+      { cell: "default", tenants: ["alpha"], regions: ["eu-west-1"], resources: shared, overBudget: false },
+      { cell: "eu-2", tenants: ["bravo", "charlie", "delta"], regions: ["eu-central-1", "eu-west-1"], resources: 3 * shared, overBudget: false },
+    ]);
+    expect(report.warnings).toEqual([]);
+  });
+
+  it("warns for each cell past the budget, and not for one exactly at it", () => {
+    const report = cellReport(catalog, 3 * shared - 1);
+    expect(report.cells.map((c) => c.overBudget)).toEqual([false, true]);
+    expect(report.warnings).toEqual([
+      `cell eu-2 holds about ${3 * shared} resources (3 tenants), past the budget of ${3 * shared - 1} per stack; place new tenants in another cell (tenancy new --cell) or open a new cell`,
+    ]);
+    expect(cellReport(catalog, 3 * shared).warnings).toEqual([]);
+  });
+
+  it("refuses a budget that is not a positive whole number", () => {
+    expect(() => cellReport(catalog, 0)).toThrow("resource budget must be a whole number of at least 1, got 0");
+    expect(() => cellReport(catalog, 2.5)).toThrow("got 2.5");
+  });
+
+  it("gives the CLI one row per cell", () => {
+    expect(cellReportRows(cellReport(catalog, 100))).toEqual([
+      { cell: "default", tenants: "1", resources: String(shared), budget: `${Math.round(shared)}%`, regions: "eu-west-1", ids: "alpha" },
+      { cell: "eu-2", tenants: "3", resources: String(3 * shared), budget: `${3 * shared}%`, regions: "eu-central-1,eu-west-1", ids: "bravo,charlie,delta" },
+    ]);
+  });
+});
+
+describe("leastLoadedCell", () => {
+  const bucketTenant = ["database: { isolation: database, server: main }", "storage: { mode: bucket, versioning: true, noncurrent_days: 30 }"];
+  const catalog = catalogOf({
+    "_defaults.yaml": DEFAULTS,
+    // eu-west-1 lives in cells a (two small tenants), b (one big tenant), c (one small tenant).
+    "a-one.yaml": tenantText("a-one", "cell: a"),
+    "a-two.yaml": tenantText("a-two", "cell: a"),
+    "b-one.yaml": tenantText("b-one", "cell: b", ...bucketTenant),
+    "c-one.yaml": tenantText("c-one", "cell: c"),
+    // us-east-1 lives in z (small) and y (small): a tie broken by name.
+    "z-one.yaml": tenantText("z-one", "cell: z", "region: us-east-1"),
+    "y-one.yaml": tenantText("y-one", "cell: y", "region: us-east-1"),
+    // Cell aa ties with c and wins on name, but holds no eu-west-1 tenant, so it is no candidate.
+    "aa-one.yaml": tenantText("aa-one", "cell: aa", "region: ap-south-1"),
+  });
+
+  it("picks the cell with the fewest estimated resources among the region's cells", () => {
+    expect(leastLoadedCell(catalog, "eu-west-1")).toBe("c");
+  });
+
+  it("counts resources, not tenants", () => {
+    const domains = Array.from({ length: 30 }, (_, i) => `d${i}.example.com`);
+    const big = catalogOf({
+      "_defaults.yaml": DEFAULTS,
+      "a-one.yaml": tenantText("a-one", "cell: a"),
+      "a-two.yaml": tenantText("a-two", "cell: a"),
+      "b-one.yaml": tenantText("b-one", "cell: b", ...bucketTenant, `domains: { custom: [${domains.join(", ")}] }`),
+    });
+    const [a, b] = cellReport(big).cells;
+    expect(b.resources).toBeGreaterThan(a.resources);
+    expect(b.tenants.length).toBeLessThan(a.tenants.length);
+    expect(leastLoadedCell(big, "eu-west-1")).toBe("a");
+  });
+
+  it("breaks ties by cell name", () => {
+    expect(leastLoadedCell(catalog, "us-east-1")).toBe("y");
+  });
+
+  it("counts tenants of other regions in a cell's load", () => {
+    const mixed = catalogOf({
+      "_defaults.yaml": DEFAULTS,
+      "a-one.yaml": tenantText("a-one", "cell: a"),
+      "a-two.yaml": tenantText("a-two", "cell: a", "region: us-east-1"),
+      "b-one.yaml": tenantText("b-one", "cell: b"),
+    });
+    expect(leastLoadedCell(mixed, "eu-west-1")).toBe("b");
+  });
+
+  it("sends a region no cell holds yet to the default cell", () => {
+    expect(leastLoadedCell(catalog, "eu-central-1")).toBe("default");
+    const noDefault = catalogOf({
+      "_defaults.yaml": DEFAULTS.replace("  cell: default\n", ""),
+      "a-one.yaml": tenantText("a-one", "cell: a"),
+    });
+    expect(leastLoadedCell(noDefault, "us-west-2")).toBe("default");
+    const named = catalogOf({ "_defaults.yaml": DEFAULTS.replace("cell: default", "cell: main-1") });
+    expect(leastLoadedCell(named, "eu-west-1")).toBe("main-1");
+  });
+});
