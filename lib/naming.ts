@@ -28,6 +28,12 @@ export const naming = {
   sharedAppRole: "tenancy_app",
   /** Owner of the shared tables; no tenant is ever a member, so no tenant owns a table it could bypass RLS on. */
   sharedOwnerRole: "tenancy_owner",
+  /** Database, on each server, holding the schemas of the tenants with isolation `schema`. */
+  schemaDatabase: "tenancy_schemas",
+  /** Database, on each server, holding the shared tables of the tenants with isolation `shared`. */
+  sharedDatabase: "tenancy_shared",
+  /** Schema of the shared tables inside `sharedDatabase`. */
+  sharedSchema: "tenancy_shared",
 
   /** The tenant's own bucket (storage mode `bucket`). */
   bucket(prefix: string, id: string): string {
