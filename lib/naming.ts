@@ -50,6 +50,8 @@ export const naming = {
   },
   /** Key prefix of a tenant inside a shared bucket. */
   storagePrefix: (id: string) => `tenants/${checked(id)}/`,
+  /** IAM policy that grants a tenant its key prefix in a shared bucket; the bucket prefix keeps deployments apart. */
+  storagePolicy: (prefix: string, id: string) => `${prefix}-${checked(id)}-storage`,
 
   hostname: (subdomain: string, baseDomain: string) => `${subdomain}.${baseDomain}`,
   /** Organization on the control-plane tenant: its name is the tenant id (Auth0 naming rules). */

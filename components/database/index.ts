@@ -1,0 +1,2 @@
+export { databaseArgProblems, type Isolation, type TenantDatabaseArgs } from "./args";
+export { TenantDatabase, type TenantDatabaseOptions } from "./tenantDatabase";

@@ -1,0 +1,45 @@
+// Options shared by every component of a tenant.
+import * as pulumi from "@pulumi/pulumi";
+import type { ResolvedTenant } from "../lib/catalog";
+
+/**
+ * `protect` and `retainOnDelete` for the resources that hold a tenant's data (database, schema,
+ * bucket). Set on those resources alone, never on a component: children inherit `protect` from
+ * their parent, and a protected DNS record or role would block offboarding for no gain.
+ * - deletion_protection: the engine refuses to delete them, so removing the tenant file by mistake
+ *   fails the update instead of dropping data; the flag must be turned off in a change of its own.
+ * - on_delete: retain: removing the tenant removes it from the stack but leaves the data where it is.
+ */
+export interface DataProtection {
+  protect: boolean;
+  retainOnDelete: boolean;
+}
+
+export function dataProtection(lifecycle: ResolvedTenant["lifecycle"]): DataProtection {
+  return { protect: lifecycle.deletion_protection, retainOnDelete: lifecycle.on_delete === "retain" };
+}
+
+/**
+ * Options for a custom resource inside a tenant component: parented to it, and ordered after the
+ * component's own dependencies. Children do not inherit `dependsOn` from their component, so a child
+ * tenant's resources would otherwise be created alongside, and deleted after, its parent's.
+ */
+export function childOptions(
+  parent: pulumi.Resource,
+  after: readonly pulumi.Resource[],
+  extra: pulumi.CustomResourceOptions = {},
+): pulumi.CustomResourceOptions {
+  const all = [...after, ...dependencyList(extra.dependsOn)];
+  return { ...extra, parent, ...(all.length ? { dependsOn: all } : {}) };
+}
+
+/** `dependsOn` as a list, whichever of its accepted shapes it was given in. */
+export function dependencyList(dependsOn: pulumi.ResourceOptions["dependsOn"]): pulumi.Input<pulumi.Resource>[] {
+  if (dependsOn === undefined) return [];
+  return Array.isArray(dependsOn) ? dependsOn : [dependsOn as pulumi.Input<pulumi.Resource>];
+}
+
+/** Throws one error listing every problem, so a caller fixes them all in one go. */
+export function assertNoProblems(component: string, name: string, problems: readonly string[]): void {
+  if (problems.length > 0) throw new Error(`${component} ${name}: invalid arguments:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+}

@@ -1,0 +1,62 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { naming } from "../../lib/naming";
+import { assertNoProblems, childOptions } from "../options";
+import { lifecycleRules, prefixPolicyDocument, storageArgProblems, tenantTags, type TenantStorageArgs } from "./args";
+import { hardenedBucket } from "./hardenedBucket";
+
+export interface TenantStorageOptions extends pulumi.ComponentResourceOptions {
+  /** Resources every child must come after (and be deleted before): the parent tenant. */
+  after?: pulumi.Resource[];
+}
+
+/** The tenant's object storage: its own bucket, or a key prefix in the cell's shared bucket with a policy scoped to it. */
+export class TenantStorage extends pulumi.ComponentResource {
+  /** Name of the bucket holding the tenant's objects (its own, or the shared one). */
+  declare public readonly bucketName: pulumi.Output<string>;
+  /** Key prefix of the tenant's objects: "" for its own bucket. */
+  declare public readonly keyPrefix: pulumi.Output<string>;
+  /** ARN of the IAM policy scoped to the tenant's prefix (prefix mode only). */
+  declare public readonly policyArn: pulumi.Output<string | undefined>;
+
+  constructor(name: string, args: TenantStorageArgs, opts: TenantStorageOptions = {}) {
+    const { after = [], ...componentOpts } = opts;
+    super("tenancy:storage:TenantStorage", name, {}, componentOpts);
+    assertNoProblems("TenantStorage", name, storageArgProblems(args));
+    const id = args.tenantId;
+    const tags = tenantTags(args.tags);
+    const child = (extra: pulumi.CustomResourceOptions = {}) => childOptions(this, after, { provider: args.provider, ...extra });
+
+    if (args.mode === "bucket") {
+      const bucket = hardenedBucket({
+        logicalName: id,
+        bucketName: naming.bucket(args.bucketPrefix, id),
+        versioning: args.versioning,
+        rules: lifecycleRules("tenant", args),
+        tags,
+        bucketOptions: child({ protect: args.protection.protect, retainOnDelete: args.protection.retainOnDelete }),
+        options: child(),
+      });
+      this.bucketName = bucket.bucket;
+      this.keyPrefix = pulumi.output("");
+      this.policyArn = pulumi.output(undefined);
+    } else {
+      const shared = args.sharedBucket!;
+      const prefix = naming.storagePrefix(id);
+      const policy = new aws.iam.Policy(
+        naming.resource(id, "storage-policy"),
+        {
+          name: naming.storagePolicy(args.bucketPrefix, id),
+          description: `Objects of tenant ${id} under ${prefix} in the shared bucket`,
+          policy: pulumi.output(shared.arn).apply((arn) => prefixPolicyDocument(arn, prefix)),
+          tags,
+        },
+        child(),
+      );
+      this.bucketName = pulumi.output(shared.name);
+      this.keyPrefix = pulumi.output(prefix);
+      this.policyArn = policy.arn;
+    }
+    this.registerOutputs({ bucketName: this.bucketName, keyPrefix: this.keyPrefix, policyArn: this.policyArn });
+  }
+}

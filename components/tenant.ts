@@ -1,0 +1,122 @@
+import * as aws from "@pulumi/aws";
+import * as cloudflare from "@pulumi/cloudflare";
+import * as postgresql from "@pulumi/postgresql";
+import * as pulumi from "@pulumi/pulumi";
+import type { ResolvedTenant } from "../lib/catalog";
+import { TenantDatabase } from "./database";
+import { TenantDomain, type OwnershipRecord } from "./domain";
+import { assertNoProblems, dataProtection, dependencyList } from "./options";
+import { TenantStorage, tenantTags } from "./storage";
+
+export interface TenantArgs {
+  tenant: ResolvedTenant;
+  database: { server: { name: string; sharedDatabase: string }; provider: postgresql.Provider };
+  storage: {
+    bucketPrefix: string;
+    /** AWS provider of the tenant's region; also issues its certificate. */
+    provider: aws.Provider;
+    /** The cell's shared bucket in the tenant's region, for storage mode `prefix`. */
+    sharedBucket?: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
+  };
+  domain: { zoneId: string; baseDomain: string; ingressTarget: string; maintenanceTarget: string; provider: cloudflare.Provider };
+  /** The parent's component, for a child tenant: the child is created after it and deleted before it. */
+  parentTenant?: Tenant;
+}
+
+export function tenantArgProblems(args: Pick<TenantArgs, "tenant" | "database" | "parentTenant">): string[] {
+  const problems: string[] = [];
+  const t = args.tenant;
+  if (t.database.server !== args.database.server.name) {
+    problems.push(`database server ${JSON.stringify(args.database.server.name)} given, but the tenant asks for ${JSON.stringify(t.database.server)}`);
+  }
+  if (t.parent && args.parentTenant?.tenantId !== t.parent) {
+    problems.push(`tenant ${t.id} has parent ${t.parent}, so parentTenant must be that tenant's component (got ${args.parentTenant ? args.parentTenant.tenantId : "none"})`);
+  }
+  if (!t.parent && args.parentTenant) problems.push(`tenant ${t.id} has no parent, but parentTenant ${args.parentTenant.tenantId} was given`);
+  return problems;
+}
+
+/** Everything one tenant of the catalog owns. Its name is the tenant id. */
+export class Tenant extends pulumi.ComponentResource {
+  declare public readonly tenantId: string;
+  declare public readonly hostname: pulumi.Output<string>;
+  declare public readonly bucket: pulumi.Output<string>;
+  /** "" when the tenant has its own bucket. */
+  declare public readonly keyPrefix: pulumi.Output<string>;
+  declare public readonly database: pulumi.Output<string>;
+  declare public readonly schema: pulumi.Output<string | undefined>;
+  declare public readonly role: pulumi.Output<string>;
+  /** The role's password; a secret. */
+  declare public readonly password: pulumi.Output<string>;
+  declare public readonly ownershipRecords: pulumi.Output<OwnershipRecord[]>;
+
+  constructor(args: TenantArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    const t = args.tenant;
+    const after = args.parentTenant ? [args.parentTenant] : [];
+    super("tenancy:index:Tenant", t.id, {}, { ...opts, dependsOn: [...dependencyList(opts.dependsOn), ...after] });
+    this.tenantId = t.id;
+    assertNoProblems("Tenant", t.id, tenantArgProblems(args));
+    const suspended = t.status === "suspended";
+    const protection = dataProtection(t.lifecycle);
+    const tags = { tenant: t.id, plan: t.plan, cell: t.cell };
+    const childOpts = { parent: this, after };
+
+    const database = new TenantDatabase(
+      t.id,
+      { tenantId: t.id, isolation: t.database.isolation, server: args.database.server, provider: args.database.provider, suspended, protection },
+      childOpts,
+    );
+    const storage = new TenantStorage(
+      t.id,
+      {
+        tenantId: t.id,
+        mode: t.storage.mode,
+        versioning: t.storage.versioning,
+        noncurrentDays: t.storage.noncurrent_days,
+        expireDays: t.storage.expire_days ?? null,
+        tags,
+        bucketPrefix: args.storage.bucketPrefix,
+        provider: args.storage.provider,
+        sharedBucket: args.storage.sharedBucket,
+        protection,
+      },
+      childOpts,
+    );
+    const domain = new TenantDomain(
+      t.id,
+      {
+        tenantId: t.id,
+        subdomain: t.domains.subdomain,
+        customDomains: t.domains.custom,
+        suspended,
+        zoneId: args.domain.zoneId,
+        baseDomain: args.domain.baseDomain,
+        ingressTarget: args.domain.ingressTarget,
+        maintenanceTarget: args.domain.maintenanceTarget,
+        cloudflareProvider: args.domain.provider,
+        awsProvider: args.storage.provider,
+        tags: tenantTags(tags),
+      },
+      childOpts,
+    );
+
+    this.hostname = domain.hostname;
+    this.bucket = storage.bucketName;
+    this.keyPrefix = storage.keyPrefix;
+    this.database = database.databaseName;
+    this.schema = database.schemaName;
+    this.role = database.roleName;
+    this.password = database.password;
+    this.ownershipRecords = domain.ownershipRecords;
+    this.registerOutputs({
+      hostname: this.hostname,
+      bucket: this.bucket,
+      keyPrefix: this.keyPrefix,
+      database: this.database,
+      schema: this.schema,
+      role: this.role,
+      password: this.password,
+      ownershipRecords: this.ownershipRecords,
+    });
+  }
+}

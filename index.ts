@@ -1,0 +1,7 @@
+// The Pulumi program. The catalog is loaded and checked in full before any resource is registered:
+// a broken catalog throws with every error and changes nothing.
+import { readTenancyConfig } from "./lib/config";
+import { catalogFromDir, registerProgram } from "./lib/program";
+
+const config = readTenancyConfig();
+export = registerProgram(catalogFromDir(config.tenantsDir), config);

@@ -1,0 +1,177 @@
+// Stack configuration (`tenancy:*`), read once and validated as a whole into a typed TenancyConfig.
+// The program function never reads config itself, so `tenancy plan` can hand it a placeholder.
+import * as pulumi from "@pulumi/pulumi";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { BUCKET_PREFIX_MAX, BUCKET_PREFIX_PATTERN } from "./naming";
+import { Hostname, Region, Slug } from "./catalog/schema";
+
+export const CONFIG_NAMESPACE = "tenancy";
+
+const SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] as const;
+
+const Target = z.string().regex(/^(?=.{1,253}$)[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?$/, {
+  message: "expected a host name such as ingress.example.net (the content of a CNAME record)",
+});
+const PgIdentifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, {
+  message: "expected a PostgreSQL identifier: lowercase letters, digits and underscores, starting with a letter or underscore",
+});
+
+export const DatabaseServerSchema = z.strictObject({
+  host: z.string().min(1, { message: "expected the server's host name or address" }),
+  port: z.int().min(1).max(65535).default(5432),
+  adminUser: z.string().min(1, { message: "expected the admin user the provider connects as" }),
+  sslmode: z.enum(SSL_MODES).default("require"),
+  sharedDatabase: PgIdentifier.describe("Database holding the schemas of `schema` tenants and the tables of `shared` tenants."),
+});
+export type DatabaseServerSettings = z.infer<typeof DatabaseServerSchema>;
+
+/** Every non-secret key; the secret ones are checked separately so no message can echo their value. */
+export const PlainConfigSchema = z.strictObject({
+  tenantsDir: z.string().min(1).default("tenants"),
+  cell: Slug.default("default"),
+  databaseServers: z
+    .record(Slug, DatabaseServerSchema)
+    .refine((servers) => Object.keys(servers).length > 0, { message: "expected at least one database server" }),
+  bucketPrefix: z.string().regex(BUCKET_PREFIX_PATTERN, {
+    message: `expected 1-${BUCKET_PREFIX_MAX} lowercase letters, digits or inner hyphens, such as acme-tenancy`,
+  }),
+  cloudflareZoneId: z.string().regex(/^[0-9a-f]{32}$/, { message: "expected a Cloudflare zone id: 32 lowercase hex digits" }),
+  baseDomain: Hostname,
+  ingressTarget: Target,
+  maintenanceTarget: Target,
+  backupBucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: "expected an S3 bucket name" }),
+  backupRegion: Region,
+  controlPlane: z.strictObject({
+    url: z.string().regex(/^https?:\/\/[^\s/]+/, { message: "expected the control plane's base URL, such as https://auth.example.com" }),
+    clientId: z.string().min(1),
+    tenantId: z.string().min(1),
+  }),
+});
+
+export const SECRET_KEYS = ["databasePasswords", "controlPlaneClientSecret", "webhookSecret"] as const;
+export type SecretKey = (typeof SECRET_KEYS)[number];
+
+export interface DatabaseServer extends DatabaseServerSettings {
+  /** Name under `tenancy:databaseServers`, as tenants reference it (`database.server`). */
+  name: string;
+  /** Admin password, from `tenancy:databasePasswords`; always a secret Output. */
+  password: pulumi.Output<string>;
+}
+
+export interface TenancyConfig extends Omit<z.infer<typeof PlainConfigSchema>, "databaseServers"> {
+  databaseServers: Record<string, DatabaseServer>;
+  controlPlaneClientSecret: pulumi.Output<string>;
+  webhookSecret: pulumi.Output<string>;
+}
+
+export class ConfigInvalidError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`stack config is invalid (${problems.length} problem(s)):\n${problems.map((p) => `  ${p}`).join("\n")}`);
+    this.name = "ConfigInvalidError";
+  }
+}
+
+/** Raw values as read from the stack: plain keys as parsed JSON/strings, secret keys as plain text. */
+export type RawConfig = Record<string, unknown>;
+
+function pathText(path: readonly PropertyKey[]): string {
+  return path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
+}
+
+/**
+ * Validates raw config and returns it typed. Every problem is reported at once, named by its key
+ * (`tenancy:databaseServers.main.port: ...`). Secret values are wrapped with pulumi.secret
+ * immediately and never appear in a message: only their presence and type are checked.
+ */
+export function parseTenancyConfig(raw: RawConfig): TenancyConfig {
+  const problems: string[] = [];
+  const plainInput = Object.fromEntries(Object.entries(raw).filter(([k]) => !(SECRET_KEYS as readonly string[]).includes(k)));
+  const plain = PlainConfigSchema.safeParse(plainInput);
+  if (!plain.success) {
+    for (const issue of plain.error.issues) {
+      const key = issue.path.length ? `${CONFIG_NAMESPACE}:${pathText(issue.path)}` : CONFIG_NAMESPACE;
+      const message = issue.code === "unrecognized_keys"
+        ? `unknown key(s) ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}`
+        : issue.code === "invalid_type" && issue.input === undefined ? "missing; set it with `pulumi config set`" : issue.message;
+      problems.push(`${key}: ${message}`);
+    }
+  }
+
+  const secretString = (key: "controlPlaneClientSecret" | "webhookSecret"): pulumi.Output<string> | undefined => {
+    const value = raw[key];
+    if (typeof value !== "string" || value.length === 0) {
+      problems.push(`${CONFIG_NAMESPACE}:${key}: missing; set it with \`pulumi config set --secret ${CONFIG_NAMESPACE}:${key} <value>\``);
+      return undefined;
+    }
+    return pulumi.secret(value);
+  };
+  const clientSecret = secretString("controlPlaneClientSecret");
+  const webhookSecret = secretString("webhookSecret");
+
+  const passwords = raw.databasePasswords;
+  const passwordOf: Record<string, pulumi.Output<string>> = {};
+  if (typeof passwords !== "object" || passwords === null || Array.isArray(passwords)) {
+    problems.push(`${CONFIG_NAMESPACE}:databasePasswords: missing; expected a secret map of server name -> admin password (pulumi config set --secret --path '${CONFIG_NAMESPACE}:databasePasswords.main' <password>)`);
+  } else {
+    for (const [name, value] of Object.entries(passwords)) {
+      if (typeof value !== "string" || value.length === 0) problems.push(`${CONFIG_NAMESPACE}:databasePasswords.${name}: expected a non-empty string`);
+      else passwordOf[name] = pulumi.secret(value);
+    }
+  }
+
+  const servers: Record<string, DatabaseServer> = {};
+  if (plain.success && typeof passwords === "object" && passwords !== null) {
+    for (const [name, settings] of Object.entries(plain.data.databaseServers)) {
+      const password = passwordOf[name];
+      if (!password) {
+        if (!(name in passwords)) problems.push(`${CONFIG_NAMESPACE}:databasePasswords.${name}: missing; every server in databaseServers needs its admin password (pulumi config set --secret --path '${CONFIG_NAMESPACE}:databasePasswords.${name}' <password>)`);
+        continue;
+      }
+      servers[name] = { ...settings, name, password };
+    }
+    for (const name of Object.keys(passwords)) {
+      if (!(name in plain.data.databaseServers)) problems.push(`${CONFIG_NAMESPACE}:databasePasswords.${name}: no server "${name}" in ${CONFIG_NAMESPACE}:databaseServers`);
+    }
+  }
+
+  if (problems.length > 0 || !plain.success || !clientSecret || !webhookSecret) throw new ConfigInvalidError(problems);
+  return { ...plain.data, databaseServers: servers, controlPlaneClientSecret: clientSecret, webhookSecret };
+}
+
+const OBJECT_KEYS = new Set(["databaseServers", "controlPlane", "databasePasswords"]);
+
+/** Reads `tenancy:*` from the running stack. */
+export function readTenancyConfig(config = new pulumi.Config(CONFIG_NAMESPACE)): TenancyConfig {
+  const raw: RawConfig = {};
+  for (const key of [...Object.keys(PlainConfigSchema.shape), ...SECRET_KEYS]) {
+    // Secret keys are read as plain text only to be checked and wrapped at once by parseTenancyConfig:
+    // requireSecret would hide a missing server password until after resources were registered.
+    const value = OBJECT_KEYS.has(key) ? config.getObject<unknown>(key) : config.get(key);
+    if (value !== undefined) raw[key] = value;
+  }
+  return parseTenancyConfig(raw);
+}
+
+/**
+ * Raw config from a stack file's text (`Pulumi.<stack>.yaml`). Encrypted (`secure:`) values are
+ * taken as opaque placeholders, which is what an offline plan needs: no secret is ever decrypted.
+ */
+export function rawConfigFromStackFile(text: string): RawConfig {
+  const doc = parseYaml(text) as { config?: Record<string, unknown> } | null;
+  const raw: RawConfig = {};
+  const unwrap = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(unwrap);
+    if (typeof value === "object" && value !== null) {
+      const entries = Object.entries(value);
+      if (entries.length === 1 && entries[0][0] === "secure") return String(entries[0][1]);
+      return Object.fromEntries(entries.map(([k, v]) => [k, unwrap(v)]));
+    }
+    return value;
+  };
+  for (const [key, value] of Object.entries(doc?.config ?? {})) {
+    const [ns, name] = key.split(":");
+    if (ns === CONFIG_NAMESPACE && name) raw[name] = unwrap(value);
+  }
+  return raw;
+}

@@ -1,0 +1,152 @@
+// The Pulumi program as a function of an already-loaded catalog and an already-read config, so that
+// `tenancy plan` can run it under mocks with a placeholder config, and tests can run it directly.
+import * as aws from "@pulumi/aws";
+import * as cloudflare from "@pulumi/cloudflare";
+import * as postgresql from "@pulumi/postgresql";
+import * as pulumi from "@pulumi/pulumi";
+import { SharedBucket } from "../components/storage";
+import { Tenant } from "../components/tenant";
+import type { OwnershipRecord } from "../components/domain";
+import { CatalogInvalidError, loadCatalog, readCatalogDir, type Catalog, type ResolvedTenant } from "./catalog";
+import type { TenancyConfig } from "./config";
+
+export interface TenantOutputs {
+  hostname: pulumi.Output<string>;
+  bucket: pulumi.Output<string>;
+  keyPrefix: pulumi.Output<string>;
+  database: pulumi.Output<string>;
+  schema: pulumi.Output<string | undefined>;
+  role: pulumi.Output<string>;
+  /** Always a secret. */
+  password: pulumi.Output<string>;
+  /** Records the tenant must publish for its custom domains. */
+  ownershipRecords: pulumi.Output<OwnershipRecord[]>;
+}
+
+export interface ProgramOutputs {
+  cell: string;
+  /** Per tenant id of the cell. */
+  tenants: Record<string, TenantOutputs>;
+  /** Shared bucket per region that has prefix-mode tenants. */
+  sharedBuckets: Record<string, pulumi.Output<string>>;
+}
+
+export class ProgramInvalidError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`the catalog cannot be deployed with this stack config (${problems.length} problem(s)):\n${problems.map((p) => `  ${p}`).join("\n")}`);
+    this.name = "ProgramInvalidError";
+  }
+}
+
+/**
+ * The tenants this stack deploys: those of its cell, parents before children. A tenant file that
+ * names no cell gets the one of `_defaults.yaml` (`cell: default` in the example catalog).
+ */
+export function tenantsOfCell(catalog: Catalog, cell: string): ResolvedTenant[] {
+  return catalog.tenants.filter((t) => t.cell === cell).sort((a, b) => a.depth - b.depth || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** What stops the cell's tenants from being deployed with this config, all at once. */
+export function programProblems(catalog: Catalog, config: Pick<TenancyConfig, "cell" | "databaseServers">): string[] {
+  const problems: string[] = [];
+  const byId = new Map(catalog.tenants.map((t) => [t.id, t]));
+  const servers = Object.keys(config.databaseServers);
+  for (const t of tenantsOfCell(catalog, config.cell)) {
+    if (!servers.includes(t.database.server)) {
+      problems.push(`${t.source}: database.server "${t.database.server}" is not in tenancy:databaseServers (${servers.join(", ") || "none configured"})`);
+    }
+    const parent = t.parent ? byId.get(t.parent) : undefined;
+    if (parent && parent.cell !== t.cell) {
+      problems.push(`${t.source}: parent ${parent.id} is in cell ${parent.cell}, but a child must be deployed by its parent's stack (cell ${t.cell} given)`);
+    }
+  }
+  return problems;
+}
+
+/** The catalog in `dir`, or CatalogInvalidError carrying every error. */
+export function catalogFromDir(dir: string): Catalog {
+  const loaded = loadCatalog(readCatalogDir(dir), dir);
+  if (!loaded.ok) throw new CatalogInvalidError(loaded.errors);
+  return loaded.catalog;
+}
+
+/** Registers providers, shared buckets and one Tenant per tenant of the stack's cell; returns the stack outputs. */
+export function registerProgram(catalog: Catalog, config: TenancyConfig): ProgramOutputs {
+  const problems = programProblems(catalog, config);
+  if (problems.length > 0) throw new ProgramInvalidError(problems);
+  const tenants = tenantsOfCell(catalog, config.cell);
+
+  const pgProviders: Record<string, postgresql.Provider> = {};
+  for (const server of Object.values(config.databaseServers)) {
+    pgProviders[server.name] = new postgresql.Provider(`postgresql-${server.name}`, {
+      host: server.host,
+      port: server.port,
+      username: server.adminUser,
+      password: server.password,
+      sslmode: server.sslmode,
+      database: server.sharedDatabase,
+    });
+  }
+  const regions = [...new Set(tenants.map((t) => t.region))].sort();
+  const awsProviders: Record<string, aws.Provider> = {};
+  for (const region of regions) awsProviders[region] = new aws.Provider(`aws-${region}`, { region: region as aws.Region });
+  // Credentials come from the environment (CLOUDFLARE_API_TOKEN), as CI provides them, never from the repository.
+  const cloudflareProvider = new cloudflare.Provider("cloudflare", {});
+
+  const sharedBuckets: Record<string, SharedBucket> = {};
+  for (const region of regions) {
+    const prefixTenants = tenants.filter((t) => t.region === region && t.storage.mode === "prefix");
+    if (prefixTenants.length === 0) continue;
+    sharedBuckets[region] = new SharedBucket(`shared-${region}`, {
+      bucketPrefix: config.bucketPrefix,
+      cell: config.cell,
+      region,
+      tenants: prefixTenants.map((t) => ({ id: t.id, noncurrentDays: t.storage.noncurrent_days, expireDays: t.storage.expire_days ?? null })),
+      tags: { cell: config.cell },
+      provider: awsProviders[region],
+    });
+  }
+
+  const components: Record<string, Tenant> = {};
+  for (const t of tenants) {
+    const server = config.databaseServers[t.database.server];
+    const shared = sharedBuckets[t.region];
+    components[t.id] = new Tenant({
+      tenant: t,
+      database: { server: { name: server.name, sharedDatabase: server.sharedDatabase }, provider: pgProviders[server.name] },
+      storage: {
+        bucketPrefix: config.bucketPrefix,
+        provider: awsProviders[t.region],
+        sharedBucket: t.storage.mode === "prefix" ? { name: shared.bucketName, arn: shared.arn } : undefined,
+      },
+      domain: {
+        zoneId: config.cloudflareZoneId,
+        baseDomain: config.baseDomain,
+        ingressTarget: config.ingressTarget,
+        maintenanceTarget: config.maintenanceTarget,
+        provider: cloudflareProvider,
+      },
+      parentTenant: t.parent ? components[t.parent] : undefined,
+    });
+  }
+
+  return {
+    cell: config.cell,
+    tenants: Object.fromEntries(
+      Object.entries(components).map(([id, c]) => [
+        id,
+        {
+          hostname: c.hostname,
+          bucket: c.bucket,
+          keyPrefix: c.keyPrefix,
+          database: c.database,
+          schema: c.schema,
+          role: c.role,
+          password: pulumi.secret(c.password),
+          ownershipRecords: c.ownershipRecords,
+        },
+      ]),
+    ),
+    sharedBuckets: Object.fromEntries(Object.entries(sharedBuckets).map(([region, b]) => [region, b.bucketName])),
+  };
+}
