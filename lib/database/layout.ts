@@ -1,0 +1,88 @@
+// Where a tenant lives on a database server, and the roles and grants around it. `provisionSql`
+// is the SQL twin of what the Pulumi program creates with @pulumi/postgresql (Role, Database,
+// Grant); the isolation tests run it, so the grants that keep tenants apart are proven here.
+import { naming } from "../naming";
+import type { Connection, Isolation, Target } from "./runner";
+
+/** Admin connection to a server; `database` is filled in per tenant. */
+export type ServerConnection = Omit<Connection, "database">;
+
+export function databaseOf(isolation: Isolation, tenantId: string): string {
+  if (isolation === "database") return naming.database(tenantId);
+  return isolation === "schema" ? naming.schemaDatabase : naming.sharedDatabase;
+}
+
+export function schemaOf(isolation: Isolation, tenantId: string): string {
+  if (isolation === "database") return "public";
+  return isolation === "schema" ? naming.schema(tenantId) : naming.sharedSchema;
+}
+
+/** The migration target of a tenant: every name from lib/naming.ts. */
+export function targetFor(server: ServerConnection, isolation: Isolation, tenantId: string): Target {
+  return {
+    ...server,
+    database: databaseOf(isolation, tenantId),
+    isolation,
+    tenantId,
+    schema: schemaOf(isolation, tenantId),
+    role: naming.role(tenantId),
+    ownerRole: naming.sharedOwnerRole,
+    appRole: naming.sharedAppRole,
+  };
+}
+
+function literal(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+function createRole(name: string, attributes: string): string {
+  return `DO $$ BEGIN CREATE ROLE ${name} ${attributes}; EXCEPTION WHEN duplicate_object THEN NULL; END $$`;
+}
+
+/**
+ * Once per server, run by the admin in its maintenance database (CREATE DATABASE cannot run in
+ * a transaction, so these are separate statements). `admin` is the migrating role: it must be able
+ * to SET ROLE to the owner of the shared tables.
+ *
+ * Pulumi equivalent: Role tenancy_owner (login false) and Role tenancy_app (login false), the owner
+ * role granted to the admin (Role.roles or GrantRole); Database tenancy_schemas (owner: admin),
+ * Database tenancy_shared (owner: tenancy_owner); on both databases a Grant to role `public` with
+ * privileges [] (revokes CONNECT and TEMPORARY from PUBLIC); Grant CONNECT on tenancy_shared to
+ * tenancy_app.
+ */
+export function serverProvisionSql(admin: string): string[] {
+  return [
+    createRole(naming.sharedOwnerRole, "NOLOGIN"),
+    createRole(naming.sharedAppRole, "NOLOGIN"),
+    `GRANT ${naming.sharedOwnerRole} TO ${admin}`,
+    `CREATE DATABASE ${naming.schemaDatabase} OWNER ${admin}`,
+    `REVOKE ALL ON DATABASE ${naming.schemaDatabase} FROM PUBLIC`,
+    `CREATE DATABASE ${naming.sharedDatabase} OWNER ${naming.sharedOwnerRole}`,
+    `REVOKE ALL ON DATABASE ${naming.sharedDatabase} FROM PUBLIC`,
+    `GRANT CONNECT ON DATABASE ${naming.sharedDatabase} TO ${naming.sharedAppRole}`,
+  ];
+}
+
+/**
+ * Per tenant, run by the admin in its maintenance database, before TenantMigrations.
+ *
+ * Pulumi equivalent:
+ * - database: Role (login, inherit false, password); Database (owner: the role); Grant to role
+ *   `public`, objectType database, privileges [] (revokes PUBLIC's CONNECT and TEMPORARY).
+ * - schema:   Role (login, inherit false, password); Grant CONNECT on tenancy_schemas to the role.
+ *   The schema itself, and USAGE on it for the role alone, come from TenantMigrations.
+ * - shared:   Role (login, password, roles: [tenancy_app]); nothing else: CONNECT comes through
+ *   tenancy_app, and the rows through the policies TenantMigrations installs.
+ */
+export function provisionSql(isolation: Isolation, tenantId: string, password: string): string[] {
+  const role = naming.role(tenantId);
+  const login = `LOGIN PASSWORD ${literal(password)}`;
+  if (isolation === "database") {
+    const db = naming.database(tenantId);
+    return [createRole(role, `${login} NOINHERIT`), `CREATE DATABASE ${db} OWNER ${role}`, `REVOKE ALL ON DATABASE ${db} FROM PUBLIC`];
+  }
+  if (isolation === "schema") {
+    return [createRole(role, `${login} NOINHERIT`), `GRANT CONNECT ON DATABASE ${naming.schemaDatabase} TO ${role}`];
+  }
+  return [createRole(role, `${login} INHERIT IN ROLE ${naming.sharedAppRole}`)];
+}

@@ -1,0 +1,390 @@
+// Applies the migration set to one tenant target. Runs both in tests and inside the dynamic
+// provider's process, so: no module-level clients, `pg` is required inside the functions, and
+// everything the functions need arrives as arguments.
+//
+// Where the tables live, per isolation mode (the same SQL files in every mode):
+// - database: the tenant's own database, schema `public`; tables owned by the migrating admin, the
+//   tenant role gets DML on them.
+// - schema:   the tenant's schema (created here, dropped by removeTenantData), in a shared
+//   database; the tenant role gets USAGE on that schema only, and DML on its tables.
+// - shared:   one shared schema per database server, owned by the owner role; every table carries
+//   tenant_id, row-level security is enabled and forced, and the policy compares tenant_id with
+//   current_tenant_id(), which maps `current_user` to a tenant through the owner-only table
+//   tenant_roles. A tenant controls no parameter that changes current_user (SET ROLE needs
+//   membership, SET SESSION AUTHORIZATION needs superuser), is no member of the owner, and owns
+//   no table, so it cannot step around the policy.
+import type { Client } from "pg";
+import type { Migration } from "./migrations";
+
+export type Isolation = "database" | "schema" | "shared";
+export type SslMode = "disable" | "require" | "verify-full";
+
+export interface Connection {
+  host: string;
+  port: number;
+  /** The migrating admin: a superuser, or a role that is a member of `ownerRole`. */
+  user: string;
+  password: string;
+  database: string;
+  sslmode: SslMode;
+}
+
+/** One tenant's place on a database server; every name is computed by lib/naming.ts. */
+export interface Target extends Connection {
+  isolation: Isolation;
+  tenantId: string;
+  /** Schema that holds the tables: `public`, the tenant schema, or the shared schema. */
+  schema: string;
+  /** The tenant's login role. */
+  role: string;
+  /** Shared mode: owner of the shared tables, never granted to a tenant. */
+  ownerRole: string;
+  /** Shared mode: group role of the tenant roles, to which the policies apply. */
+  appRole: string;
+}
+
+export interface MigrateResult {
+  from: number;
+  to: number;
+  applied: number[];
+  reverted: number[];
+}
+
+const ISOLATION_MODES = ["database", "schema", "shared"];
+const SSL_MODES = ["disable", "require", "verify-full"];
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+const LOCK_PREFIX = "tenancy-migrations:";
+/** Tables of the runner itself; tenants never get privileges on them. */
+const BOOKKEEPING = ["schema_migrations", "tenant_roles"];
+
+/** Every problem with a target, as sentences; empty when the target is usable. */
+export function targetProblems(target: Partial<Target>): string[] {
+  const problems: string[] = [];
+  const text = (key: keyof Target) => {
+    if (typeof target[key] !== "string" || (target[key] as string).length === 0) problems.push(`${key} must be a non-empty string`);
+  };
+  const ident = (key: keyof Target) => {
+    if (typeof target[key] !== "string" || !IDENTIFIER.test(target[key] as string)) {
+      problems.push(`${key} must be a lowercase PostgreSQL identifier (letters, digits, _; at most 63), got ${JSON.stringify(target[key])}`);
+    }
+  };
+  text("host");
+  text("user");
+  text("password");
+  text("tenantId");
+  if (!Number.isInteger(target.port) || (target.port as number) < 1 || (target.port as number) > 65535) {
+    problems.push(`port must be a whole number 1-65535, got ${JSON.stringify(target.port)}`);
+  }
+  if (!SSL_MODES.includes(target.sslmode as string)) problems.push(`sslmode must be one of ${SSL_MODES.join(", ")}, got ${JSON.stringify(target.sslmode)}`);
+  if (!ISOLATION_MODES.includes(target.isolation as string)) {
+    problems.push(`isolation must be one of ${ISOLATION_MODES.join(", ")}, got ${JSON.stringify(target.isolation)}`);
+  }
+  for (const key of ["database", "schema", "role", "ownerRole", "appRole"] as const) ident(key);
+  return problems;
+}
+
+export function checkTarget(target: Partial<Target>): Target {
+  const problems = targetProblems(target);
+  if (problems.length > 0) throw new Error(`invalid migration target: ${problems.join("; ")}`);
+  return target as Target;
+}
+
+/** Every problem with the migration list and the requested version. */
+export function migrationProblems(migrations: readonly Pick<Migration, "version" | "file">[], version: number): string[] {
+  const problems: string[] = [];
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) problems.push(`migration ${m.file} has version ${m.version} at position ${i + 1}; versions run 1, 2, ... without gaps`);
+  });
+  if (!Number.isInteger(version) || version < 0 || version > migrations.length) {
+    problems.push(`target version must be a whole number from 0 to ${migrations.length} (the migrations given), got ${JSON.stringify(version)}`);
+  }
+  return problems;
+}
+
+export async function connect(connection: Connection): Promise<Client> {
+  const pg: typeof import("pg") = require("pg");
+  const ssl = connection.sslmode === "disable" ? false : { rejectUnauthorized: connection.sslmode === "verify-full" };
+  const client = new pg.Client({
+    host: connection.host,
+    port: connection.port,
+    user: connection.user,
+    password: connection.password,
+    database: connection.database,
+    ssl,
+    application_name: "tenancy-migrations",
+    connectionTimeoutMillis: 15_000,
+  });
+  // An idle client whose backend is terminated emits "error"; the failed query reports it instead.
+  client.on("error", () => undefined);
+  await client.connect();
+  return client;
+}
+
+function q(identifier: string): string {
+  if (!IDENTIFIER.test(identifier)) throw new Error(`not a safe PostgreSQL identifier: ${JSON.stringify(identifier)}`);
+  return `"${identifier}"`;
+}
+
+function literal(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** Line of a PostgreSQL error position (1-based character offset) in the SQL text. */
+function lineOf(sql: string, position: unknown): string {
+  const offset = Number(position);
+  if (!Number.isInteger(offset) || offset < 1) return "";
+  return ` (line ${sql.slice(0, offset - 1).split("\n").length})`;
+}
+
+async function inTransaction<T>(client: Client, target: Target, work: () => Promise<T>): Promise<T> {
+  await client.query("BEGIN");
+  try {
+    // The shared schema belongs to the owner role, so everything created there does too.
+    if (target.isolation === "shared") await client.query(`SET LOCAL ROLE ${q(target.ownerRole)}`);
+    await client.query(`SET LOCAL search_path TO ${q(target.schema)}`);
+    const result = await work();
+    await client.query("COMMIT");
+    return result;
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Holds the per-target advisory lock for the rest of the session (released when it ends or dies). */
+async function lockTarget(client: Client, target: Target): Promise<void> {
+  await client.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [LOCK_PREFIX + target.schema]);
+}
+
+async function prepare(client: Client, target: Target): Promise<void> {
+  const s = q(target.schema);
+  await inTransaction(client, target, async () => {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (
+         version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
+         applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    if (target.isolation !== "shared") {
+      await client.query(
+        `CREATE OR REPLACE FUNCTION ${s}.current_tenant_id() RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+         AS $fn$ SELECT ${literal(target.tenantId)}::text $fn$`,
+      );
+      if (target.isolation === "schema") await client.query(`GRANT USAGE ON SCHEMA ${s} TO ${q(target.role)}`);
+      return;
+    }
+    const app = q(target.appRole);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${s}.tenant_roles (role_name name PRIMARY KEY, tenant_id text NOT NULL UNIQUE)`,
+    );
+    await client.query(`ALTER TABLE ${s}.tenant_roles ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY`);
+    await client.query(`DROP POLICY IF EXISTS own_role ON ${s}.tenant_roles`);
+    await client.query(`CREATE POLICY own_role ON ${s}.tenant_roles FOR SELECT TO ${app} USING (role_name = current_user)`);
+    await client.query(`DROP POLICY IF EXISTS owner_all ON ${s}.tenant_roles`);
+    await client.query(`CREATE POLICY owner_all ON ${s}.tenant_roles TO ${q(target.ownerRole)} USING (true) WITH CHECK (true)`);
+    await client.query(`GRANT USAGE ON SCHEMA ${s} TO ${app}`);
+    await client.query(`GRANT SELECT ON ${s}.tenant_roles TO ${app}`);
+    // A fixed search_path, so no object a session puts on its own path can stand in for ours.
+    await client.query(
+      `CREATE OR REPLACE FUNCTION ${s}.current_tenant_id() RETURNS text LANGUAGE sql STABLE
+       SET search_path = pg_catalog, pg_temp
+       AS $fn$ SELECT tenant_id FROM ${s}.tenant_roles WHERE role_name = current_user $fn$`,
+    );
+    await client.query(
+      `INSERT INTO ${s}.tenant_roles (role_name, tenant_id) VALUES ($1, $2)
+       ON CONFLICT (role_name) DO UPDATE SET tenant_id = EXCLUDED.tenant_id`,
+      [target.role, target.tenantId],
+    );
+  });
+}
+
+interface Applied {
+  version: number;
+  name: string;
+  checksum: string;
+}
+
+async function readApplied(client: Client, schema: string): Promise<Applied[]> {
+  const { rows } = await client.query(`SELECT version, name, checksum FROM ${q(schema)}.schema_migrations ORDER BY version`);
+  return rows;
+}
+
+/**
+ * After each migration, in its transaction: the privileges the mode needs on whatever the
+ * migration created, and in shared mode the refusal of anything that would let a tenant around
+ * row-level security (a table without tenant_id, a view, a SECURITY DEFINER function).
+ */
+async function secure(client: Client, target: Target, file: string): Promise<void> {
+  const s = q(target.schema);
+  const { rows: relations } = await client.query(
+    `SELECT c.relname, c.relkind,
+            EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped) AS has_tenant
+       FROM pg_class c WHERE c.relnamespace = $1::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')`,
+    [target.schema],
+  );
+  const grantee = target.isolation === "shared" ? q(target.appRole) : q(target.role);
+  for (const { relname, relkind, has_tenant } of relations) {
+    if (BOOKKEEPING.includes(relname)) continue;
+    const rel = `${s}.${q(relname)}`;
+    if (relkind === "S") {
+      await client.query(`GRANT USAGE, SELECT ON SEQUENCE ${rel} TO ${grantee}`);
+      continue;
+    }
+    if (target.isolation === "shared") {
+      if (relkind !== "r" && relkind !== "p") {
+        throw new Error(`migration ${file}: ${relname} is a view or foreign table; shared mode allows only tables, whose rows row-level security can guard`);
+      }
+      if (!has_tenant) throw new Error(`migration ${file}: table ${relname} has no tenant_id column; in shared mode every table needs one`);
+      await client.query(`ALTER TABLE ${rel} ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY`);
+      await client.query(`DROP POLICY IF EXISTS tenant_isolation ON ${rel}`);
+      // The sub-select makes the lookup run once per statement rather than once per row.
+      await client.query(
+        `CREATE POLICY tenant_isolation ON ${rel} TO ${grantee}
+           USING (tenant_id = (SELECT ${s}.current_tenant_id())) WITH CHECK (tenant_id = (SELECT ${s}.current_tenant_id()))`,
+      );
+      await client.query(`DROP POLICY IF EXISTS owner_all ON ${rel}`);
+      await client.query(`CREATE POLICY owner_all ON ${rel} TO ${q(target.ownerRole)} USING (true) WITH CHECK (true)`);
+    }
+    await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${rel} TO ${grantee}`);
+  }
+  if (target.isolation === "shared") {
+    const { rows: definers } = await client.query(
+      `SELECT proname FROM pg_proc WHERE pronamespace = $1::regnamespace AND prosecdef`,
+      [target.schema],
+    );
+    if (definers.length > 0) {
+      throw new Error(`migration ${file}: SECURITY DEFINER function ${definers.map((r) => r.proname).join(", ")} would run as the owner of every tenant's rows; not allowed in shared mode`);
+    }
+  }
+}
+
+async function applyOne(client: Client, target: Target, m: Migration): Promise<void> {
+  const s = q(target.schema);
+  await inTransaction(client, target, async () => {
+    try {
+      await client.query(m.sql);
+    } catch (error) {
+      const e = error as { message?: string; position?: string };
+      throw new Error(`migration ${m.file} failed: ${e.message}${lineOf(m.sql, e.position)}`);
+    }
+    await secure(client, target, m.file);
+    await client.query(`INSERT INTO ${s}.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)`, [m.version, m.name, m.checksum]);
+  });
+}
+
+async function revertOne(client: Client, target: Target, m: Migration): Promise<void> {
+  const down = m.down!;
+  await inTransaction(client, target, async () => {
+    try {
+      await client.query(down.sql);
+    } catch (error) {
+      const e = error as { message?: string; position?: string };
+      throw new Error(`down migration ${down.file} failed: ${e.message}${lineOf(down.sql, e.position)}`);
+    }
+    await client.query(`DELETE FROM ${q(target.schema)}.schema_migrations WHERE version = $1`, [m.version]);
+  });
+}
+
+/** Refuses when an applied migration is no longer the file it was, naming the file. */
+function checkApplied(applied: readonly Applied[], migrations: readonly Migration[], target: Target): void {
+  for (const a of applied) {
+    const m = migrations[a.version - 1];
+    if (!m) {
+      throw new Error(`${target.schema} has migration ${a.version} (${a.name}) applied, but no such migration was given; restore its file before deploying`);
+    }
+    if (m.checksum !== a.checksum || m.name !== a.name) {
+      throw new Error(`migration ${m.file} was edited after it was applied to ${target.database}.${target.schema} (checksum ${a.checksum.slice(0, 12)} applied, ${m.checksum.slice(0, 12)} now); add a new migration instead of editing an applied one`);
+    }
+  }
+}
+
+/**
+ * Brings the target to `version`: pending migrations up, each in its own transaction, or down
+ * files in reverse when the version is lowered. Concurrent runs on one target wait for each other
+ * on an advisory lock. In shared mode the schema serves every shared tenant of the server, so it
+ * only ever moves up: a lower version leaves it where it is.
+ */
+export async function migrate(targetIn: Target, migrations: Migration[], version: number): Promise<MigrateResult> {
+  const target = checkTarget(targetIn);
+  const problems = migrationProblems(migrations, version);
+  if (problems.length > 0) throw new Error(`cannot migrate ${target.tenantId}: ${problems.join("; ")}`);
+  const client = await connect(target);
+  try {
+    await lockTarget(client, target);
+    await prepare(client, target);
+    const applied = await readApplied(client, target.schema);
+    checkApplied(applied, migrations, target);
+    const done = new Set(applied.map((a) => a.version));
+    const from = applied.length === 0 ? 0 : applied[applied.length - 1].version;
+    const result: MigrateResult = { from, to: from, applied: [], reverted: [] };
+    const goal = target.isolation === "shared" ? Math.max(version, from) : version;
+    const toRevert = applied.filter((a) => a.version > goal).reverse().map((a) => migrations[a.version - 1]);
+    const missing = toRevert.filter((m) => !m.down);
+    if (missing.length > 0) {
+      throw new Error(`cannot lower ${target.tenantId} from version ${from} to ${goal}: no down migration ${missing.map((m) => m.file.replace(/\.sql$/, ".down.sql")).join(", ")}; nothing was reverted`);
+    }
+    for (const m of migrations) {
+      if (m.version > goal || done.has(m.version)) continue;
+      await applyOne(client, target, m);
+      result.applied.push(m.version);
+    }
+    for (const m of toRevert) {
+      await revertOne(client, target, m);
+      result.reverted.push(m.version);
+    }
+    result.to = goal;
+    return result;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Highest applied version, 0 when nothing was ever applied (what refresh compares). */
+export async function appliedVersion(targetIn: Target): Promise<number> {
+  const target = checkTarget(targetIn);
+  const client = await connect(target);
+  try {
+    const { rows } = await client.query(`SELECT to_regclass($1) IS NOT NULL AS present`, [`${q(target.schema)}.schema_migrations`]);
+    if (!rows[0].present) return 0;
+    const { rows: max } = await client.query(`SELECT coalesce(max(version), 0) AS v FROM ${q(target.schema)}.schema_migrations`);
+    return Number(max[0].v);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * What deleting a tenant's migrations removes: schema mode drops the tenant schema with
+ * everything in it; shared mode deletes the tenant's rows and its role mapping; database mode
+ * removes nothing, because dropping the database belongs to the database resource.
+ */
+export async function removeTenantData(targetIn: Target): Promise<void> {
+  const target = checkTarget(targetIn);
+  if (target.isolation === "database") return;
+  const client = await connect(target);
+  try {
+    await lockTarget(client, target);
+    if (target.isolation === "schema") {
+      await client.query(`DROP SCHEMA IF EXISTS ${q(target.schema)} CASCADE`);
+      return;
+    }
+    const { rows } = await client.query(`SELECT to_regnamespace($1) IS NOT NULL AS present`, [target.schema]);
+    if (!rows[0].present) return;
+    await inTransaction(client, target, async () => {
+      // Newest tables first, so rows that reference older tables go before what they reference.
+      const { rows: tables } = await client.query(
+        `SELECT c.relname FROM pg_class c
+           WHERE c.relnamespace = $1::regnamespace AND c.relkind IN ('r', 'p')
+             AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped)
+           ORDER BY c.oid DESC`,
+        [target.schema],
+      );
+      for (const { relname } of tables) {
+        await client.query(`DELETE FROM ${q(target.schema)}.${q(relname)} WHERE tenant_id = $1`, [target.tenantId]);
+      }
+      await client.query(`DELETE FROM ${q(target.schema)}.tenant_roles WHERE role_name = $1 OR tenant_id = $2`, [target.role, target.tenantId]);
+    });
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
