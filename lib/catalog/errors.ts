@@ -30,7 +30,8 @@ export function formatPath(path: readonly PropertyKey[]): string {
 export function didYouMean(word: string, candidates: readonly string[]): string {
   if (candidates.length === 0) return "";
   const best = closest(word, candidates as string[]);
-  const limit = Math.max(2, Math.floor(best.length / 3));
+  // A word shorter than the edit needed to reach a candidate shares nothing with it ("1" is not a typo of "id").
+  const limit = Math.min(Math.max(2, Math.floor(best.length / 3)), word.length - 1);
   return distance(word, best) <= limit ? `; did you mean "${best}"?` : "";
 }
 

@@ -15,13 +15,30 @@ export function isTenantId(value: string): boolean {
 /** One DNS label (RFC 1123): letters, digits, hyphens inside, at most 63 characters. */
 export const LABEL_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
-/** A fully qualified host name per RFC 1123: labels joined by dots, at least two, at most 253 characters. */
-export function isHostname(value: string): boolean {
-  if (value.length > 253 || value !== value.toLowerCase()) return false;
+/**
+ * What keeps `value` from being a fully qualified, lowercase host name per RFC 1123 (labels joined by
+ * dots, at least two, at most 253 characters, the last one starting with a letter), as the
+ * "expected ..." half of a message; undefined when it is one.
+ */
+export function hostnameProblem(value: string): string | undefined {
+  if (value.length === 0) return "expected a host name such as login.example.com";
+  if (value.length > 253) return `expected a host name of at most 253 characters (this one has ${value.length})`;
+  if (value !== value.toLowerCase()) return `expected a lowercase host name (${value.toLowerCase()})`;
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(value) || value.includes(":")) return "expected a host name, not an IP address";
+  if (value.endsWith(".")) return `expected a host name without the trailing dot (${value.replace(/\.+$/, "")})`;
   const labels = value.split(".");
-  if (labels.length < 2) return false;
-  if (/^[0-9]+$/.test(labels[labels.length - 1])) return false; // a dotted IPv4 address is not a host name
-  return labels.every((label) => LABEL_PATTERN.test(label));
+  if (labels.length < 2) return "expected a fully qualified host name such as login.example.com";
+  for (const label of labels) {
+    if (label === "") return "expected a host name without empty labels (two dots in a row)";
+    if (label.length > 63) return `expected labels of at most 63 characters (one has ${label.length})`;
+    if (!LABEL_PATTERN.test(label)) return `expected labels of lowercase letters, digits and inner hyphens ("${label}" is not one)`;
+  }
+  if (!/^[a-z]/.test(labels[labels.length - 1])) return "expected the last label (top-level domain) to start with a letter";
+  return undefined;
+}
+
+export function isHostname(value: string): boolean {
+  return hostnameProblem(value) === undefined;
 }
 
 /** The regions the AWS provider itself knows, so the list moves with the provider version. */

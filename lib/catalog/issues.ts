@@ -17,12 +17,13 @@ export interface Origin {
  */
 export function issuesToErrors(schema: z.ZodType, issues: readonly Issue[], origins: readonly Origin[]): CatalogError[] {
   const errors: CatalogError[] = [];
-  const report = (path: PropertyKey[], message: string, key?: string) => {
+  /** `message` learns whether the file holds the value: an empty `name:` is not the same mistake as no `name` at all. */
+  const report = (path: PropertyKey[], message: (present: boolean) => string, key?: string) => {
     const full = key === undefined ? path : [...path, key];
     const origin = origins.find((o) => has(o.parsed, [...o.prefix, ...full])) ?? origins[0];
     const found = has(origin.parsed, [...origin.prefix, ...full]);
     const pos = locate(origin.parsed, [...origin.prefix, ...(found && key === undefined ? full : path)], found ? key : undefined);
-    errors.push({ file: origin.parsed.file, line: pos.line, col: pos.col, path: formatPath([...origin.prefix, ...full]), message });
+    errors.push({ file: origin.parsed.file, line: pos.line, col: pos.col, path: formatPath([...origin.prefix, ...full]), message: message(found) });
   };
 
   for (const issue of issues) {
@@ -30,16 +31,46 @@ export function issuesToErrors(schema: z.ZodType, issues: readonly Issue[], orig
     if (issue.code === "unrecognized_keys") {
       const known = knownKeys(schema, path);
       for (const key of issue.keys) {
-        report(path, `unknown key "${key}"${didYouMean(key, known)}${known.length ? ` (allowed: ${known.join(", ")})` : ""}`, key);
+        report(path, () => `unknown key "${key}"${didYouMean(key, known)}${known.length ? ` (allowed: ${known.join(", ")})` : ""}`, key);
       }
       continue;
     }
-    report(path, describeIssue(issue));
+    if (issue.code === "invalid_union") {
+      // The only unions in the schema are free-form JSON values (settings); zod reports the whole
+      // value, so point at the leaf that is not plain data instead.
+      const leaf = firstNonJson(issue.input);
+      if (leaf) {
+        report([...path, ...leaf.path], () => `expected plain data (text, a finite number, true/false, a list or a mapping), got ${kindOf(leaf.value)}`);
+        continue;
+      }
+    }
+    report(path, (present) => describeIssue(issue, present));
   }
   return errors;
 }
 
-export function describeIssue(issue: Issue): string {
+function firstNonJson(value: unknown, path: PropertyKey[] = []): { path: PropertyKey[]; value: unknown } | undefined {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return undefined;
+  if (typeof value === "number") return Number.isFinite(value) ? undefined : { path, value };
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = firstNonJson(value[i], [...path, i]);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    for (const [key, item] of Object.entries(value)) {
+      const found = firstNonJson(item, [...path, key]);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  return { path, value };
+}
+
+/** A plain sentence for one issue; `present` says whether the document holds the value (possibly empty). */
+export function describeIssue(issue: Issue, present = true): string {
   const got = "input" in issue ? kindOf(issue.input) : "nothing";
   switch (issue.code) {
     case "invalid_value": {
@@ -49,14 +80,12 @@ export function describeIssue(issue: Issue): string {
       return `expected one of ${list}, got ${got}${suggestion}`;
     }
     case "invalid_type":
-      if (issue.input === undefined) return `missing; expected ${article(issue.expected)}`;
+      if (issue.input === undefined && !present) return `missing; expected ${article(issue.expected)}`;
       return `expected ${article(issue.expected)}, got ${got}`;
     case "too_small":
     case "too_big":
       if (!/^Too (small|big)/.test(issue.message)) return `${issue.message}, got ${got}`;
       return issue.code === "too_small" ? `${bound(issue, "at least")}, got ${got}` : `${bound(issue, "at most")}, got ${got}`;
-    case "invalid_union":
-      return `expected ${issue.message}, got ${got}`;
     default:
       return `${issue.message}, got ${got}`;
   }
@@ -76,7 +105,7 @@ function bound(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig, word: s
 }
 
 function article(expected: string): string {
-  const names: Record<string, string> = { object: "a mapping", array: "a list", record: "a mapping", int: "a whole number" };
+  const names: Record<string, string> = { object: "a mapping", array: "a list", record: "a mapping", int: "a whole number", boolean: "true or false" };
   return names[expected] ?? `a ${expected}`;
 }
 

@@ -1,8 +1,9 @@
 // The catalog as a whole: every file parsed and validated, then the cross-file rules, then each
 // tenant resolved against `_defaults.yaml`. Every error is collected; nothing is half-loaded.
-import { didYouMean, sortErrors, type CatalogError } from "./errors";
+import { didYouMean, formatPath, sortErrors, type CatalogError } from "./errors";
+import { isTenantId } from "./formats";
 import { issuesToErrors, type Origin } from "./issues";
-import { locate, parseYamlFile, type ParsedFile } from "./parse";
+import { has, locate, parseYamlFile, type ParsedFile } from "./parse";
 import {
   ControlPlaneSchema,
   DefaultsSchema,
@@ -79,12 +80,16 @@ export function loadCatalog(files: readonly CatalogFile[], dirLabel = "tenants")
 
   const defaults = parseDefaults(defaultsFile, errors);
   const controlPlane = controlPlaneFile ? parseControlPlane(controlPlaneFile, errors) : { resource_servers: [], roles: [] };
-  if (!defaults || !controlPlane) return { ok: false, errors: sortErrors(errors) };
+  if (!defaults) return { ok: false, errors: sortErrors(errors) };
+  // With a broken _control-plane.yaml the tenants are still checked, all but their roles.
+  const roles = controlPlane?.roles.map((r) => r.name);
+  checkReferences(referencesOf(defaults.value.tenant), defaults.parsed, ["tenant"], defaults.value, roles, errors);
+  if (controlPlaneFile && roles) checkDefaultRoles(defaults.parsed, defaults.value, roles, errors);
 
   const tenantFiles = sorted.filter((f) => TENANT_FILE.test(f.name) && !f.name.startsWith("_"));
   const parsedTenants: { tenant: Tenant; parsed: ParsedFile }[] = [];
   for (const f of tenantFiles) {
-    const result = parseYamlFile(f.path, f.text, defaults.value.limits.max_file_bytes);
+    const result = parseYamlFile(f.path, f.text, defaults.value.limits.max_file_bytes, `limits.max_file_bytes in ${DEFAULTS_FILE}`);
     if (!result.ok) {
       errors.push(...result.errors);
       continue;
@@ -94,19 +99,22 @@ export function loadCatalog(files: readonly CatalogFile[], dirLabel = "tenants")
     const expectedName = `${tenant.id}.yaml`;
     if (f.name !== expectedName) {
       const pos = locate(result.parsed, ["id"]);
-      fileError(f.path, `id "${tenant.id}" does not match the file name; rename the file to ${expectedName} or set id: ${f.name.replace(/\.yaml$/, "")}`, pos.line, pos.col, "id");
+      const fromName = f.name.replace(TENANT_FILE, "");
+      const fix = isTenantId(fromName) ? `rename the file to ${expectedName} or set id: ${fromName}` : `rename the file to ${expectedName}`;
+      fileError(f.path, `"${tenant.id}" does not match the file name ${f.name}; ${fix}`, pos.line, pos.col, "id");
       continue;
     }
     parsedTenants.push({ tenant, parsed: result.parsed });
   }
 
-  checkReferences(parsedTenants, defaults.value, controlPlane, errors);
+  for (const { tenant, parsed } of parsedTenants) checkReferences(referencesOf(tenant), parsed, [], defaults.value, roles, errors);
   checkUniqueness(parsedTenants, defaults.value, errors);
   // Parents are looked up among all tenant files, valid or not, so one bad parent file is not also
   // reported as a missing parent in each of its children.
   const declared = new Set(tenantFiles.map((f) => f.name.replace(TENANT_FILE, "")));
   const depths = checkHierarchy(parsedTenants, declared, defaults.value, errors);
-  if (errors.length > 0) return { ok: false, errors: sortErrors(errors) };
+  // A broken _control-plane.yaml has always reported an error by now.
+  if (errors.length > 0 || !controlPlane) return { ok: false, errors: sortErrors(errors) };
 
   return { ok: true, catalog: { defaults: defaults.value, controlPlane, tenants: resolveAll(parsedTenants, defaults.value, depths) } };
 }
@@ -132,8 +140,7 @@ function parseDefaults(file: CatalogFile, errors: CatalogError[]): { value: Defa
   }
   // The defaults are checked on their own, through an example tenant, so that a typo in them is
   // reported once at its line rather than once per tenant, and even in a catalog with no tenants.
-  const probe = { ...parsed, value: { id: "example", name: "Example" } };
-  validateTenant(probe, parsed, check.data, errors, true);
+  validateTenant({ ...parsed, value: { id: "example", name: "Example" } }, parsed, check.data, errors, true);
   if (Object.keys(check.data.rollout.rings).length === 0) {
     errors.push({ file: file.path, ...locate(parsed, ["rollout", "rings"]), path: "rollout.rings", message: "expected at least one ring, got none" });
   }
@@ -157,14 +164,18 @@ function parseControlPlane(file: CatalogFile, errors: CatalogError[]): ControlPl
   const at = (path: PropertyKey[], pathText: string, message: string) =>
     errors.push({ file: file.path, ...locate(parsed, path), path: pathText, message });
   const servers = new Map<string, Set<string>>();
+  const firstServer = new Map<string, number>();
   cp.resource_servers.forEach((rs, i) => {
-    if (servers.has(rs.identifier)) at(["resource_servers", i, "identifier"], `resource_servers[${i}].identifier`, `duplicate identifier "${rs.identifier}"`);
-    servers.set(rs.identifier, new Set(rs.scopes.map((s) => s.value)));
+    const first = firstServer.get(rs.identifier);
+    if (first !== undefined) at(["resource_servers", i, "identifier"], `resource_servers[${i}].identifier`, `duplicate identifier "${rs.identifier}" (also resource_servers[${first}])`);
+    else firstServer.set(rs.identifier, i);
+    servers.set(rs.identifier, new Set([...(servers.get(rs.identifier) ?? []), ...rs.scopes.map((s) => s.value)]));
   });
-  const roleNames = new Set<string>();
+  const firstRole = new Map<string, number>();
   cp.roles.forEach((role, i) => {
-    if (roleNames.has(role.name)) at(["roles", i, "name"], `roles[${i}].name`, `duplicate role "${role.name}"`);
-    roleNames.add(role.name);
+    const first = firstRole.get(role.name);
+    if (first !== undefined) at(["roles", i, "name"], `roles[${i}].name`, `duplicate role "${role.name}" (also roles[${first}])`);
+    else firstRole.set(role.name, i);
     role.permissions.forEach((perm, j) => {
       const scopes = servers.get(perm.resource_server);
       if (!scopes) {
@@ -193,41 +204,92 @@ function validateTenant(parsed: ParsedFile, defaultsParsed: ParsedFile, defaults
     : [{ parsed, prefix: [] }, { parsed: defaultsParsed, prefix: ["tenant"] }];
   const found = issuesToErrors(TenantSchema, check.error.issues, origins);
   // While probing the defaults, a field they leave out is not yet an error: a tenant file may set it.
-  errors.push(...(probing ? found.filter((e) => !e.message.startsWith("missing")) : found));
+  if (probing) errors.push(...found.filter((e) => !e.message.startsWith("missing")));
+  else {
+    for (const e of found) {
+      const top = e.path.split(/[.[]/)[0];
+      const either = e.message.startsWith("missing") && !PER_TENANT_KEYS.includes(top);
+      errors.push(either ? { ...e, message: `${e.message} here or under tenant: in ${DEFAULTS_FILE}` } : e);
+    }
+  }
   return undefined;
 }
 
-function checkReferences(tenants: { tenant: Tenant; parsed: ParsedFile }[], defaults: Defaults, cp: ControlPlane, errors: CatalogError[]) {
-  const roles = cp.roles.map((r) => r.name);
+/**
+ * Plan, ring and roles must exist. Only values written in `parsed` (under `prefix`) are checked,
+ * so a bad value in the defaults' tenant section is reported once, in _defaults.yaml, not once per
+ * tenant. `roles` is undefined when _control-plane.yaml is broken.
+ */
+function checkReferences(refs: References, parsed: ParsedFile, prefix: PropertyKey[], defaults: Defaults, roles: string[] | undefined, errors: CatalogError[]) {
+  const at = (path: PropertyKey[], message: string) => {
+    const full = [...prefix, ...path];
+    if (has(parsed, full)) errors.push({ file: parsed.file, ...locate(parsed, full), path: formatPath(full), message });
+  };
   const rings = Object.keys(defaults.rollout.rings);
-  for (const { tenant, parsed } of tenants) {
-    const at = (path: PropertyKey[], text: string, message: string) => errors.push({ file: parsed.file, ...locate(parsed, path), path: text, message });
-    if (!defaults.plans.includes(tenant.plan)) at(["plan"], "plan", `unknown plan "${tenant.plan}"; expected one of ${defaults.plans.join("|")}${didYouMean(tenant.plan, defaults.plans)}`);
-    if (!rings.includes(tenant.rollout.ring)) at(["rollout", "ring"], "rollout.ring", `unknown ring "${tenant.rollout.ring}"; expected one of ${rings.join("|")}${didYouMean(tenant.rollout.ring, rings)}`);
-    tenant.access.roles.forEach((role, i) => {
-      if (!roles.includes(role)) at(["access", "roles", i], `access.roles[${i}]`, `no role "${role}" in _control-plane.yaml${didYouMean(role, roles)}`);
-    });
-  }
+  const { plan, ring } = refs;
+  if (plan !== undefined && !defaults.plans.includes(plan)) at(["plan"], `unknown plan "${plan}"; expected one of ${defaults.plans.join("|")}${didYouMean(plan, defaults.plans)}`);
+  if (ring !== undefined && !rings.includes(ring)) at(["rollout", "ring"], `unknown ring "${ring}"; expected one of ${rings.join("|")}${didYouMean(ring, rings)}`);
+  if (!roles) return;
+  (refs.roles ?? []).forEach((role, i) => {
+    if (!roles.includes(role)) at(["access", "roles", i], unknownRole(role, roles));
+  });
+}
+
+interface References {
+  plan?: string;
+  ring?: string;
+  roles?: string[];
+}
+
+/**
+ * The names a tenant, or the defaults' tenant section, refers to. The section's values have passed
+ * the tenant schema by now (through the probe), but any of them may be absent.
+ */
+function referencesOf(tenant: Partial<Tenant> | Record<string, unknown>): References {
+  const t = tenant as Partial<Tenant>;
+  return { plan: t.plan, ring: t.rollout?.ring, roles: t.access?.roles };
+}
+
+function unknownRole(role: string, roles: string[]): string {
+  return `no role "${role}" in ${CONTROL_PLANE_FILE}${didYouMean(role, roles)}`;
+}
+
+/** The roles every organization gets must be declared on the control plane. */
+function checkDefaultRoles(parsed: ParsedFile, defaults: Defaults, roles: string[], errors: CatalogError[]) {
+  const at = (path: PropertyKey[], message: string) => errors.push({ file: parsed.file, ...locate(parsed, path), path: formatPath(path), message });
+  if (!roles.includes(defaults.access.admin_role)) at(["access", "admin_role"], unknownRole(defaults.access.admin_role, roles));
+  defaults.access.default_roles.forEach((role, i) => {
+    if (!roles.includes(role)) at(["access", "default_roles", i], unknownRole(role, roles));
+  });
 }
 
 function checkUniqueness(tenants: { tenant: Tenant; parsed: ParsedFile }[], defaults: Defaults, errors: CatalogError[]) {
   const reserved = new Set(defaults.reserved_subdomains.map((s) => s.toLowerCase()));
-  const hosts = new Map<string, string>();
+  const hosts = new Map<string, { id: string; where: string; path: string }>();
   for (const { tenant, parsed } of tenants) {
-    const claim = (host: string, path: PropertyKey[], text: string) => {
+    const claim = (host: string, path: PropertyKey[]) => {
       const key = host.toLowerCase();
+      const pos = locate(parsed, path);
+      const text = formatPath(path);
       const owner = hosts.get(key);
-      if (owner) errors.push({ file: parsed.file, ...locate(parsed, path), path: text, message: `"${host}" is already used by tenant ${owner}` });
-      else hosts.set(key, tenant.id);
+      if (!owner) {
+        hosts.set(key, { id: tenant.id, where: `${parsed.file}:${pos.line}:${pos.col}`, path: text });
+        return;
+      }
+      const message =
+        owner.id === tenant.id
+          ? `"${host}" is listed twice in this tenant (also ${owner.path})`
+          : `"${host}" is already used by tenant ${owner.id} (${owner.where} ${owner.path})`;
+      errors.push({ file: parsed.file, ...pos, path: text, message });
     };
-    const subdomain = tenant.domains?.subdomain ?? tenant.id;
-    const subPath = tenant.domains?.subdomain ? ["domains", "subdomain"] : ["id"];
-    const subText = tenant.domains?.subdomain ? "domains.subdomain" : "id";
+    const own = tenant.domains?.subdomain;
+    const subdomain = own ?? tenant.id;
+    const subPath = own ? ["domains", "subdomain"] : ["id"];
     if (reserved.has(subdomain.toLowerCase())) {
-      errors.push({ file: parsed.file, ...locate(parsed, subPath), path: subText, message: `subdomain "${subdomain}" is reserved (reserved_subdomains in _defaults.yaml); choose another${tenant.domains?.subdomain ? "" : " with domains.subdomain"}` });
+      errors.push({ file: parsed.file, ...locate(parsed, subPath), path: formatPath(subPath), message: `subdomain "${subdomain}" is reserved (reserved_subdomains in ${DEFAULTS_FILE}); choose another${own ? "" : " with domains.subdomain"}` });
     }
-    claim(subdomain, subPath, subText);
-    (tenant.domains?.custom ?? []).forEach((host, i) => claim(host, ["domains", "custom", i], `domains.custom[${i}]`));
+    claim(subdomain, subPath);
+    (tenant.domains?.custom ?? []).forEach((host, i) => claim(host, ["domains", "custom", i]));
   }
 }
 

@@ -1,10 +1,12 @@
 // YAML parsing that keeps source positions and refuses what could hurt: duplicate keys,
 // alias bombs, oversized files, tags that would construct anything but plain data.
 import { Document, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from "yaml";
-import type { CatalogError } from "./errors";
+import { formatPath, type CatalogError } from "./errors";
 
 /** A small budget of alias uses: catalogs have no need for anchors, a bomb needs thousands. */
 const MAX_ALIAS_COUNT = 100;
+/** Catalogs nest a few levels; a cap keeps every later recursive step (schema, merge) far from the stack limit. */
+export const MAX_NESTING = 32;
 
 export interface ParsedFile {
   file: string;
@@ -15,11 +17,12 @@ export interface ParsedFile {
 
 export type ParseResult = { ok: true; parsed: ParsedFile } | { ok: false; errors: CatalogError[] };
 
-export function parseYamlFile(file: string, text: string, maxBytes: number): ParseResult {
-  const at = (line: number, col: number, message: string): CatalogError => ({ file, line, col, path: "", message });
+/** `limitSource` names the setting behind `maxBytes`, when the user can change it. */
+export function parseYamlFile(file: string, text: string, maxBytes: number, limitSource?: string): ParseResult {
+  const at = (line: number, col: number, message: string, path = ""): CatalogError => ({ file, line, col, path, message });
   const bytes = Buffer.byteLength(text, "utf8");
   if (bytes > maxBytes) {
-    return { ok: false, errors: [at(1, 1, `file is ${bytes} bytes; the limit is ${maxBytes} (limits.max_file_bytes in _defaults.yaml)`)] };
+    return { ok: false, errors: [at(1, 1, `file is ${bytes} bytes; the limit is ${maxBytes}${limitSource ? ` (${limitSource})` : ""}`)] };
   }
   if (text.charCodeAt(0) === 0xfeff) {
     return { ok: false, errors: [at(1, 1, "file starts with a byte-order mark; save it as UTF-8 without BOM")] };
@@ -29,17 +32,26 @@ export function parseYamlFile(file: string, text: string, maxBytes: number): Par
   }
 
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true, strict: true, version: "1.2" });
+  // Duplicate keys are found by checkKeys, which can name the key, its path and the first occurrence.
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: true, strict: true, version: "1.2" });
   const problems = [...doc.errors, ...doc.warnings];
   if (problems.length > 0) {
     return {
       ok: false,
       errors: problems.map((p) => {
-        const pos = p.linePos?.[0] ?? { line: 1, col: 1 };
+        // A problem found at the end of the file (an unclosed bracket) is shown where the text ends,
+        // not on a line past it.
+        // Where the parser runs out of stack depends on the stack, so that refusal is about the file as a whole.
+        const end = text.trimEnd().length;
+        const pos =
+          p.code === "RESOURCE_EXHAUSTION" ? { line: 1, col: 1 } : p.pos[0] >= end ? lines.linePos(end) : (p.linePos?.[0] ?? { line: 1, col: 1 });
         return at(pos.line, pos.col, describeYamlProblem(p.code, p.message));
       }),
     };
   }
+  const keyErrors: CatalogError[] = [];
+  checkKeys(doc.contents, [], lines, (pos, path, message) => keyErrors.push(at(pos.line, pos.col, message, formatPath(path))));
+  if (keyErrors.length > 0) return { ok: false, errors: keyErrors };
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
@@ -57,14 +69,54 @@ export function parseYamlFile(file: string, text: string, maxBytes: number): Par
 function describeYamlProblem(code: string, message: string): string {
   const first = message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
   switch (code) {
-    case "DUPLICATE_KEY":
-      return "duplicate key: each key may appear once in a mapping";
     case "TAB_AS_INDENT":
       return "tab used for indentation; YAML indents with spaces";
     case "TAG_RESOLVE_FAILED":
-      return `unsupported tag: ${first}`;
+      return `unsupported tag ${first.replace(/^Unresolved tag: /, "")}; catalog files hold plain data (text, numbers, booleans, lists, mappings)`;
+    case "MULTIPLE_DOCS":
+      return "a second YAML document starts here; a catalog file holds one document, so remove the --- line";
+    case "RESOURCE_EXHAUSTION":
+      return `refused: nested more than ${MAX_NESTING} levels deep`;
     default:
       return `YAML syntax error: ${first}`;
+  }
+}
+
+type KeyProblem = (pos: { line: number; col: number }, path: PropertyKey[], message: string) => void;
+
+/**
+ * Nesting is bounded, and keys must be plain scalars, unique within their mapping, and never `__proto__` (which would
+ * replace an object's prototype when merged, silently smuggling values past the strict schema).
+ */
+function checkKeys(node: unknown, path: PropertyKey[], lines: LineCounter, report: KeyProblem): void {
+  if ((isSeq(node) || isMap(node)) && path.length >= MAX_NESTING) {
+    report(lines.linePos(node.range?.[0] ?? 0), path, `refused: nested more than ${MAX_NESTING} levels deep`);
+    return;
+  }
+  if (isSeq(node)) {
+    node.items.forEach((item, i) => checkKeys(item, [...path, i], lines, report));
+    return;
+  }
+  if (!isMap(node)) return;
+  const first = new Map<string, number>();
+  for (const pair of node.items) {
+    const pos = lines.linePos((pair.key as Node | null)?.range?.[0] ?? node.range?.[0] ?? 0);
+    if (!isScalar(pair.key)) {
+      report(pos, path, "a key must be plain text, not a list or mapping");
+      continue;
+    }
+    const key = String(pair.key.value);
+    if (key === "__proto__") {
+      report(pos, [...path, key], `key "__proto__" is not allowed`);
+      continue;
+    }
+    const seen = first.get(key);
+    if (seen !== undefined) {
+      report(pos, [...path, key], `duplicate key "${key}" (first set on line ${seen}); each key may appear once in a mapping`);
+      continue;
+    }
+    first.set(key, pos.line);
+    checkKeys(pair.value, [...path, key], lines, report);
   }
 }
 
@@ -72,7 +124,11 @@ export function kindOf(value: unknown): string {
   if (value === null || value === undefined) return "nothing";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";
-  if (typeof value === "string") return `"${value.length > 60 ? value.slice(0, 57) + "..." : value}"`;
+  if (typeof value === "string") {
+    // A URL's password must not reach a log through an error message.
+    const shown = value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:\s]*):[^/@\s]*@/i, "$1:***@");
+    return `"${shown.length > 60 ? shown.slice(0, 57) + "..." : shown}"`;
+  }
   return `${typeof value} ${String(value)}`;
 }
 
@@ -111,7 +167,9 @@ export function has(parsed: ParsedFile, path: readonly PropertyKey[]): boolean {
 function child(node: unknown, part: PropertyKey): unknown {
   if (isMap(node)) {
     const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(part));
-    return pair ? (pair.value ?? pair.key) : undefined;
+    if (!pair) return undefined;
+    // An empty value (`name:`) has no text of its own; point at its key instead.
+    return isScalar(pair.value) && pair.value.value === null && pair.value.source === "" ? pair.key : (pair.value ?? pair.key);
   }
   if (isSeq(node) && typeof part === "number") return node.items[part];
   return undefined;

@@ -1,7 +1,7 @@
 // The shape of the catalog: one strict zod schema per kind of file. The JSON Schema that editors
 // use is generated from these (see json-schema.ts), so this file is the single source of truth.
 import { z } from "zod";
-import { AWS_REGIONS, ID_MAX, ID_MIN, ID_PATTERN, ID_RULE, isEmail, isHttpsUrl } from "./formats";
+import { AWS_REGIONS, hostnameProblem, ID_MAX, ID_MIN, ID_PATTERN, ID_RULE, isEmail, isHttpsUrl } from "./formats";
 
 const HOSTNAME_PATTERN =
   /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -18,8 +18,9 @@ export const Slug = z.string().regex(SLUG_PATTERN, {
   message: "expected a lowercase word (letters, digits, hyphens; starting with a letter; at most 63 characters)",
 });
 
+/** The pattern is what editors check (JSON Schema); the message says which rule the value breaks. */
 export const Hostname = z.string().regex(HOSTNAME_PATTERN, {
-  message: "expected a lowercase host name per RFC 1123, such as login.example.com",
+  error: (issue) => hostnameProblem(String(issue.input)) ?? "expected a lowercase host name per RFC 1123, such as login.example.com",
 });
 
 export const Subdomain = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, {

@@ -1,0 +1,252 @@
+// The broken-catalog corpus: each case overlays files on test/fixtures/catalogs/base (a file given
+// as null is removed) and lists every message the loader must report, in the order it reports them.
+// A file is an array of lines, so the line numbers in the expected messages can be read off directly.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+export const BASE_DIR = join(__dirname, "../../fixtures/catalogs/base");
+/** Lines of the base _defaults.yaml, which the cases about the defaults edit. */
+const BASE_DEFAULTS = readFileSync(join(BASE_DIR, "_defaults.yaml"), "utf8").trimEnd().split("\n");
+
+export interface BrokenCase {
+  name: string;
+  files: Record<string, readonly string[] | string | null>;
+  errors: readonly string[];
+}
+
+const alpha = (...lines: string[]) => ["id: alpha", "name: Alpha Ltd", ...lines];
+
+export const brokenCases: readonly BrokenCase[] = [
+  // --- YAML syntax and file shape ---
+  { name: "unclosed flow mapping", files: { "alpha.yaml": alpha("database: { isolation: schema") }, errors: ["tenants/alpha.yaml:3:30 YAML syntax error: Flow map in block collection must be sufficiently indented and end with a }"] },
+  { name: "bad indentation", files: { "alpha.yaml": alpha("database:", "  isolation: schema", " server: main") }, errors: ["tenants/alpha.yaml:5:1 YAML syntax error: All mapping items must start at the same column"] },
+  { name: "tab indentation", files: { "alpha.yaml": alpha("database:", "\tisolation: schema") }, errors: ["tenants/alpha.yaml:4:1 tab used for indentation; YAML indents with spaces"] },
+  { name: "byte-order mark", files: { "alpha.yaml": "\ufeffid: alpha\nname: Alpha Ltd\n" }, errors: ["tenants/alpha.yaml:1:1 file starts with a byte-order mark; save it as UTF-8 without BOM"] },
+  { name: "empty file", files: { "alpha.yaml": "" }, errors: ["tenants/alpha.yaml:1:1 file is empty; a catalog file holds one YAML mapping"] },
+  { name: "comment-only file", files: { "alpha.yaml": ["# nothing here yet", "", "# still nothing"] }, errors: ["tenants/alpha.yaml:1:1 file is empty; a catalog file holds one YAML mapping"] },
+  { name: "list instead of a mapping", files: { "alpha.yaml": ["- id: alpha", "- name: Alpha Ltd"] }, errors: ["tenants/alpha.yaml:1:1 expected a mapping of keys to values, got a list"] },
+  { name: "scalar document", files: { "alpha.yaml": ["alpha"] }, errors: ['tenants/alpha.yaml:1:1 expected a mapping of keys to values, got "alpha"'] },
+  { name: "duplicate key", files: { "alpha.yaml": alpha("plan: pro", "plan: starter") }, errors: ['tenants/alpha.yaml:4:1 plan: duplicate key "plan" (first set on line 3); each key may appear once in a mapping'] },
+  { name: "duplicate nested key", files: { "alpha.yaml": alpha("database:", "  isolation: schema", "  isolation: database") }, errors: ['tenants/alpha.yaml:5:3 database.isolation: duplicate key "isolation" (first set on line 4); each key may appear once in a mapping'] },
+  { name: "two documents in one file", files: { "alpha.yaml": alpha("---", "id: beta") }, errors: ["tenants/alpha.yaml:3:1 a second YAML document starts here; a catalog file holds one document, so remove the --- line"] },
+  { name: "custom tag", files: { "alpha.yaml": alpha("plan: !include pro.yaml") }, errors: ["tenants/alpha.yaml:3:7 unsupported tag !include; catalog files hold plain data (text, numbers, booleans, lists, mappings)"] },
+  {
+    name: "alias bomb",
+    files: {
+      "alpha.yaml": alpha(
+        'a: &a ["x","x","x","x","x","x","x","x","x","x"]',
+        "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]",
+        "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]",
+        "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]",
+        "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]",
+      ),
+    },
+    errors: ["tenants/alpha.yaml:1:1 refused: too many alias expansions (possible alias bomb)"],
+  },
+  {
+    name: "nesting too deep",
+    files: { "alpha.yaml": alpha(`settings: { a: ${"[".repeat(40)}${"]".repeat(40)} }`) },
+    errors: [`tenants/alpha.yaml:3:46 settings.a${"[0]".repeat(30)}: refused: nested more than 32 levels deep`],
+  },
+  {
+    name: "nesting deep enough to exhaust the parser",
+    files: {
+      "_defaults.yaml": defaultsWith("limits: { max_depth: 2, max_file_bytes: 2048 }", "limits: { max_file_bytes: 65536 }"),
+      "alpha.yaml": alpha(`settings: { a: ${"[".repeat(20000)}${"]".repeat(20000)} }`),
+    },
+    errors: ["tenants/alpha.yaml:1:1 refused: nested more than 32 levels deep"],
+  },
+  { name: "key __proto__", files: { "alpha.yaml": alpha("__proto__: { plan: pro }") }, errors: ['tenants/alpha.yaml:3:1 __proto__: key "__proto__" is not allowed'] },
+  { name: "key __proto__ inside settings", files: { "alpha.yaml": alpha("settings:", "  branding:", "    __proto__: { color: red }") }, errors: ['tenants/alpha.yaml:5:5 settings.branding.__proto__: key "__proto__" is not allowed'] },
+  { name: "list as a key", files: { "alpha.yaml": alpha("? [plan, cell]", ": pro") }, errors: ["tenants/alpha.yaml:3:3 a key must be plain text, not a list or mapping"] },
+  { name: "file over limits.max_file_bytes", files: { "alpha.yaml": alpha(`# ${"x".repeat(2100)}`) }, errors: ["tenants/alpha.yaml:1:1 file is 2129 bytes; the limit is 2048 (limits.max_file_bytes in _defaults.yaml)"] },
+  { name: ".yml extension", files: { "beta.yml": ["id: beta", "name: Beta"] }, errors: ["tenants/beta.yml:1:1 tenant files end in .yaml; rename it to beta.yaml"] },
+  { name: "unknown catalog-wide file", files: { "_foo.yaml": ["x: 1"] }, errors: ['tenants/_foo.yaml:1:1 unknown catalog-wide file; files starting with "_" are _defaults.yaml and _control-plane.yaml'] },
+  { name: "missing _defaults.yaml", files: { "_defaults.yaml": null }, errors: ["tenants/_defaults.yaml:1:1 missing: the catalog needs a _defaults.yaml with plans, rollout rings and tenant defaults"] },
+
+  // --- types and keys ---
+  { name: "wrong scalar type", files: { "alpha.yaml": alpha("storage: { mode: bucket, versioning: yes, noncurrent_days: 30 }") }, errors: ['tenants/alpha.yaml:3:38 storage.versioning: expected true or false, got "yes"'] },
+  { name: "number for a string", files: { "alpha.yaml": ["id: alpha", "name: 42"] }, errors: ["tenants/alpha.yaml:2:7 name: expected a string, got number 42"] },
+  { name: "list for a mapping", files: { "alpha.yaml": alpha("database: [shared, main]") }, errors: ["tenants/alpha.yaml:3:11 database: expected a mapping, got a list"] },
+  { name: "mapping for a list", files: { "alpha.yaml": alpha("access: { admins: { ops: ops@example.com }, roles: [] }") }, errors: ["tenants/alpha.yaml:3:19 access.admins: expected a list, got a mapping"] },
+  { name: "fraction for a whole number", files: { "alpha.yaml": alpha("storage: { mode: bucket, versioning: true, noncurrent_days: 1.5 }") }, errors: ["tenants/alpha.yaml:3:61 storage.noncurrent_days: expected a whole number, got number 1.5"] },
+  { name: "number out of range", files: { "alpha.yaml": alpha("storage: { mode: bucket, versioning: true, noncurrent_days: 0 }") }, errors: ["tenants/alpha.yaml:3:61 storage.noncurrent_days: expected a number >= 1, got number 0"] },
+  { name: "empty name", files: { "alpha.yaml": ["id: alpha", 'name: ""'] }, errors: ['tenants/alpha.yaml:2:7 name: expected at least 1 character(s), got ""'] },
+  { name: "null name", files: { "alpha.yaml": ["id: alpha", "name:"] }, errors: ["tenants/alpha.yaml:2:1 name: expected a string, got nothing"] },
+  { name: "empty mapping value", files: { "alpha.yaml": alpha("database:") }, errors: ["tenants/alpha.yaml:3:1 database: expected a mapping, got nothing"] },
+  { name: "settings not a mapping", files: { "alpha.yaml": alpha("settings: [dark]") }, errors: ["tenants/alpha.yaml:3:11 settings: expected a mapping, got a list"] },
+  { name: "infinite number in settings", files: { "alpha.yaml": alpha("settings:", "  session: { timeout: .inf }") }, errors: ["tenants/alpha.yaml:4:23 settings.session.timeout: expected plain data (text, a finite number, true/false, a list or a mapping), got number Infinity"] },
+  { name: "too many webhooks", files: { "alpha.yaml": alpha(`hooks: { created: [${Array.from({ length: 11 }, (_, i) => `https://h${i}.alpha.com`).join(", ")}] }`) }, errors: ["tenants/alpha.yaml:3:19 hooks.created: expected at most 10 item(s), got a list"] },
+  { name: "name missing", files: { "alpha.yaml": ["id: alpha"] }, errors: ["tenants/alpha.yaml:1:1 name: missing; expected a string"] },
+  { name: "unknown top-level key", files: { "alpha.yaml": alpha("plna: pro") }, errors: ['tenants/alpha.yaml:3:1 plna: unknown key "plna"; did you mean "plan"? (allowed: id, name, friendly_name, status, plan, cell, region, parent, database, storage, domains, access, rollout, settings, lifecycle, hooks)'] },
+  { name: "unknown nested key", files: { "alpha.yaml": alpha("database: { isolation: schema, sever: main }") }, errors: ['tenants/alpha.yaml:3:32 database.sever: unknown key "sever"; did you mean "server"? (allowed: isolation, server)'] },
+  { name: "unknown key, nothing close", files: { "alpha.yaml": alpha("colour: red") }, errors: ['tenants/alpha.yaml:3:1 colour: unknown key "colour" (allowed: id, name, friendly_name, status, plan, cell, region, parent, database, storage, domains, access, rollout, settings, lifecycle, hooks)'] },
+  { name: "misspelt enum value", files: { "alpha.yaml": alpha("database:", "  isolation: databse", "  server: main") }, errors: ['tenants/alpha.yaml:4:14 database.isolation: expected one of database|schema|shared, got "databse"; did you mean "database"?'] },
+  { name: "misspelt status", files: { "alpha.yaml": alpha("status: suspend") }, errors: ['tenants/alpha.yaml:3:9 status: expected one of active|suspended, got "suspend"; did you mean "suspended"?'] },
+
+  // --- formats ---
+  { name: "id uppercase", files: { "alpha.yaml": ["id: Alpha", "name: Alpha Ltd"] }, errors: ['tenants/alpha.yaml:1:5 id: expected 3-40 lowercase letters, digits and single hyphens, starting with a letter, got "Alpha"'] },
+  { name: "id double hyphen", files: { "alpha--beta.yaml": ["id: alpha--beta", "name: Alpha Beta"] }, errors: ['tenants/alpha--beta.yaml:1:5 id: expected 3-40 lowercase letters, digits and single hyphens, starting with a letter, got "alpha--beta"'] },
+  { name: "id leading digit", files: { "1alpha.yaml": ["id: 1alpha", "name: One Alpha"] }, errors: ['tenants/1alpha.yaml:1:5 id: expected 3-40 lowercase letters, digits and single hyphens, starting with a letter, got "1alpha"'] },
+  { name: "id too short", files: { "ab.yaml": ["id: ab", "name: AB"] }, errors: ['tenants/ab.yaml:1:5 id: expected 3-40 lowercase letters, digits and single hyphens, starting with a letter, got "ab"'] },
+  { name: "id too long", files: { [`a${"b".repeat(40)}.yaml`]: [`id: a${"b".repeat(40)}`, "name: Long"] }, errors: ['tenants/abbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.yaml:1:5 id: expected 3-40 lowercase letters, digits and single hyphens, starting with a letter, got "abbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"'] },
+  { name: "id trailing hyphen", files: { "alpha-.yaml": ["id: alpha-", "name: Alpha"] }, errors: ['tenants/alpha-.yaml:1:5 id: expected 3-40 lowercase letters, digits and single hyphens, starting with a letter, got "alpha-"'] },
+  { name: "id is not the file name", files: { "alpha.yaml": ["id: alfa", "name: Alpha Ltd"] }, errors: ['tenants/alpha.yaml:1:5 id: "alfa" does not match the file name alpha.yaml; rename the file to alfa.yaml or set id: alpha'] },
+  { name: "hostname with underscore", files: { "alpha.yaml": alpha("domains: { custom: [login_page.alpha.com] }") }, errors: ['tenants/alpha.yaml:3:21 domains.custom[0]: expected labels of lowercase letters, digits and inner hyphens ("login_page" is not one), got "login_page.alpha.com"'] },
+  { name: "hostname with trailing dot", files: { "alpha.yaml": alpha("domains: { custom: [login.alpha.com.] }") }, errors: ['tenants/alpha.yaml:3:21 domains.custom[0]: expected a host name without the trailing dot (login.alpha.com), got "login.alpha.com."'] },
+  { name: "hostname label over 63", files: { "alpha.yaml": alpha(`domains: { custom: [${"a".repeat(64)}.alpha.com] }`) }, errors: ['tenants/alpha.yaml:3:21 domains.custom[0]: expected labels of at most 63 characters (one has 64), got "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa..."'] },
+  { name: "hostname is an IP address", files: { "alpha.yaml": alpha("domains: { custom: [192.168.1.10] }") }, errors: ['tenants/alpha.yaml:3:21 domains.custom[0]: expected a host name, not an IP address, got "192.168.1.10"'] },
+  { name: "hostname uppercase", files: { "alpha.yaml": alpha("domains: { custom: [Login.Alpha.com] }") }, errors: ['tenants/alpha.yaml:3:21 domains.custom[0]: expected a lowercase host name (login.alpha.com), got "Login.Alpha.com"'] },
+  { name: "subdomain with a dot", files: { "alpha.yaml": alpha("domains: { subdomain: a.b }") }, errors: ['tenants/alpha.yaml:3:23 domains.subdomain: expected one DNS label: lowercase letters, digits and inner hyphens, at most 63 characters, got "a.b"'] },
+  { name: "bad e-mail", files: { "alpha.yaml": alpha("access:", "  admins: [ops@alpha.com, ops.alpha.com, ops@@alpha.com]", "  roles: []") }, errors: [
+      'tenants/alpha.yaml:4:27 access.admins[1]: expected an e-mail address such as ops@example.com, got "ops.alpha.com"',
+      'tenants/alpha.yaml:4:42 access.admins[2]: expected an e-mail address such as ops@example.com, got "ops@@alpha.com"',
+    ] },
+  { name: "http webhook", files: { "alpha.yaml": alpha("hooks:", "  created: [http://hooks.alpha.com/x]") }, errors: ['tenants/alpha.yaml:4:13 hooks.created[0]: expected an https:// URL, got "http://hooks.alpha.com/x"'] },
+  { name: "webhook with credentials", files: { "alpha.yaml": alpha("hooks:", "  deleted: ['https://user:secret@hooks.alpha.com/x']") }, errors: ['tenants/alpha.yaml:4:13 hooks.deleted[0]: expected an https:// URL with a host and no credentials, got "https://user:***@hooks.alpha.com/x"'] },
+  { name: "unknown hook event", files: { "alpha.yaml": alpha("hooks:", "  create: [https://hooks.alpha.com/x]") }, errors: ['tenants/alpha.yaml:4:3 hooks.create: unknown key "create"; did you mean "created"? (allowed: created, updated, deleting, deleted)'] },
+  { name: "unknown AWS region", files: { "alpha.yaml": alpha("region: eu-west-9") }, errors: ['tenants/alpha.yaml:3:9 region: expected one of af-south-1|ap-east-1|ap-east-2|ap-northeast-1|ap-northeast-2|ap-northeast-3|ap-south-1|ap-south-2|ap-southeast-1|ap-southeast-2|ap-southeast-3|ap-southeast-4|... (46 values), got "eu-west-9"; did you mean "eu-west-1"?'] },
+  { name: "misspelt AWS region", files: { "alpha.yaml": alpha("region: eu-wset-1") }, errors: ['tenants/alpha.yaml:3:9 region: expected one of af-south-1|ap-east-1|ap-east-2|ap-northeast-1|ap-northeast-2|ap-northeast-3|ap-south-1|ap-south-2|ap-southeast-1|ap-southeast-2|ap-southeast-3|ap-southeast-4|... (46 values), got "eu-wset-1"; did you mean "eu-west-1"?'] },
+
+  // --- references across files ---
+  { name: "unknown plan", files: { "alpha.yaml": alpha("plan: strater") }, errors: ['tenants/alpha.yaml:3:7 plan: unknown plan "strater"; expected one of starter|pro; did you mean "starter"?'] },
+  { name: "unknown ring", files: { "alpha.yaml": alpha("rollout: { ring: canery }") }, errors: ['tenants/alpha.yaml:3:18 rollout.ring: unknown ring "canery"; expected one of canary|stable; did you mean "canary"?'] },
+  { name: "unknown role", files: { "alpha.yaml": alpha("access: { admins: [], roles: [tenant-membr] }") }, errors: ['tenants/alpha.yaml:3:31 access.roles[0]: no role "tenant-membr" in _control-plane.yaml; did you mean "tenant-member"?'] },
+  { name: "parent missing", files: { "alpha.yaml": alpha("parent: alfa") }, errors: ['tenants/alpha.yaml:3:9 parent: no tenant "alfa" in the catalog; did you mean "alpha"?'] },
+  { name: "self-parent", files: { "alpha.yaml": alpha("parent: alpha") }, errors: ["tenants/alpha.yaml:3:9 parent: a tenant cannot be its own parent"] },
+  {
+    name: "parent cycle",
+    files: { "alpha.yaml": alpha("parent: beta"), "beta.yaml": ["id: beta", "name: Beta", "parent: gamma"], "gamma.yaml": ["id: gamma", "name: Gamma", "parent: alpha"] },
+    errors: [
+      "tenants/alpha.yaml:3:9 parent: parent cycle: alpha -> beta -> gamma -> alpha",
+      "tenants/beta.yaml:3:9 parent: parent cycle: beta -> gamma -> alpha -> beta",
+      "tenants/gamma.yaml:3:9 parent: parent cycle: gamma -> alpha -> beta -> gamma",
+    ],
+  },
+  {
+    name: "hierarchy too deep",
+    files: {
+      "beta.yaml": ["id: beta", "name: Beta", "parent: alpha"],
+      "gamma.yaml": ["id: gamma", "name: Gamma", "parent: beta"],
+      "delta.yaml": ["id: delta", "name: Delta", "parent: gamma"],
+    },
+    errors: ["tenants/delta.yaml:3:9 parent: hierarchy is 3 levels deep (delta -> gamma -> beta -> alpha); the limit is 2 (limits.max_depth)"],
+  },
+
+  // --- uniqueness ---
+  { name: "uppercase subdomain (so no case variant can slip past uniqueness)", files: { "beta.yaml": ["id: beta", "name: Beta", "domains: { subdomain: ALPHA }"] }, errors: ['tenants/beta.yaml:3:23 domains.subdomain: expected one DNS label: lowercase letters, digits and inner hyphens, at most 63 characters, got "ALPHA"'] },
+  { name: "duplicate subdomain", files: { "beta.yaml": ["id: beta", "name: Beta", "domains: { subdomain: alpha }"] }, errors: ['tenants/beta.yaml:3:23 domains.subdomain: "alpha" is already used by tenant alpha (tenants/alpha.yaml:1:5 id)'] },
+  {
+    name: "duplicate custom domain in one tenant",
+    files: { "alpha.yaml": alpha("domains:", "  custom: [login.alpha.com, shop.alpha.com, login.alpha.com]") },
+    errors: ['tenants/alpha.yaml:4:45 domains.custom[2]: "login.alpha.com" is listed twice in this tenant (also domains.custom[0])'],
+  },
+  {
+    name: "custom domain collides between tenants",
+    files: { "alpha.yaml": alpha("domains: { custom: [login.shared.com] }"), "beta.yaml": ["id: beta", "name: Beta", "domains: { custom: [login.shared.com] }"] },
+    errors: ['tenants/beta.yaml:3:21 domains.custom[0]: "login.shared.com" is already used by tenant alpha (tenants/alpha.yaml:3:21 domains.custom[0])'],
+  },
+  { name: "reserved subdomain", files: { "alpha.yaml": alpha("domains: { subdomain: www }") }, errors: ['tenants/alpha.yaml:3:23 domains.subdomain: subdomain "www" is reserved (reserved_subdomains in _defaults.yaml); choose another'] },
+  { name: "reserved subdomain by default (= id)", files: { "admin.yaml": ["id: admin", "name: Admin Co"] }, errors: ['tenants/admin.yaml:1:5 id: subdomain "admin" is reserved (reserved_subdomains in _defaults.yaml); choose another with domains.subdomain'] },
+
+  // --- _defaults.yaml and _control-plane.yaml ---
+  {
+    name: "error inside _defaults.yaml tenant section",
+    files: { "_defaults.yaml": defaultsWith("  database: { isolation: shared, server: main }", "  database: { isolation: shard, server: main }") },
+    errors: ['tenants/_defaults.yaml:7:26 tenant.database.isolation: expected one of database|schema|shared, got "shard"; did you mean "shared"?'],
+  },
+  { name: "per-tenant key in _defaults.yaml", files: { "_defaults.yaml": defaultsWith("  status: active", "  status: active", "  friendly_name: Everyone") }, errors: ['tenants/_defaults.yaml:4:3 tenant.friendly_name: "friendly_name" is set per tenant, not in _defaults.yaml'] },
+  {
+    name: "field missing in the tenant and the defaults",
+    files: { "_defaults.yaml": defaultsWith("  cell: default") },
+    errors: ["tenants/alpha.yaml:1:1 cell: missing; expected a string here or under tenant: in _defaults.yaml"],
+  },
+  {
+    name: "nested field missing in the tenant and the defaults",
+    files: {
+      "_defaults.yaml": defaultsWith("  storage: { mode: prefix, versioning: false, noncurrent_days: 30 }"),
+      "alpha.yaml": alpha("storage:", "  mode: bucket", "  noncurrent_days: 7"),
+    },
+    errors: ["tenants/alpha.yaml:4:3 storage.versioning: missing; expected true or false here or under tenant: in _defaults.yaml"],
+  },
+  { name: "unknown plan in _defaults.yaml (reported once)", files: { "_defaults.yaml": defaultsWith("  plan: starter", "  plan: startr"), "beta.yaml": ["id: beta", "name: Beta"] }, errors: ['tenants/_defaults.yaml:4:9 tenant.plan: unknown plan "startr"; expected one of starter|pro; did you mean "starter"?'] },
+  { name: "unknown admin role in _defaults.yaml", files: { "_defaults.yaml": defaultsWith("  admin_role: tenant-admin", "  admin_role: tenant-admn") }, errors: ['tenants/_defaults.yaml:20:15 access.admin_role: no role "tenant-admn" in _control-plane.yaml; did you mean "tenant-admin"?'] },
+  { name: "unknown default role in _defaults.yaml", files: { "_defaults.yaml": defaultsWith("  default_roles: [tenant-member]", "  default_roles: [tenant-member, auditor]") }, errors: ['tenants/_defaults.yaml:21:34 access.default_roles[1]: no role "auditor" in _control-plane.yaml'] },
+  { name: "no rollout ring in _defaults.yaml", files: { "_defaults.yaml": defaultsWith("  rings: { canary: 5, stable: 3 }", "  rings: {}") }, errors: ["tenants/_defaults.yaml:18:10 rollout.rings: expected at least one ring, got none"] },
+  { name: "_defaults.yaml not a mapping", files: { "_defaults.yaml": ["- starter", "- pro"] }, errors: ["tenants/_defaults.yaml:1:1 expected a mapping of keys to values, got a list"] },
+  { name: "unknown top-level key in _defaults.yaml", files: { "_defaults.yaml": defaultsWith("inherit: [branding]", "inherits: [branding]") }, errors: ['tenants/_defaults.yaml:14:1 inherits: unknown key "inherits"; did you mean "inherit"? (allowed: tenant, settings, inherit, plans, reserved_subdomains, rollout, access, hooks, limits)'] },
+  {
+    name: "permission on an undeclared resource server",
+    files: {
+      "_control-plane.yaml": [
+        "resource_servers:",
+        "  - identifier: https://api.example.com",
+        "    name: Example API",
+        "    scopes: [{ value: read:projects }]",
+        "roles:",
+        "  - name: tenant-admin",
+        "    permissions:",
+        "      - resource_server: https://api.example.org",
+        "        scopes: [read:projects]",
+        "  - name: tenant-member",
+        "    permissions:",
+        "      - resource_server: https://api.example.com",
+        "        scopes: [read:project]",
+      ],
+    },
+    errors: [
+      'tenants/_control-plane.yaml:8:26 roles[0].permissions[0].resource_server: no resource server "https://api.example.org" is declared; did you mean "https://api.example.com"?',
+      'tenants/_control-plane.yaml:13:18 roles[1].permissions[0].scopes[0]: resource server "https://api.example.com" has no scope "read:project"; did you mean "read:projects"?',
+    ],
+  },
+  {
+    name: "duplicate role in _control-plane.yaml",
+    files: {
+      "_control-plane.yaml": [
+        "resource_servers: []",
+        "roles:",
+        "  - name: tenant-admin",
+        "  - name: tenant-member",
+        "  - name: tenant-admin",
+      ],
+    },
+    errors: ['tenants/_control-plane.yaml:5:11 roles[2].name: duplicate role "tenant-admin" (also roles[0])'],
+  },
+
+  {
+    name: "_control-plane.yaml with a wrong type",
+    files: { "_control-plane.yaml": ["resource_servers: []", "roles:", "  - name: tenant-admin", "    permissions: read-all"] },
+    errors: ['tenants/_control-plane.yaml:4:18 roles[0].permissions: expected a list, got "read-all"'],
+  },
+
+  // --- several errors together ---
+  {
+    name: "a broken _control-plane.yaml does not hide tenant errors",
+    files: { "_control-plane.yaml": ["resource_servers: {}", "roles: []"], "alpha.yaml": alpha("status: paused") },
+    errors: [
+      "tenants/_control-plane.yaml:1:19 resource_servers: expected a list, got a mapping",
+      'tenants/alpha.yaml:3:9 status: expected one of active|suspended, got "paused"',
+    ],
+  },
+  {
+    name: "several errors in several files",
+    files: {
+      "alpha.yaml": alpha("plan: gold", "database: { isolation: databse, server: main }"),
+      "beta.yaml": ["id: beta", "name: Beta", "region: mars-1", "statu: active"],
+      "gamma.yaml": "id: gamma\nname: [Gamma\n",
+    },
+    errors: [
+      'tenants/alpha.yaml:4:24 database.isolation: expected one of database|schema|shared, got "databse"; did you mean "database"?',
+      'tenants/beta.yaml:3:9 region: expected one of af-south-1|ap-east-1|ap-east-2|ap-northeast-1|ap-northeast-2|ap-northeast-3|ap-south-1|ap-south-2|ap-southeast-1|ap-southeast-2|ap-southeast-3|ap-southeast-4|... (46 values), got "mars-1"',
+      'tenants/beta.yaml:4:1 statu: unknown key "statu"; did you mean "status"? (allowed: id, name, friendly_name, status, plan, cell, region, parent, database, storage, domains, access, rollout, settings, lifecycle, hooks)',
+      "tenants/gamma.yaml:2:13 YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]",
+    ],
+  },
+];
+
+/** The base _defaults.yaml with the line `old` replaced by `lines` (none: removed). */
+function defaultsWith(old: string, ...lines: string[]): string[] {
+  const at = BASE_DEFAULTS.indexOf(old);
+  if (at < 0) throw new Error(`no line ${JSON.stringify(old)} in the base _defaults.yaml`);
+  return [...BASE_DEFAULTS.slice(0, at), ...lines, ...BASE_DEFAULTS.slice(at + 1)];
+}

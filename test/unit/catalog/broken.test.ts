@@ -1,0 +1,43 @@
+// Every broken catalog of the corpus is refused with exactly the located messages it lists.
+import { describe, expect, it } from "vitest";
+import { formatError, loadCatalog, readCatalogDir, type CatalogFile } from "../../../lib/catalog";
+import { BASE_DIR, brokenCases, type BrokenCase } from "./broken-cases";
+
+const base = readCatalogDir(BASE_DIR);
+
+function filesOf(c: BrokenCase): CatalogFile[] {
+  const texts = new Map(base.map((f) => [f.name, f.text]));
+  for (const [name, text] of Object.entries(c.files)) {
+    if (text === null) texts.delete(name);
+    else texts.set(name, typeof text === "string" ? text : `${text.join("\n")}\n`);
+  }
+  return [...texts].map(([name, text]) => ({ name, path: `tenants/${name}`, text }));
+}
+
+describe("the base catalog of the corpus", () => {
+  it("is valid, so every error below comes from the case's own change", () => {
+    const result = loadCatalog(filesOf({ name: "base", files: {}, errors: [] }));
+    expect(result.ok ? result.catalog.tenants.map((t) => t.id) : result.errors.map(formatError)).toEqual(["alpha"]);
+  });
+});
+
+describe("broken catalogs", () => {
+  it("has at least 40 cases with distinct names", () => {
+    expect(brokenCases.length).toBeGreaterThanOrEqual(40);
+    expect(new Set(brokenCases.map((c) => c.name)).size).toBe(brokenCases.length);
+  });
+
+  it.each(brokenCases.map((c) => [c.name, c] as const))("%s", (_name, c) => {
+    const result = loadCatalog(filesOf(c));
+    expect(result.ok).toBe(false);
+    expect(result.ok ? [] : result.errors.map(formatError)).toEqual(c.errors);
+  });
+
+  it("reports the same errors whatever order the files are listed in", () => {
+    const c = brokenCases.find((x) => x.name === "several errors in several files")!;
+    const files = filesOf(c);
+    const forward = loadCatalog(files);
+    const backward = loadCatalog([...files].reverse());
+    expect(backward).toEqual(forward);
+  });
+});
