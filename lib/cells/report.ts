@@ -1,7 +1,7 @@
 // Cells: which stack deploys which tenants, how big each stack is estimated to be, and where a
 // new tenant should go.
-import type { Catalog } from "../catalog";
-import { estimateTenantResources } from "./estimate";
+import type { Catalog, ResolvedTenant } from "../catalog";
+import { estimateCellOverhead, estimateTenantResources } from "./estimate";
 
 /** Past a few thousand resources one stack's preview and update slow down badly. */
 export const DEFAULT_RESOURCE_BUDGET = 2000;
@@ -14,7 +14,7 @@ export interface CellLoad {
   tenants: string[];
   /** Regions of its tenants, sorted. */
   regions: string[];
-  /** Estimated Pulumi resources registered for its tenants. */
+  /** Estimated Pulumi resources of its stack: its tenants' and the cell's own (providers, shared buckets). */
   resources: number;
   overBudget: boolean;
 }
@@ -37,23 +37,20 @@ export function cellReport(catalog: Catalog, budget: number = DEFAULT_RESOURCE_B
   if (!Number.isInteger(budget) || budget < 1) {
     throw new Error(`resource budget must be a whole number of at least 1, got ${budget}`);
   }
-  const byCell = new Map<string, { tenants: string[]; regions: Set<string>; resources: number }>();
-  for (const tenant of catalog.tenants) {
-    let load = byCell.get(tenant.cell);
-    if (!load) byCell.set(tenant.cell, (load = { tenants: [], regions: new Set(), resources: 0 }));
-    load.tenants.push(tenant.id);
-    load.regions.add(tenant.region);
-    load.resources += estimateTenantResources(tenant);
-  }
+  const byCell = new Map<string, ResolvedTenant[]>();
+  for (const tenant of catalog.tenants) byCell.set(tenant.cell, [...(byCell.get(tenant.cell) ?? []), tenant]);
   const cells = [...byCell.entries()]
     .sort(([a], [b]) => compare(a, b))
-    .map(([cell, load]) => ({
-      cell,
-      tenants: [...load.tenants].sort(compare),
-      regions: [...load.regions].sort(compare),
-      resources: load.resources,
-      overBudget: load.resources > budget,
-    }));
+    .map(([cell, tenants]) => {
+      const resources = estimateCellOverhead(tenants) + tenants.reduce((sum, t) => sum + estimateTenantResources(t), 0);
+      return {
+        cell,
+        tenants: tenants.map((t) => t.id).sort(compare),
+        regions: [...new Set(tenants.map((t) => t.region))].sort(compare),
+        resources,
+        overBudget: resources > budget,
+      };
+    });
   const warnings = cells
     .filter((c) => c.overBudget)
     .map(

@@ -97,7 +97,7 @@ describe("affectedFromGit", () => {
     { name: "a tenant moved between cells", change: () => write("tenants/initech.yaml", tenantText("initech", "cell: eu-3")), cells: ["eu-1", "eu-3"], reasons: { "eu-1": ["tenant initech changed"], "eu-3": ["tenant initech changed"] } },
     { name: "a tenant edited in place", change: () => write("tenants/umbrella.yaml", tenantText("umbrella", "cell: eu-2", "plan: pro")), cells: ["eu-2"] },
     { name: "_defaults.yaml changed", change: () => write("tenants/_defaults.yaml", DEFAULTS.replace("canary: 2", "canary: 3")), cells: ["default", "eu-1", "eu-2"] },
-    { name: "_control-plane.yaml added", change: () => write("tenants/_control-plane.yaml", "resource_servers: []\nroles: []\n"), cells: ["default", "eu-1", "eu-2"] },
+    { name: "_control-plane.yaml added", change: () => write("tenants/_control-plane.yaml", "resource_servers: []\nroles:\n  - name: tenant-admin\n"), cells: ["default", "eu-1", "eu-2"] },
     { name: "a migration added", change: () => write("migrations/0002_invoices.sql", "create table invoice (id int);\n"), cells: ["default", "eu-1", "eu-2"], reasons: { "eu-2": ["migrations/0002_invoices.sql changed (migrations reach every tenant)"] } },
     { name: "code changed", change: () => write("lib/naming.ts", "export const x = 1;\n"), cells: ["default", "eu-1", "eu-2"] },
     { name: "the project file changed", change: () => write("Pulumi.yaml", "name: tenancy\nruntime: nodejs\ndescription: x\n"), cells: ["default", "eu-1", "eu-2"] },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cellReport, cellReportRows, DEFAULT_RESOURCE_BUDGET, estimateTenantResources, leastLoadedCell, TENANT_RESOURCES } from "../../../lib/cells";
+import { CELL_RESOURCES, cellReport, cellReportRows, DEFAULT_RESOURCE_BUDGET, estimateCellOverhead, estimateTenantResources, leastLoadedCell, TENANT_RESOURCES } from "../../../lib/cells";
 import { catalogOf, DEFAULTS, tenantText } from "./fixture";
 
 const shared = estimateTenantResources({ database: { isolation: "shared", server: "main" }, storage: { mode: "prefix", versioning: false, noncurrent_days: 1 }, domains: { subdomain: "x", custom: [] } });
@@ -19,7 +19,30 @@ describe("estimateTenantResources", () => {
   });
 });
 
+describe("estimateCellOverhead", () => {
+  const t = (server: string, region: string, mode: "bucket" | "prefix") => ({
+    database: { isolation: "shared" as const, server },
+    storage: { mode, versioning: false, noncurrent_days: 1 },
+    domains: { subdomain: "x", custom: [] },
+    region,
+  });
+
+  it("counts providers per server and region, and a shared bucket per region with prefix tenants", () => {
+    const c = CELL_RESOURCES;
+    expect(estimateCellOverhead([])).toBe(0);
+    expect(estimateCellOverhead([t("main", "eu-west-1", "bucket")])).toBe(c.fixed + c.perDatabaseServer + c.perRegion);
+    expect(
+      estimateCellOverhead([t("main", "eu-west-1", "prefix"), t("main", "eu-west-1", "prefix"), t("other", "us-east-1", "bucket"), t("main", "us-east-1", "bucket")]),
+    ).toBe(c.fixed + 2 * c.perDatabaseServer + 2 * c.perRegion + c.perSharedBucket);
+  });
+});
+
 describe("cellReport", () => {
+  const c = CELL_RESOURCES;
+  // Both cells use server main; default holds eu-west-1, eu-2 holds eu-west-1 and eu-central-1; all prefix mode.
+  const defaultCell = c.fixed + c.perDatabaseServer + c.perRegion + c.perSharedBucket + shared;
+  const eu2 = c.fixed + c.perDatabaseServer + 2 * (c.perRegion + c.perSharedBucket) + 3 * shared;
+
   const catalog = catalogOf({
     "_defaults.yaml": DEFAULTS,
     "alpha.yaml": tenantText("alpha"),
@@ -32,19 +55,19 @@ describe("cellReport", () => {
     const report = cellReport(catalog);
     expect(report.budget).toBe(DEFAULT_RESOURCE_BUDGET);
     expect(report.cells).toEqual([
-      { cell: "default", tenants: ["alpha"], regions: ["eu-west-1"], resources: shared, overBudget: false },
-      { cell: "eu-2", tenants: ["bravo", "charlie", "delta"], regions: ["eu-central-1", "eu-west-1"], resources: 3 * shared, overBudget: false },
+      { cell: "default", tenants: ["alpha"], regions: ["eu-west-1"], resources: defaultCell, overBudget: false },
+      { cell: "eu-2", tenants: ["bravo", "charlie", "delta"], regions: ["eu-central-1", "eu-west-1"], resources: eu2, overBudget: false },
     ]);
     expect(report.warnings).toEqual([]);
   });
 
   it("warns for each cell past the budget, and not for one exactly at it", () => {
-    const report = cellReport(catalog, 3 * shared - 1);
-    expect(report.cells.map((c) => c.overBudget)).toEqual([false, true]);
+    const report = cellReport(catalog, eu2 - 1);
+    expect(report.cells.map((cell) => cell.overBudget)).toEqual([false, true]);
     expect(report.warnings).toEqual([
-      `cell eu-2 holds about ${3 * shared} resources (3 tenants), past the budget of ${3 * shared - 1} per stack; place new tenants in another cell (tenancy new --cell) or open a new cell`,
+      `cell eu-2 holds about ${eu2} resources (3 tenants), past the budget of ${eu2 - 1} per stack; place new tenants in another cell (tenancy new --cell) or open a new cell`,
     ]);
-    expect(cellReport(catalog, 3 * shared).warnings).toEqual([]);
+    expect(cellReport(catalog, eu2).warnings).toEqual([]);
   });
 
   it("refuses a budget that is not a positive whole number", () => {
@@ -54,8 +77,8 @@ describe("cellReport", () => {
 
   it("gives the CLI one row per cell", () => {
     expect(cellReportRows(cellReport(catalog, 100))).toEqual([
-      { cell: "default", tenants: "1", resources: String(shared), budget: `${Math.round(shared)}%`, regions: "eu-west-1", ids: "alpha" },
-      { cell: "eu-2", tenants: "3", resources: String(3 * shared), budget: `${3 * shared}%`, regions: "eu-central-1,eu-west-1", ids: "bravo,charlie,delta" },
+      { cell: "default", tenants: "1", resources: String(defaultCell), budget: `${defaultCell}%`, regions: "eu-west-1", ids: "alpha" },
+      { cell: "eu-2", tenants: "3", resources: String(eu2), budget: `${eu2}%`, regions: "eu-central-1,eu-west-1", ids: "bravo,charlie,delta" },
     ]);
   });
 });
@@ -64,10 +87,11 @@ describe("leastLoadedCell", () => {
   const bucketTenant = ["database: { isolation: database, server: main }", "storage: { mode: bucket, versioning: true, noncurrent_days: 30 }"];
   const catalog = catalogOf({
     "_defaults.yaml": DEFAULTS,
-    // eu-west-1 lives in cells a (two small tenants), b (one big tenant), c (one small tenant).
+    // eu-west-1 lives in cells a (two small tenants), b (a big and a small tenant), c (one small tenant).
     "a-one.yaml": tenantText("a-one", "cell: a"),
     "a-two.yaml": tenantText("a-two", "cell: a"),
     "b-one.yaml": tenantText("b-one", "cell: b", ...bucketTenant),
+    "b-two.yaml": tenantText("b-two", "cell: b"),
     "c-one.yaml": tenantText("c-one", "cell: c"),
     // us-east-1 lives in z (small) and y (small): a tie broken by name.
     "z-one.yaml": tenantText("z-one", "cell: z", "region: us-east-1"),
