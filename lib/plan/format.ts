@@ -1,0 +1,215 @@
+// The plan printed three ways: text for a terminal, markdown for a pull-request comment, json for
+// machines. No input value is ever printed, only input names, so no secret can reach a plan.
+import type { Action, ResourceChange } from "./diff";
+import type { MigrationStep, Plan, TenantPlan } from "./plan";
+
+export const FORMATS = ["text", "markdown", "json"] as const;
+export type Format = (typeof FORMATS)[number];
+
+const SIGN: Record<Action, string> = { create: "+", update: "~", delete: "-", same: "=" };
+
+/** Short words for the resources a reviewer cares about, in the order the summary lists them. */
+const LABELS: { match: (type: string) => boolean; label: (c: ResourceChange) => string }[] = [
+  { match: (t) => t === "postgresql:index/database:Database", label: () => "database" },
+  { match: (t) => t === "postgresql:index/schema:Schema", label: () => "schema" },
+  { match: (t) => t === "postgresql:index/role:Role", label: () => "role" },
+  { match: (t) => t === "aws:s3/bucket:Bucket", label: () => "bucket" },
+  { match: (t) => t === "aws:iam/policy:Policy", label: () => "storage policy" },
+  { match: (t) => t === "cloudflare:index/dnsRecord:DnsRecord", label: () => "DNS" },
+  { match: (t) => t === "aws:acm/certificate:Certificate", label: () => "certificate" },
+  {
+    match: (t) => t === "cloudflare:index/customHostname:CustomHostname",
+    label: (c) => `custom domain ${String(c.registration.inputs.hostname ?? c.name)}`,
+  },
+  { match: (t) => t.endsWith(":Organization"), label: () => "organization" },
+  { match: (t) => t.endsWith(":TenantMigrations"), label: () => "migrations" },
+  { match: (t) => t.endsWith(":TenantSeed"), label: () => "seed" },
+];
+
+function labelOf(change: ResourceChange): { rank: number; text: string } | undefined {
+  const rank = LABELS.findIndex((l) => l.match(change.type));
+  return rank < 0 ? undefined : { rank, text: LABELS[rank].label(change) };
+}
+
+/** The physical name of a data resource when the inputs carry it, else its logical name. */
+function physicalName(change: ResourceChange): string {
+  const inputs = change.registration.inputs;
+  const name = inputs.bucket ?? inputs.name;
+  return typeof name === "string" ? name : change.name;
+}
+
+function dataLossText(change: ResourceChange): string {
+  return `${labelOf(change)?.text ?? change.type} ${physicalName(change)}`;
+}
+
+function migrationText(step: MigrationStep): string {
+  if (step.from === null) return step.to === 0 ? "no migrations" : `migrations 1-${step.to}`;
+  if (step.to === null) return `migrations (at ${step.from})`;
+  return `migrations ${step.from}→${step.to}`;
+}
+
+/** The words after `+ acme:`: the labelled resources that change, deduplicated, in label order. */
+export function summaryWords(tenant: TenantPlan): string[] {
+  const changed = tenant.resources.filter((c) => c.action !== "same");
+  const labelled = changed
+    .map((c) => ({ c, l: labelOf(c) }))
+    .filter((x): x is { c: ResourceChange; l: { rank: number; text: string } } => x.l !== undefined)
+    .sort((a, b) => a.l.rank - b.l.rank || (a.l.text < b.l.text ? -1 : a.l.text > b.l.text ? 1 : 0));
+  const words: string[] = [];
+  for (const { c, l } of labelled) {
+    let text = l.text === "migrations" && tenant.migration ? migrationText(tenant.migration) : l.text;
+    if (c.action === "update" && tenant.action === "update" && l.text !== "migrations") text += ` (${c.changedKeys.join(", ")})`;
+    if (!words.includes(text)) words.push(text);
+  }
+  // A ring raise may show up only as changed inputs of an unlabelled resource; the step is what matters.
+  if (tenant.migration && !words.some((w) => w.startsWith("migrations"))) words.push(migrationText(tenant.migration));
+  const others = shown(changed).filter((c) => !labelOf(c)).length;
+  if (others > 0 && words.length === 0) words.push(`${others} other resource${others === 1 ? "" : "s"}`);
+  return words;
+}
+
+function countsText(plan: Plan): string {
+  const c = plan.counts;
+  return `${c.create} to create, ${c.update} to update, ${c.delete} to delete, ${c.same} unchanged`;
+}
+
+function title(plan: Plan): string {
+  return plan.base === null ? "everything is new (no --base)" : `against ${plan.base}`;
+}
+
+/** What the details list: changed custom resources (components are not objects anywhere). */
+function shown(changes: readonly ResourceChange[]): ResourceChange[] {
+  return changes.filter((c) => c.action !== "same" && c.registration.custom);
+}
+
+function changedTenants(plan: Plan): TenantPlan[] {
+  return plan.tenants.filter((t) => t.action !== "same");
+}
+
+export function formatText(plan: Plan): string {
+  const lines: string[] = [`Tenancy plan ${title(plan)}; cells: ${plan.cells.join(", ") || "none"}`, countsText(plan), ""];
+  for (const error of plan.errors) lines.push(`ERROR: ${error}`);
+  if (plan.errors.length > 0) lines.push("");
+  for (const t of changedTenants(plan)) {
+    lines.push(`${SIGN[t.action]} ${t.id}: ${summaryWords(t).join(", ")}`);
+    for (const loss of t.dataLoss) lines.push(`    !!! DATA LOSS: deletes ${dataLossText(loss)}`);
+  }
+  const unchanged = plan.tenants.filter((t) => t.action === "same").map((t) => t.id);
+  if (unchanged.length > 0) lines.push(`= unchanged: ${unchanged.join(", ")}`);
+  const sharedChanged = shown(plan.shared).length;
+  if (sharedChanged > 0) lines.push(`${sharedChanged} shared resource change(s)`);
+
+  const detail = (heading: string, changes: ResourceChange[]) => {
+    const rows = shown(changes);
+    if (rows.length === 0) return;
+    lines.push("", heading);
+    const width = Math.max(...rows.map((c) => c.type.length));
+    for (const c of rows) {
+      let line = `  ${SIGN[c.action]} ${c.type.padEnd(width)}  ${c.name}`;
+      if (c.action === "update") line += `  changed: ${c.changedKeys.join(", ")}`;
+      if (c.dataLoss) line += "  !!! DATA LOSS";
+      else if (c.action === "delete" && c.data) line += "  (removed from the stack; data retained)";
+      lines.push(line);
+    }
+  };
+  for (const t of changedTenants(plan)) detail(`${t.id} (cell ${t.cell}): ${t.action}`, t.resources);
+  detail("shared resources", plan.shared);
+  if (plan.errors.length > 0) lines.push("", `${plan.errors.length} error(s); this change cannot be applied as it is.`);
+  return `${lines.join("\n")}\n`;
+}
+
+/** Escapes what would break a table cell or inline code. */
+function md(text: string): string {
+  return text.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+export function formatMarkdown(plan: Plan): string {
+  const out: string[] = [`## Tenancy plan ${md(title(plan))}`, "", `Cells: ${plan.cells.map((c) => `\`${c}\``).join(", ") || "none"}. ${countsText(plan)}.`, ""];
+  if (plan.errors.length > 0) {
+    out.push("> [!CAUTION]", "> **This change cannot be applied:**");
+    for (const e of plan.errors) out.push(`> - ${md(e)}`);
+    out.push("");
+  }
+  const losses = plan.tenants.flatMap((t) => t.dataLoss.map((c) => ({ t, c })));
+  if (losses.length > 0) {
+    out.push("> [!WARNING]", `> **⚠️ DATA LOSS: ${losses.length} data resource(s) would be deleted:**`);
+    for (const { t, c } of losses) out.push(`> - **${md(t.id)}: ${md(dataLossText(c))}**`);
+    out.push("");
+  }
+  const changed = changedTenants(plan);
+  if (changed.length === 0) out.push("No tenant changes.", "");
+  else {
+    out.push("| | Tenant | Cell | Summary | + | ~ | - |", "|---|---|---|---|---|---|---|");
+    for (const t of changed) {
+      const n = (a: Action) => shown(t.resources).filter((c) => c.action === a).length;
+      const summary = md(summaryWords(t).join(", ")) + (t.dataLoss.length > 0 ? " **⚠️ DATA LOSS**" : "");
+      out.push(`| ${SIGN[t.action]} | \`${md(t.id)}\` | ${md(t.cell)} | ${summary} | ${n("create")} | ${n("update")} | ${n("delete")} |`);
+    }
+    out.push("");
+  }
+  const unchanged = plan.tenants.filter((t) => t.action === "same");
+  if (unchanged.length > 0) out.push(`Unchanged tenants: ${unchanged.map((t) => `\`${md(t.id)}\``).join(", ")}.`, "");
+
+  const detail = (summary: string, changes: ResourceChange[]) => {
+    const rows = shown(changes);
+    if (rows.length === 0) return;
+    out.push("<details>", `<summary>${summary}</summary>`, "", "| | Type | Name | Changed inputs |", "|---|---|---|---|");
+    for (const c of rows) {
+      const name = c.dataLoss ? `**\`${md(c.name)}\` ⚠️ DATA LOSS**` : `\`${md(c.name)}\``;
+      out.push(`| ${SIGN[c.action]} | \`${md(c.type)}\` | ${name} | ${md(c.changedKeys.join(", "))} |`);
+    }
+    out.push("", "</details>", "");
+  };
+  for (const t of changed) detail(`${md(t.id)}: ${t.action} (${shown(t.resources).length} resources)`, t.resources);
+  detail("shared resources", plan.shared);
+  return `${out.join("\n").trimEnd()}\n`;
+}
+
+/** Stack (cell) of a URN: `urn:pulumi:<stack>::...`. */
+function stackOf(urn: string): string {
+  return urn.slice("urn:pulumi:".length).split("::")[0];
+}
+
+export function formatJson(plan: Plan): string {
+  const resources = [...plan.shared, ...plan.tenants.flatMap((t) => t.resources)].map((c) => ({
+    tenant: c.tenant,
+    cell: stackOf(c.urn),
+    type: c.type,
+    name: c.name,
+    urn: c.urn,
+    action: c.action,
+    changedKeys: c.changedKeys,
+    data: c.data,
+    dataLoss: c.dataLoss,
+    protect: c.registration.protect,
+    retainOnDelete: c.registration.retainOnDelete,
+  }));
+  resources.sort((a, b) => ((a.tenant ?? "") < (b.tenant ?? "") ? -1 : (a.tenant ?? "") > (b.tenant ?? "") ? 1 : a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
+  const doc = {
+    base: plan.base,
+    cells: plan.cells,
+    errors: plan.errors,
+    counts: plan.counts,
+    tenants: plan.tenants.map((t) => ({
+      id: t.id,
+      action: t.action,
+      cell: t.cell,
+      summary: summaryWords(t),
+      migration: t.migration ?? null,
+      dataLoss: t.dataLoss.map((c) => c.urn),
+    })),
+    resources,
+  };
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+export function formatPlan(plan: Plan, format: Format): string {
+  switch (format) {
+    case "text":
+      return formatText(plan);
+    case "markdown":
+      return formatMarkdown(plan);
+    case "json":
+      return formatJson(plan);
+  }
+}

@@ -1,0 +1,106 @@
+// The plan as a reviewer reads it: per tenant, what happens to its resources, which migrations it
+// receives, and what would destroy data; plus the errors that must stop the change.
+import type { Catalog, ResolvedTenant } from "../catalog";
+import { ACTIONS, type Action, type ResourceChange } from "./diff";
+
+export interface MigrationStep {
+  /** Version before (null: the tenant does not exist yet). */
+  from: number | null;
+  /** Version after (null: the tenant is deleted). */
+  to: number | null;
+  ring: string;
+}
+
+export interface TenantPlan {
+  id: string;
+  /** create: new file; delete: file removed; update: anything of it changes; same: nothing does. */
+  action: Action;
+  cell: string;
+  /** Every resource of the tenant, including unchanged ones, in URN order. */
+  resources: ResourceChange[];
+  /** Present when the migration version the tenant receives changes. */
+  migration?: MigrationStep;
+  /** Deletions that destroy data. */
+  dataLoss: ResourceChange[];
+}
+
+export interface Plan {
+  /** The git ref compared against, or null when everything is new. */
+  base: string | null;
+  /** Cells (stacks) evaluated. */
+  cells: string[];
+  tenants: TenantPlan[];
+  /** Resources outside any tenant (providers, shared buckets), per cell. */
+  shared: ResourceChange[];
+  /** Problems that make the change unacceptable as it is (exit 1). */
+  errors: string[];
+  /** Number of custom resources (providers included, components not) per action. */
+  counts: Record<Action, number>;
+}
+
+export interface BuildPlanInput {
+  base: string | null;
+  baseCatalog: Catalog;
+  headCatalog: Catalog;
+  cells: string[];
+  changes: readonly ResourceChange[];
+  /** The migration version a tenant capped at `maxMigration` is migrated to. */
+  migrationVersion: (maxMigration: number) => number;
+}
+
+/**
+ * Deleting the file of a tenant whose base version asks for deletion protection is refused: the
+ * protection must be lifted in a change of its own, so nobody deletes a protected tenant by accident
+ * in the same pull request that lifts it.
+ */
+export function deletionProtectionErrors(baseCatalog: Catalog, headCatalog: Catalog): string[] {
+  const remaining = new Set(headCatalog.tenants.map((t) => t.id));
+  return baseCatalog.tenants
+    .filter((t) => !remaining.has(t.id) && t.lifecycle.deletion_protection)
+    .map(
+      (t) =>
+        `tenant ${t.id} (${t.source}) has lifecycle.deletion_protection: true and its file was removed; ` +
+        `set deletion_protection to false in one change, then delete the file in the next`,
+    );
+}
+
+export function buildPlan(input: BuildPlanInput): Plan {
+  const { baseCatalog, headCatalog, changes } = input;
+  const before = new Map(baseCatalog.tenants.map((t) => [t.id, t]));
+  const after = new Map(headCatalog.tenants.map((t) => [t.id, t]));
+  const ids = [...new Set([...before.keys(), ...after.keys(), ...changes.flatMap((c) => (c.tenant ? [c.tenant] : []))])].sort();
+
+  const tenants = ids.map((id): TenantPlan => {
+    const b = before.get(id);
+    const h = after.get(id);
+    const resources = changes.filter((c) => c.tenant === id);
+    const action: Action = !b ? "create" : !h ? "delete" : resources.some((c) => c.action !== "same") ? "update" : "same";
+    // Only where the program deploys migrations: the ring's cap alone migrates nothing.
+    const migration = resources.some((c) => c.type.endsWith(":TenantMigrations")) ? migrationStep(b, h, input.migrationVersion) : undefined;
+    return {
+      id,
+      action: action === "same" && migration ? "update" : action,
+      cell: (h ?? b)?.cell ?? "",
+      resources,
+      ...(migration ? { migration } : {}),
+      dataLoss: resources.filter((c) => c.dataLoss),
+    };
+  });
+
+  const counts = Object.fromEntries(ACTIONS.map((a) => [a, changes.filter((c) => c.action === a && c.registration.custom).length])) as Record<Action, number>;
+  return {
+    base: input.base,
+    cells: [...input.cells].sort(),
+    tenants,
+    shared: changes.filter((c) => c.tenant === null),
+    errors: deletionProtectionErrors(baseCatalog, headCatalog),
+    counts,
+  };
+}
+
+function migrationStep(b: ResolvedTenant | undefined, h: ResolvedTenant | undefined, version: (max: number) => number): MigrationStep | undefined {
+  const from = b ? version(b.max_migration) : null;
+  const to = h ? version(h.max_migration) : null;
+  if (from === to) return undefined;
+  return { from, to, ring: (h ?? b)!.rollout.ring };
+}

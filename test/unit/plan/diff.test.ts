@@ -1,0 +1,115 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { changedKeys, diffRegistrations, isDataResource, tenantOf, urnParts } from "../../../lib/plan/diff";
+import type { Registration } from "../../../lib/plan/evaluate";
+import { reg, tenantRegistrations } from "./registrations";
+
+const byName = (changes: ReturnType<typeof diffRegistrations>) => Object.fromEntries(changes.map((c) => [c.name, c]));
+
+describe("diffRegistrations", () => {
+  it("classifies created, deleted, updated and unchanged resources by URN", () => {
+    const base = [...tenantRegistrations("acme"), ...tenantRegistrations("initech", { isolation: "shared" })];
+    const head = [...tenantRegistrations("acme", { content: "maintenance.example.net" }), ...tenantRegistrations("globex")];
+    const changes = byName(diffRegistrations(base, head));
+    expect(changes["acme-dns"]).toMatchObject({ action: "update", changedKeys: ["content"], tenant: "acme" });
+    expect(changes["acme-bucket"]).toMatchObject({ action: "same", changedKeys: [] });
+    expect(changes["globex-database"]).toMatchObject({ action: "create", tenant: "globex", dataLoss: false });
+    expect(changes["initech-bucket"]).toMatchObject({ action: "delete", tenant: "initech", data: true, dataLoss: true });
+    // Shared mode: deleting the migrations resource deletes the tenant's rows.
+    expect(changes["initech-migrations"]).toMatchObject({ action: "delete", data: true, dataLoss: true });
+    expect(changes["initech-role"]).toMatchObject({ action: "delete", data: false, dataLoss: false });
+  });
+
+  it("does not count a deletion as data loss when the resource is retained", () => {
+    const changes = byName(diffRegistrations(tenantRegistrations("acme", { retain: true }), []));
+    expect(changes["acme-database"]).toMatchObject({ action: "delete", data: true, dataLoss: false });
+    expect(changes["acme-bucket"]).toMatchObject({ action: "delete", data: true, dataLoss: false });
+  });
+
+  it("reports changed options and a change of secrecy as changed keys", () => {
+    const base = reg("aws:s3/bucket:Bucket", "b", undefined, { bucket: "x", token: "t" });
+    const head = { ...base, protect: true, secretInputs: ["token"] };
+    expect(changedKeys(base, head)).toEqual(["token", "options.protect"]);
+    expect(changedKeys(base, { ...base, retainOnDelete: true })).toEqual(["options.retainOnDelete"]);
+    expect(changedKeys(base, { ...base, inputs: { bucket: "x", token: "t", extra: 1 } })).toEqual(["extra"]);
+  });
+
+  it("ignores a dynamic provider's serialized code", () => {
+    const base = reg("pulumi-nodejs:dynamic/tenancy:TenantSeed", "s", undefined, { name: "a" }, { providerCode: "exports.handler = 1" });
+    const head = { ...base, providerCode: "exports.handler = 2" };
+    expect(diffRegistrations([base], [head])[0].action).toBe("same");
+  });
+
+  it("finds the tenant through the ancestors, and none for shared resources", () => {
+    const regs = tenantRegistrations("acme-research");
+    expect(regs.every((r) => tenantOf(r) === "acme-research")).toBe(true);
+    expect(tenantOf(reg("pulumi:providers:aws", "aws-eu-west-1"))).toBeNull();
+    expect(urnParts(regs[2].urn)).toEqual({ type: "postgresql:index/role:Role", name: "acme-research-role" });
+  });
+
+  it("knows which resources hold data", () => {
+    const [, , role, database, migrations] = tenantRegistrations("a");
+    expect([isDataResource(role), isDataResource(database), isDataResource(migrations)]).toEqual([false, true, false]);
+    const schemaMigrations = tenantRegistrations("a", { isolation: "schema" })[4];
+    expect(schemaMigrations.type).toContain("TenantMigrations");
+    expect(isDataResource(schemaMigrations)).toBe(true);
+  });
+
+  it("orders its result the same whatever the registration order", () => {
+    const base = [...tenantRegistrations("b"), ...tenantRegistrations("a")];
+    const head = [...tenantRegistrations("c"), ...tenantRegistrations("a", { content: "other" })];
+    const forward = diffRegistrations(base, head).map((c) => c.urn);
+    const backward = diffRegistrations([...base].reverse(), [...head].reverse()).map((c) => c.urn);
+    expect(backward).toEqual(forward);
+  });
+});
+
+const TYPES = ["postgresql:index/database:Database", "aws:s3/bucket:Bucket", "cloudflare:index/dnsRecord:DnsRecord", "random:index/randomPassword:RandomPassword"];
+
+/** Arbitrary registration lists: unique URNs, a few tenants, random inputs and options. */
+const registrations = fc
+  .uniqueArray(
+    fc.record({
+      tenant: fc.constantFrom("a", "b", "c"),
+      type: fc.constantFrom(...TYPES),
+      name: fc.constantFrom("x", "y", "z"),
+      inputs: fc.dictionary(fc.constantFrom("k1", "k2", "k3"), fc.oneof(fc.string(), fc.integer(), fc.boolean())),
+      protect: fc.boolean(),
+      retainOnDelete: fc.boolean(),
+    }),
+    { selector: (r) => `${r.tenant}/${r.type}/${r.name}`, maxLength: 20 },
+  )
+  .map((rows): Registration[] =>
+    rows.map((r) => {
+      const tenant = reg("tenancy:index:Tenant", r.tenant);
+      return reg(r.type, `${r.tenant}-${r.name}`, tenant, r.inputs, { protect: r.protect, retainOnDelete: r.retainOnDelete });
+    }),
+  );
+
+describe("diffRegistrations properties", () => {
+  it("finds nothing to do between a list and itself", () => {
+    fc.assert(
+      fc.property(registrations, (regs) => {
+        expect(diffRegistrations(regs, regs).every((c) => c.action === "same" && c.changedKeys.length === 0)).toBe(true);
+      }),
+    );
+  });
+
+  it("lists every URN of base and head exactly once, with an action that matches where it is", () => {
+    fc.assert(
+      fc.property(registrations, registrations, (base, head) => {
+        const changes = diffRegistrations(base, head);
+        const urns = changes.map((c) => c.urn);
+        expect(new Set(urns).size).toBe(urns.length);
+        expect([...urns].sort()).toEqual([...new Set([...base, ...head].map((r) => r.urn))].sort());
+        const inBase = new Set(base.map((r) => r.urn));
+        const inHead = new Set(head.map((r) => r.urn));
+        for (const c of changes) {
+          const expected = !inBase.has(c.urn) ? "create" : !inHead.has(c.urn) ? "delete" : c.changedKeys.length > 0 ? "update" : "same";
+          expect(c.action).toBe(expected);
+          expect(c.dataLoss).toBe(c.action === "delete" && c.data && !c.registration.retainOnDelete);
+        }
+      }),
+    );
+  });
+});

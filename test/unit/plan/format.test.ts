@@ -1,0 +1,152 @@
+import { describe, expect, it } from "vitest";
+import { loadCatalog, readCatalogDir, type Catalog } from "../../../lib/catalog";
+import { diffRegistrations } from "../../../lib/plan/diff";
+import type { Registration } from "../../../lib/plan/evaluate";
+import { formatJson, formatMarkdown, formatPlan, formatText, summaryWords } from "../../../lib/plan/format";
+import { buildPlan, deletionProtectionErrors } from "../../../lib/plan/plan";
+import { tenantRegistrations } from "./registrations";
+
+const CANARY = "canary-pw-7d1e0b";
+
+function exampleCatalog(): Catalog {
+  const loaded = loadCatalog(readCatalogDir("tenants"));
+  if (!loaded.ok) throw new Error("the example catalog should be valid");
+  return loaded.catalog;
+}
+
+const without = (catalog: Catalog, id: string): Catalog => ({ ...catalog, tenants: catalog.tenants.filter((t) => t.id !== id) });
+
+/** Registrations of a whole catalog, as tenantRegistrations builds them, with the role password set to the canary. */
+function registrationsOf(catalog: Catalog, migrations: (id: string) => number = () => 3): Registration[] {
+  return catalog.tenants.flatMap((t) =>
+    tenantRegistrations(t.id, { isolation: t.database.isolation, migrations: migrations(t.id), protect: t.lifecycle.deletion_protection }).map((r) =>
+      r.type === "postgresql:index/role:Role" ? { ...r, inputs: { ...r.inputs, password: CANARY } } : r,
+    ),
+  );
+}
+
+function planOf(base: Catalog, head: Catalog, baseRegs = registrationsOf(base), headRegs = registrationsOf(head)) {
+  return buildPlan({
+    base: "HEAD",
+    baseCatalog: base,
+    headCatalog: head,
+    cells: ["default"],
+    changes: diffRegistrations(baseRegs, headRegs),
+    migrationVersion: (max) => max,
+  });
+}
+
+describe("buildPlan", () => {
+  it("marks a removed tenant deleted with its data resources as data loss", () => {
+    const catalog = exampleCatalog();
+    const plan = planOf(catalog, without(catalog, "initech"));
+    const initech = plan.tenants.find((t) => t.id === "initech")!;
+    expect(initech.action).toBe("delete");
+    expect(initech.resources.every((c) => c.action === "delete")).toBe(true);
+    // initech is in shared mode: its rows go with the migrations resource; its bucket too.
+    expect(initech.dataLoss.map((c) => c.name).sort()).toEqual(["initech-bucket", "initech-migrations"]);
+    expect(initech.migration).toEqual({ from: 3, to: null, ring: "early" });
+    expect(plan.tenants.filter((t) => t.id !== "initech").every((t) => t.action === "same")).toBe(true);
+    expect(plan.errors).toEqual([]);
+  });
+
+  it("refuses to delete a tenant whose base version has deletion protection", () => {
+    const catalog = exampleCatalog();
+    const errors = deletionProtectionErrors(catalog, without(catalog, "acme"));
+    expect(errors).toEqual([
+      "tenant acme (tenants/acme.yaml) has lifecycle.deletion_protection: true and its file was removed; set deletion_protection to false in one change, then delete the file in the next",
+    ]);
+    expect(planOf(catalog, without(catalog, "acme")).errors).toEqual(errors);
+    // Lifting the protection in the same change does not help: the base still has it.
+    const lifted = { ...catalog, tenants: catalog.tenants.map((t) => (t.id === "acme" ? { ...t, lifecycle: { ...t.lifecycle, deletion_protection: false } } : t)) };
+    expect(deletionProtectionErrors(catalog, without(lifted, "acme"))).toEqual(errors);
+    expect(deletionProtectionErrors(lifted, without(lifted, "acme"))).toEqual([]);
+  });
+
+  it("shows exactly the tenants of a raised ring migrating, from which version to which", () => {
+    const base = exampleCatalog();
+    const raised = { ...base, tenants: base.tenants.map((t) => (t.rollout.ring === "canary" ? { ...t, max_migration: 5 } : t)) };
+    const plan = planOf(base, raised, registrationsOf(base), registrationsOf(raised, (id) => raised.tenants.find((t) => t.id === id)!.max_migration));
+    const migrating = plan.tenants.filter((t) => t.migration).map((t) => [t.id, t.migration]);
+    expect(migrating).toEqual([["acme", { from: 3, to: 5, ring: "canary" }]]);
+    expect(plan.tenants.filter((t) => t.action !== "same").map((t) => t.id)).toEqual(["acme"]);
+    expect(summaryWords(plan.tenants.find((t) => t.id === "acme")!)).toEqual(["migrations 3→5"]);
+  });
+
+  it("treats every tenant as new against an empty base", () => {
+    const head = exampleCatalog();
+    const plan = planOf({ ...head, tenants: [] }, head, []);
+    expect(plan.tenants.map((t) => t.action)).toEqual(head.tenants.map(() => "create"));
+    // Components are not counted: they are no object anywhere.
+    expect(plan.counts).toEqual({ create: registrationsOf(head).filter((r) => r.custom).length, update: 0, delete: 0, same: 0 });
+    expect(summaryWords(plan.tenants.find((t) => t.id === "acme")!)).toEqual(["database", "role", "bucket", "DNS", "certificate", "migrations 1-3", "seed"]);
+  });
+});
+
+describe("formatters", () => {
+  const catalog = exampleCatalog();
+  const head = {
+    ...without(catalog, "initech"),
+    tenants: without(catalog, "initech").tenants.map((t) => (t.id === "globex" ? { ...t, max_migration: 4 } : t)),
+  };
+  const headRegs = registrationsOf(head, (id) => (id === "globex" ? 4 : 3)).map((r) =>
+    r.name === "umbrella-dns" ? { ...r, inputs: { ...r.inputs, content: "maintenance.example.net" } } : r,
+  );
+  const plan = planOf(catalog, head, registrationsOf(catalog), headRegs);
+
+  it("text: one summary line per changed tenant, loud data loss, then details", () => {
+    const text = formatText(plan);
+    expect(text).toContain("Tenancy plan against HEAD; cells: default\n");
+    expect(text).toContain("~ globex: migrations 3→4\n");
+    expect(text).toContain("~ umbrella: DNS (content)\n");
+    expect(text).toContain("- initech: role, bucket, DNS, certificate, migrations (at 3), seed\n");
+    expect(text).toContain("    !!! DATA LOSS: deletes bucket example-initech\n");
+    expect(text).toContain("    !!! DATA LOSS: deletes migrations initech-migrations\n");
+    expect(text).toMatch(/ {2}~ cloudflare:index\/dnsRecord:DnsRecord +umbrella-dns {2}changed: content\n/);
+    expect(text).toMatch(/ {2}- aws:s3\/bucket:Bucket +initech-bucket {2}!!! DATA LOSS\n/);
+    expect(text).toContain("= unchanged: acme, acme-research\n");
+    expect(text).not.toContain("ERROR");
+  });
+
+  it("markdown: caution for errors, warning for data loss, a summary table and collapsible details", () => {
+    const protectedPlan = planOf(catalog, without(catalog, "acme"));
+    const markdown = formatMarkdown(protectedPlan);
+    expect(markdown).toContain("> [!CAUTION]\n> **This change cannot be applied:**\n> - tenant acme (tenants/acme.yaml) has lifecycle.deletion_protection: true");
+    expect(markdown).toContain("> **⚠️ DATA LOSS: 2 data resource(s) would be deleted:**\n> - **acme: database tenant_acme**\n> - **acme: bucket example-acme**");
+    expect(markdown).toContain("| - | `acme` | default | database, role, bucket, DNS, certificate, migrations (at 3), seed **⚠️ DATA LOSS** | 0 | 0 | 7 |");
+    expect(markdown).toContain("<details>\n<summary>acme: delete (7 resources)</summary>");
+    expect(markdown).toContain("| - | `aws:s3/bucket:Bucket` | **`acme-bucket` ⚠️ DATA LOSS** |  |");
+    expect(formatMarkdown(plan)).toContain("| ~ | `cloudflare:index/dnsRecord:DnsRecord` | `umbrella-dns` | content |");
+  });
+
+  it("json: every resource with tenant, type, name and action", () => {
+    const doc = JSON.parse(formatJson(plan));
+    const all = new Set([...registrationsOf(catalog), ...headRegs].map((r) => r.urn));
+    expect(doc.resources).toHaveLength(all.size);
+    expect(doc.resources.find((r: { name: string }) => r.name === "umbrella-dns")).toEqual({
+      tenant: "umbrella",
+      cell: "default",
+      type: "cloudflare:index/dnsRecord:DnsRecord",
+      name: "umbrella-dns",
+      urn: "urn:pulumi:default::tenancy::tenancy:index:Tenant$tenancy:domain:TenantDomain$cloudflare:index/dnsRecord:DnsRecord::umbrella-dns",
+      action: "update",
+      changedKeys: ["content"],
+      data: false,
+      dataLoss: false,
+      protect: false,
+      retainOnDelete: false,
+    });
+    expect(doc.tenants.find((t: { id: string }) => t.id === "globex").migration).toEqual({ from: 3, to: 4, ring: "stable" });
+    // 34 custom resources in base; initech's 6 go, umbrella's DNS record and globex's migrations change.
+    expect(doc.counts).toEqual({ create: 0, update: 2, delete: 6, same: 26 });
+  });
+
+  it("never prints an input value, so no secret reaches a plan", () => {
+    for (const format of ["text", "markdown", "json"] as const) expect(formatPlan(plan, format)).not.toContain(CANARY);
+  });
+
+  it("prints the same whatever order the program registered in", () => {
+    const shuffled = planOf(catalog, head, registrationsOf(catalog).reverse(), [...headRegs].reverse());
+    for (const format of ["text", "markdown", "json"] as const) expect(formatPlan(shuffled, format)).toBe(formatPlan(plan, format));
+  });
+});
