@@ -3,14 +3,20 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import type { ResolvedTenant } from "../lib/catalog";
-import { TenantDatabase } from "./database";
+import { DatabaseServer, TenantDatabase } from "./database";
 import { TenantDomain, type OwnershipRecord } from "./domain";
 import { assertNoProblems, dataProtection, dependencyList } from "./options";
 import { TenantStorage, tenantTags } from "./storage";
 
 export interface TenantArgs {
   tenant: ResolvedTenant;
-  database: { server: { name: string; sharedDatabase: string }; provider: postgresql.Provider };
+  database: {
+    /** Name of the server in `tenancy:databaseServers`; must be the one the tenant asks for. */
+    serverName: string;
+    provider: postgresql.Provider;
+    /** The server's shared objects; required for isolation schema and shared. */
+    server?: DatabaseServer;
+  };
   storage: {
     bucketPrefix: string;
     /** AWS provider of the tenant's region; also issues its certificate. */
@@ -26,8 +32,8 @@ export interface TenantArgs {
 export function tenantArgProblems(args: Pick<TenantArgs, "tenant" | "database" | "parentTenant">): string[] {
   const problems: string[] = [];
   const t = args.tenant;
-  if (t.database.server !== args.database.server.name) {
-    problems.push(`database server ${JSON.stringify(args.database.server.name)} given, but the tenant asks for ${JSON.stringify(t.database.server)}`);
+  if (t.database.server !== args.database.serverName) {
+    problems.push(`database server ${JSON.stringify(args.database.serverName)} given, but the tenant asks for ${JSON.stringify(t.database.server)}`);
   }
   if (t.parent && args.parentTenant?.tenantId !== t.parent) {
     problems.push(`tenant ${t.id} has parent ${t.parent}, so parentTenant must be that tenant's component (got ${args.parentTenant ? args.parentTenant.tenantId : "none"})`);

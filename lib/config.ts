@@ -8,13 +8,11 @@ import { Hostname, Region, Slug } from "./catalog/schema";
 
 export const CONFIG_NAMESPACE = "tenancy";
 
-const SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] as const;
+/** The modes both the Pulumi provider and the migrations runner (lib/database/runner.ts) accept. */
+const SSL_MODES = ["disable", "require", "verify-full"] as const;
 
 const Target = z.string().regex(/^(?=.{1,253}$)[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?$/, {
   message: "expected a host name such as ingress.example.net (the content of a CNAME record)",
-});
-const PgIdentifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, {
-  message: "expected a PostgreSQL identifier: lowercase letters, digits and underscores, starting with a letter or underscore",
 });
 
 export const DatabaseServerSchema = z.strictObject({
@@ -22,7 +20,6 @@ export const DatabaseServerSchema = z.strictObject({
   port: z.int().min(1).max(65535).default(5432),
   adminUser: z.string().min(1, { message: "expected the admin user the provider connects as" }),
   sslmode: z.enum(SSL_MODES).default("require"),
-  sharedDatabase: PgIdentifier.describe("Database holding the schemas of `schema` tenants and the tables of `shared` tenants."),
 });
 export type DatabaseServerSettings = z.infer<typeof DatabaseServerSchema>;
 

@@ -4,6 +4,7 @@ import * as aws from "@pulumi/aws";
 import * as cloudflare from "@pulumi/cloudflare";
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
+import { DatabaseServer } from "../components/database";
 import { SharedBucket } from "../components/storage";
 import { Tenant } from "../components/tenant";
 import type { OwnershipRecord } from "../components/domain";
@@ -84,8 +85,12 @@ export function registerProgram(catalog: Catalog, config: TenancyConfig): Progra
       username: server.adminUser,
       password: server.password,
       sslmode: server.sslmode,
-      database: server.sharedDatabase,
     });
+  }
+  // The shared roles and databases, on each server that schema or shared tenants of the cell use.
+  const serverComponents: Record<string, DatabaseServer> = {};
+  for (const name of [...new Set(tenants.filter((t) => t.database.isolation !== "database").map((t) => t.database.server))].sort()) {
+    serverComponents[name] = new DatabaseServer(`postgresql-${name}`, { adminUser: config.databaseServers[name].adminUser, provider: pgProviders[name] });
   }
   const regions = [...new Set(tenants.map((t) => t.region))].sort();
   const awsProviders: Record<string, aws.Provider> = {};
@@ -113,7 +118,11 @@ export function registerProgram(catalog: Catalog, config: TenancyConfig): Progra
     const shared = sharedBuckets[t.region];
     components[t.id] = new Tenant({
       tenant: t,
-      database: { server: { name: server.name, sharedDatabase: server.sharedDatabase }, provider: pgProviders[server.name] },
+      database: {
+        serverName: server.name,
+        provider: pgProviders[server.name],
+        server: t.database.isolation === "database" ? undefined : serverComponents[server.name],
+      },
       storage: {
         bucketPrefix: config.bucketPrefix,
         provider: awsProviders[t.region],

@@ -1,4 +1,5 @@
 import * as postgresql from "@pulumi/postgresql";
+import type * as pulumi from "@pulumi/pulumi";
 import { ISOLATIONS } from "../../lib/catalog";
 import { isTenantId } from "../../lib/catalog/formats";
 import type { DataProtection } from "../options";
@@ -8,16 +9,17 @@ export type Isolation = (typeof ISOLATIONS)[number];
 export interface TenantDatabaseArgs {
   tenantId: string;
   isolation: Isolation;
-  /** The database server, as named in `tenancy:databaseServers`. */
-  server: { name: string; sharedDatabase: string };
-  /** The @pulumi/postgresql provider connected to that server as its admin. */
+  /** The @pulumi/postgresql provider connected to the tenant's server as its admin. */
   provider: postgresql.Provider;
+  /**
+   * The server's shared objects (DatabaseServer), which schema and shared tenants live in;
+   * their resources are created after it.
+   */
+  server?: pulumi.Resource;
   /** A suspended tenant's role keeps its grants but cannot log in. */
   suspended: boolean;
   protection: DataProtection;
 }
-
-const PG_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** Every problem with the arguments, empty when they are usable. */
 export function databaseArgProblems(args: Omit<TenantDatabaseArgs, "provider">): string[] {
@@ -25,10 +27,8 @@ export function databaseArgProblems(args: Omit<TenantDatabaseArgs, "provider">):
   if (!isTenantId(args.tenantId)) problems.push(`tenantId ${JSON.stringify(args.tenantId)} is not a tenant id`);
   if (!(ISOLATIONS as readonly string[]).includes(args.isolation)) {
     problems.push(`isolation ${JSON.stringify(args.isolation)} is not one of ${ISOLATIONS.join("|")}`);
-  }
-  if (!args.server.name) problems.push("server.name is empty");
-  if (args.isolation !== "database" && !PG_IDENTIFIER.test(args.server.sharedDatabase)) {
-    problems.push(`server.sharedDatabase ${JSON.stringify(args.server.sharedDatabase)} must be a PostgreSQL identifier for isolation ${args.isolation}`);
+  } else if (args.isolation !== "database" && !args.server) {
+    problems.push(`isolation ${args.isolation} needs server (the DatabaseServer holding the shared databases)`);
   }
   return problems;
 }

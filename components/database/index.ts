@@ -1,2 +1,3 @@
 export { databaseArgProblems, type Isolation, type TenantDatabaseArgs } from "./args";
+export { DatabaseServer, type DatabaseServerArgs } from "./server";
 export { TenantDatabase, type TenantDatabaseOptions } from "./tenantDatabase";

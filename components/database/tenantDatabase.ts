@@ -10,17 +10,21 @@ export interface TenantDatabaseOptions extends pulumi.ComponentResourceOptions {
   after?: pulumi.Resource[];
 }
 
-/** The tenant's login role and, per isolation mode, its own database, its own schema, or a share of the common tables. */
+/**
+ * The tenant's login role and, per isolation mode, its own database, its own schema, or a share of
+ * the common tables. Mirrors `provisionSql` in lib/database/layout.ts, whose isolation tests prove
+ * these grants keep tenants apart.
+ */
 export class TenantDatabase extends pulumi.ComponentResource {
   /** Login role of the tenant. */
   declare public readonly roleName: pulumi.Output<string>;
   /** Generated password of the role; a secret. */
   declare public readonly password: pulumi.Output<string>;
-  /** Database the tenant's data lives in: its own, or the server's shared database. */
+  /** Database the tenant's data lives in: its own, or one of the server's shared databases. */
   declare public readonly databaseName: pulumi.Output<string>;
-  /** The tenant's schema in the shared database (isolation `schema` only). */
+  /** The tenant's schema (isolation `schema` only). */
   declare public readonly schemaName: pulumi.Output<string | undefined>;
-  /** The resources that hold the tenant's data or grant access to it, for whatever must run after them. */
+  /** The resources whatever works inside the tenant's database (migrations, seed) must come after. */
   declare public readonly ready: pulumi.Resource[];
 
   constructor(name: string, args: TenantDatabaseArgs, opts: TenantDatabaseOptions = {}) {
@@ -28,7 +32,8 @@ export class TenantDatabase extends pulumi.ComponentResource {
     super("tenancy:database:TenantDatabase", name, {}, componentOpts);
     assertNoProblems("TenantDatabase", name, databaseArgProblems(args));
     const id = args.tenantId;
-    const child = (extra: pulumi.CustomResourceOptions = {}) => childOptions(this, after, { provider: args.provider, ...extra });
+    const onServer = [...after, ...(args.server ? [args.server] : [])];
+    const child = (extra: pulumi.CustomResourceOptions = {}) => childOptions(this, onServer, { provider: args.provider, ...extra });
     const data = args.protection;
 
     const password = new random.RandomPassword(
@@ -39,9 +44,15 @@ export class TenantDatabase extends pulumi.ComponentResource {
     );
     const role = new postgresql.Role(
       naming.resource(id, "role"),
-      { name: naming.role(id), login: !args.suspended, password: password.result },
-      // A retained database or schema is owned by this role, so the role must be retained with it:
-      // dropping it would reassign or drop what it owns.
+      {
+        name: naming.role(id),
+        login: !args.suspended,
+        password: password.result,
+        // Shared tenants reach the tables only through the application role; the others inherit nothing.
+        ...(args.isolation === "shared" ? { roles: [naming.sharedAppRole] } : { inherit: false }),
+      },
+      // A retained database is owned by this role, so the role must be retained with it: dropping
+      // the role would reassign or drop what it owns.
       child({ retainOnDelete: data.retainOnDelete }),
     );
     const ready: pulumi.Resource[] = [role];
@@ -55,9 +66,9 @@ export class TenantDatabase extends pulumi.ComponentResource {
           { name: naming.database(id), owner: role.name },
           child({ protect: data.protect, retainOnDelete: data.retainOnDelete }),
         );
-        // Every role may connect to a new database through PUBLIC; only the owner should.
+        // Every role may connect to a new database through PUBLIC; an empty privilege list revokes it.
         const revoke = new postgresql.Grant(
-          naming.resource(id, "revoke-public-connect"),
+          naming.resource(id, "revoke-public"),
           { database: database.name, role: "public", objectType: "database", privileges: [] },
           child(),
         );
@@ -68,32 +79,30 @@ export class TenantDatabase extends pulumi.ComponentResource {
       case "schema": {
         const schema = new postgresql.Schema(
           naming.resource(id, "schema"),
-          { name: naming.schema(id), database: args.server.sharedDatabase, owner: role.name },
+          // Owned by the admin, not the tenant: a schema owner may drop the tables the migrations create.
+          { name: naming.schema(id), database: naming.schemaDatabase },
           child({ protect: data.protect, retainOnDelete: data.retainOnDelete }),
         );
-        // Explicit, so the tenant can still connect if PUBLIC's CONNECT on the shared database is revoked.
         const connect = new postgresql.Grant(
           naming.resource(id, "connect"),
-          { database: args.server.sharedDatabase, role: role.name, objectType: "database", privileges: ["CONNECT"] },
+          { database: naming.schemaDatabase, role: role.name, objectType: "database", privileges: ["CONNECT"] },
           child(),
         );
-        databaseName = pulumi.output(args.server.sharedDatabase);
+        const usage = new postgresql.Grant(
+          naming.resource(id, "schema-usage"),
+          { database: naming.schemaDatabase, schema: schema.name, role: role.name, objectType: "schema", privileges: ["USAGE"] },
+          child(),
+        );
+        databaseName = pulumi.output(naming.schemaDatabase);
         schemaName = schema.name;
-        ready.push(schema, connect);
+        ready.push(schema, connect, usage);
         break;
       }
-      case "shared": {
-        // Membership of the application role is the tenant's only access; row-level security keyed on
-        // the role name keeps its rows apart (the policies come with the migrations).
-        const membership = new postgresql.GrantRole(
-          naming.resource(id, "app-role"),
-          { role: role.name, grantRole: naming.sharedAppRole },
-          child(),
-        );
-        databaseName = pulumi.output(args.server.sharedDatabase);
-        ready.push(membership);
+      case "shared":
+        // Membership of the application role (above) is all: row-level security keyed on the role
+        // keeps the rows apart (the policies come with the migrations).
+        databaseName = pulumi.output(naming.sharedDatabase);
         break;
-      }
     }
 
     this.roleName = role.name;

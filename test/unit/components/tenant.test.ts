@@ -1,0 +1,236 @@
+// The Tenant component under Pulumi's mocks (through lib/plan/evaluate.ts): per isolation and
+// storage mode, exactly which resources a tenant owns, under which parent, with which options.
+import { describe, expect, test } from "vitest";
+import { evaluate, type Evaluation, type Registration } from "../../../lib/plan/evaluate";
+import { registerProgram } from "../../../lib/program";
+import { catalogOf, exampleConfig } from "../tenancy-fixtures";
+
+const TENANT = "tenancy:index:Tenant";
+
+function tenantUrn(ev: Evaluation, id: string): string {
+  const found = ev.registrations.find((r) => r.type === TENANT && r.name === id);
+  if (!found) throw new Error(`no Tenant ${id}`);
+  return found.urn;
+}
+
+/** The tenant's component and everything under it. */
+function ownedBy(ev: Evaluation, id: string): Registration[] {
+  const urn = tenantUrn(ev, id);
+  return ev.registrations.filter((r) => r.urn === urn || r.ancestors.includes(urn));
+}
+
+function byName(ev: Evaluation, name: string): Registration {
+  const found = ev.registrations.filter((r) => r.name === name && r.custom);
+  if (found.length !== 1) throw new Error(`${found.length} custom resources named ${name}`);
+  return found[0];
+}
+
+const COMPONENTS = [
+  "tenancy:index:Tenant T",
+  "tenancy:database:TenantDatabase T",
+  "tenancy:storage:TenantStorage T",
+  "tenancy:domain:TenantDomain T",
+];
+const DOMAIN = [
+  "aws:acm/certificate:Certificate T-certificate",
+  "aws:acm/certificateValidation:CertificateValidation T-certificate-validation",
+  "cloudflare:index/dnsRecord:DnsRecord T-certificate-validation-record",
+  "cloudflare:index/dnsRecord:DnsRecord T-dns",
+];
+const BUCKET = [
+  "aws:s3/bucket:Bucket T-bucket",
+  "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration T-bucket-lifecycle",
+  "aws:s3/bucketOwnershipControls:BucketOwnershipControls T-bucket-ownership",
+  "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock T-bucket-public-access",
+  "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration T-bucket-encryption",
+  "aws:s3/bucketVersioning:BucketVersioning T-bucket-versioning",
+];
+const PREFIX = ["aws:iam/policy:Policy T-storage-policy"];
+const ROLE = ["postgresql:index/role:Role T-role", "random:index/randomPassword:RandomPassword T-db-password"];
+const DATABASE = [...ROLE, "postgresql:index/database:Database T-database", "postgresql:index/grant:Grant T-revoke-public"];
+const SCHEMA = [...ROLE, "postgresql:index/grant:Grant T-connect", "postgresql:index/grant:Grant T-schema-usage", "postgresql:index/schema:Schema T-schema"];
+const SHARED = [...ROLE];
+
+const expected = (id: string, ...parts: string[][]) => [...COMPONENTS, ...parts.flat()].map((s) => s.replace(/ T/, ` ${id}`)).sort();
+
+// Every combination of isolation and storage mode, in one catalog (hybrid), plus protection options.
+const catalog = catalogOf({
+  "db-bucket": { database: { isolation: "database", server: "main" }, storage: { mode: "bucket", versioning: true, noncurrent_days: 30 }, lifecycle: { deletion_protection: true, on_delete: "backup" }, plan: "enterprise" },
+  "db-prefix": { database: { isolation: "database", server: "main" }, lifecycle: { deletion_protection: false, on_delete: "retain" } },
+  "schema-bucket": { database: { isolation: "schema", server: "main" }, storage: { mode: "bucket", versioning: false, noncurrent_days: 7, expire_days: 365 }, lifecycle: { deletion_protection: true, on_delete: "retain" } },
+  "schema-prefix": { database: { isolation: "schema", server: "main" } },
+  "shared-bucket": { database: { isolation: "shared", server: "main" }, storage: { mode: "bucket", versioning: true, noncurrent_days: 30 }, region: "us-east-1" },
+  "shared-prefix": { database: { isolation: "shared", server: "main" }, status: "suspended", domains: { custom: ["login.shared-prefix.example.org", "app.shared-prefix.example.org"] } },
+});
+
+describe("Tenant", async () => {
+  const ev = await evaluate(() => registerProgram(catalog, exampleConfig()));
+
+  test.each([
+    ["db-bucket", DATABASE, BUCKET],
+    ["db-prefix", DATABASE, PREFIX],
+    ["schema-bucket", SCHEMA, BUCKET],
+    ["schema-prefix", SCHEMA, PREFIX],
+    ["shared-bucket", SHARED, BUCKET],
+  ])("%s registers exactly its resources", (id, database, storage) => {
+    expect(ownedBy(ev, id).map((r) => `${r.type} ${r.name}`).sort()).toEqual(expected(id, database, storage, DOMAIN));
+  });
+
+  test("each custom domain adds one CustomHostname", () => {
+    expect(ownedBy(ev, "shared-prefix").map((r) => `${r.type} ${r.name}`).sort()).toEqual(
+      expected("shared-prefix", SHARED, PREFIX, DOMAIN, [
+        "cloudflare:index/customHostname:CustomHostname T-custom-hostname-app.shared-prefix.example.org",
+        "cloudflare:index/customHostname:CustomHostname T-custom-hostname-login.shared-prefix.example.org",
+      ]).sort(),
+    );
+    const custom = byName(ev, "shared-prefix-custom-hostname-login.shared-prefix.example.org");
+    expect(custom.inputs).toMatchObject({ hostname: "login.shared-prefix.example.org", ssl: { method: "http", type: "dv" }, zoneId: "0123456789abcdef0123456789abcdef" });
+  });
+
+  test("custom domains' ownership records are exported", () => {
+    const exports = ev.exports as { tenants: Record<string, { ownershipRecords: unknown[] }> };
+    expect(exports.tenants["shared-prefix"].ownershipRecords).toEqual([
+      { hostname: "login.shared-prefix.example.org", name: "_cf-custom-hostname.login.shared-prefix.example.org", type: "txt", value: "verify-login.shared-prefix.example.org" },
+      { hostname: "app.shared-prefix.example.org", name: "_cf-custom-hostname.app.shared-prefix.example.org", type: "txt", value: "verify-app.shared-prefix.example.org" },
+    ]);
+    expect(exports.tenants["db-bucket"].ownershipRecords).toEqual([]);
+  });
+
+  test("every child hangs under its component, and the components under the Tenant (URN type chain)", () => {
+    const sub = { "tenancy:database:TenantDatabase": /^(postgresql|random):/, "tenancy:storage:TenantStorage": /^aws:(s3|iam)\//, "tenancy:domain:TenantDomain": /^(aws:acm\/|cloudflare:)/ };
+    for (const id of catalog.tenants.map((t) => t.id)) {
+      for (const r of ownedBy(ev, id)) {
+        const chain = r.urn.split("::")[2].split("$");
+        if (r.type === TENANT) expect(chain).toEqual([TENANT]);
+        else if (!r.custom) expect(chain).toEqual([TENANT, r.type]);
+        else {
+          expect(chain).toHaveLength(3);
+          expect(chain[0]).toBe(TENANT);
+          expect(r.type).toMatch(sub[chain[1] as keyof typeof sub]);
+          expect(r.parent).toBe(ev.registrations.find((c) => c.type === chain[1] && c.name === id)!.urn);
+        }
+      }
+    }
+  });
+
+  test("each resource uses the provider of its server, region or Cloudflare", () => {
+    const provider = (r: Registration) => r.provider?.split("::")[3];
+    expect(provider(byName(ev, "db-bucket-database"))).toBe("postgresql-main");
+    expect(provider(byName(ev, "db-bucket-bucket"))).toBe("aws-eu-west-1");
+    expect(provider(byName(ev, "shared-bucket-bucket"))).toBe("aws-us-east-1");
+    expect(provider(byName(ev, "shared-bucket-certificate"))).toBe("aws-us-east-1");
+    expect(provider(byName(ev, "shared-bucket-dns"))).toBe("cloudflare");
+  });
+
+  test("protect and retainOnDelete sit on the data resources (and the owning role) only", () => {
+    const options = (id: string) =>
+      Object.fromEntries(ownedBy(ev, id).filter((r) => r.protect || r.retainOnDelete).map((r) => [r.name, { protect: r.protect, retainOnDelete: r.retainOnDelete }]));
+    expect(options("db-bucket")).toEqual({ "db-bucket-database": { protect: true, retainOnDelete: false }, "db-bucket-bucket": { protect: true, retainOnDelete: false } });
+    expect(options("db-prefix")).toEqual({ "db-prefix-database": { protect: false, retainOnDelete: true }, "db-prefix-role": { protect: false, retainOnDelete: true } });
+    expect(options("schema-bucket")).toEqual({
+      "schema-bucket-schema": { protect: true, retainOnDelete: true },
+      "schema-bucket-bucket": { protect: true, retainOnDelete: true },
+      "schema-bucket-role": { protect: false, retainOnDelete: true },
+    });
+    expect(options("schema-prefix")).toEqual({});
+    expect(options("shared-prefix")).toEqual({});
+  });
+
+  test("the database resources per isolation mode", () => {
+    expect(byName(ev, "db-bucket-role").inputs).toMatchObject({ name: "tenant_db_bucket", login: true, inherit: false });
+    expect(byName(ev, "db-bucket-database").inputs).toMatchObject({ name: "tenant_db_bucket", owner: "tenant_db_bucket" });
+    expect(byName(ev, "db-bucket-revoke-public").inputs).toMatchObject({ database: "tenant_db_bucket", role: "public", objectType: "database", privileges: [] });
+    expect(byName(ev, "schema-bucket-schema").inputs).toEqual({ name: "tenant_schema_bucket", database: "tenancy_schemas" });
+    expect(byName(ev, "schema-bucket-schema-usage").inputs).toMatchObject({ database: "tenancy_schemas", schema: "tenant_schema_bucket", role: "tenant_schema_bucket", objectType: "schema", privileges: ["USAGE"] });
+    expect(byName(ev, "schema-bucket-connect").inputs).toMatchObject({ database: "tenancy_schemas", role: "tenant_schema_bucket", objectType: "database", privileges: ["CONNECT"] });
+    expect(byName(ev, "shared-bucket-role").inputs).toMatchObject({ name: "tenant_shared_bucket", login: true, roles: ["tenancy_app"] });
+    expect(byName(ev, "shared-bucket-role").inputs).not.toHaveProperty("inherit");
+    // The password reaches the role only as a secret.
+    expect(byName(ev, "shared-bucket-role").secretInputs).toEqual(["password"]);
+  });
+
+  test("schema and shared tenants come after their server's shared roles and databases", () => {
+    const server = ev.registrations.filter((r) => r.urn.includes("tenancy:database:DatabaseServer$")).map((r) => r.urn);
+    expect(server.length).toBe(8);
+    for (const name of ["schema-prefix-role", "schema-prefix-schema", "shared-prefix-role"]) {
+      expect(byName(ev, name).dependencies).toEqual(expect.arrayContaining(server));
+    }
+    expect(byName(ev, "db-prefix-role").dependencies.filter((d) => server.includes(d))).toEqual([]);
+  });
+
+  test("bucket mode: hardened bucket, versioning and retention from the YAML, tags", () => {
+    expect(byName(ev, "db-bucket-bucket").inputs).toMatchObject({
+      bucket: "example-tenancy-db-bucket",
+      tags: { tenant: "db-bucket", plan: "enterprise", cell: "default", "managed-by": "tenancy" },
+    });
+    expect(byName(ev, "db-bucket-bucket-public-access").inputs).toMatchObject({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+    expect(byName(ev, "db-bucket-bucket-encryption").inputs).toMatchObject({ rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] });
+    expect(byName(ev, "db-bucket-bucket-ownership").inputs).toMatchObject({ rule: { objectOwnership: "BucketOwnerEnforced" } });
+    expect(byName(ev, "db-bucket-bucket-versioning").inputs).toMatchObject({ versioningConfiguration: { status: "Enabled" } });
+    expect(byName(ev, "schema-bucket-bucket-versioning").inputs).toMatchObject({ versioningConfiguration: { status: "Suspended" } });
+    expect(byName(ev, "db-bucket-bucket-lifecycle").inputs.rules).toEqual([
+      { id: "tenant-noncurrent", status: "Enabled", filter: { prefix: "" }, noncurrentVersionExpiration: { noncurrentDays: 30 } },
+    ]);
+    expect(byName(ev, "schema-bucket-bucket-lifecycle").inputs.rules).toEqual([
+      { id: "tenant-noncurrent", status: "Enabled", filter: { prefix: "" }, noncurrentVersionExpiration: { noncurrentDays: 7 } },
+      { id: "tenant-current", status: "Enabled", filter: { prefix: "" }, expiration: { days: 365 } },
+    ]);
+    // Lifecycle rules are applied after versioning is configured.
+    expect(byName(ev, "db-bucket-bucket-lifecycle").dependencies).toContain(byName(ev, "db-bucket-bucket-versioning").urn);
+  });
+
+  test("prefix mode: a policy scoped to the tenant's prefix of the shared bucket, whose lifecycle covers it", () => {
+    const policy = byName(ev, "schema-prefix-storage-policy");
+    expect(policy.inputs).toMatchObject({ name: "example-tenancy-schema-prefix-storage", tags: { tenant: "schema-prefix", "managed-by": "tenancy" } });
+    expect(JSON.parse(policy.inputs.policy as string).Statement[0].Resource).toEqual(["arn:aws:s3:::example-tenancy-shared-default-eu-west-1/tenants/schema-prefix/*"]);
+    const lifecycle = byName(ev, "shared-eu-west-1-bucket-lifecycle").inputs.rules as { id: string; filter: { prefix: string } }[];
+    expect(lifecycle.map((r) => `${r.id} ${r.filter.prefix}`)).toEqual([
+      "db-prefix-noncurrent tenants/db-prefix/",
+      "schema-prefix-noncurrent tenants/schema-prefix/",
+      "shared-prefix-noncurrent tenants/shared-prefix/",
+    ]);
+    expect(byName(ev, "shared-eu-west-1-bucket").retainOnDelete).toBe(true);
+    // No region without prefix tenants gets a shared bucket.
+    expect(ev.registrations.filter((r) => r.type === "tenancy:storage:SharedBucket").map((r) => r.name)).toEqual(["shared-eu-west-1"]);
+  });
+
+  test("domain: proxied record to ingress, certificate validated through Cloudflare", () => {
+    expect(byName(ev, "db-bucket-dns").inputs).toEqual({
+      zoneId: "0123456789abcdef0123456789abcdef",
+      name: "db-bucket.saas.example.com",
+      type: "CNAME",
+      content: "ingress.saas.example.com",
+      proxied: true,
+      ttl: 1,
+    });
+    expect(byName(ev, "db-bucket-certificate").inputs).toMatchObject({ domainName: "db-bucket.saas.example.com", validationMethod: "DNS" });
+    expect(byName(ev, "db-bucket-certificate-validation-record").inputs).toMatchObject({
+      name: "_validate.db-bucket.saas.example.com",
+      type: "CNAME",
+      content: "_validate.db-bucket-certificate.acm-validations.aws",
+      proxied: false,
+    });
+    expect(byName(ev, "db-bucket-certificate-validation").inputs).toMatchObject({
+      certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/db-bucket-certificate",
+      validationRecordFqdns: ["_validate.db-bucket.saas.example.com"],
+    });
+  });
+
+  test("suspended: DNS points at maintenance and the role cannot log in; nothing else differs", () => {
+    expect(byName(ev, "shared-prefix-dns").inputs.content).toBe("maintenance.saas.example.com");
+    expect(byName(ev, "shared-prefix-role").inputs.login).toBe(false);
+    expect(byName(ev, "schema-prefix-dns").inputs.content).toBe("ingress.saas.example.com");
+    expect(byName(ev, "schema-prefix-role").inputs.login).toBe(true);
+  });
+
+  test("the suspended tenant's other resources are the active twin's, renamed", async () => {
+    const twin = (status: string) => catalogOf({ twin: { status, database: { isolation: "database", server: "main" }, storage: { mode: "bucket", versioning: true, noncurrent_days: 30 } } });
+    const run = async (status: string) =>
+      new Map((await evaluate(() => registerProgram(twin(status), exampleConfig()))).registrations.map((r) => [r.urn, JSON.stringify(r.inputs)]));
+    const active = await run("active");
+    const suspended = await run("suspended");
+    expect([...suspended.keys()].sort()).toEqual([...active.keys()].sort());
+    const changed = [...suspended].filter(([urn, inputs]) => active.get(urn) !== inputs).map(([urn]) => urn.split("::")[3]);
+    expect(changed.sort()).toEqual(["twin-dns", "twin-role"]);
+  });
+});
