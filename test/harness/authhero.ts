@@ -3,7 +3,6 @@
 // genuine way: client-credentials against /oauth/token, RS256 JWT, `tenant-id` header for a child.
 import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import Database from "better-sqlite3";
 import {
   Kysely,
   SqliteDialect,
@@ -14,12 +13,15 @@ import {
   type QueryResult,
   type RootOperationNode,
   type UnknownRow,
+  type ValuesNode,
+  type SqliteDatabase,
 } from "kysely";
 import createAdapters, { migrateToLatest } from "@authhero/kysely-adapter";
 import { init, seed, type DataAdapters } from "authhero";
 import { serve, type ServerType } from "@hono/node-server";
 
-export const MANAGEMENT_AUDIENCE = "urn:authhero:management";
+// better-sqlite3 ships no types; Kysely's SqliteDatabase is the part used here.
+const Database: new (filename: string) => SqliteDatabase = require("better-sqlite3");
 
 export interface AuthHeroServer {
   /** Base URL, such as http://127.0.0.1:41234 (no trailing slash). */
@@ -57,7 +59,7 @@ function dropUnknownColumns(columns: Map<string, Set<string>>): KyselyPlugin {
         const table = tableOf(node.into);
         const keep = node.columns.map((c) => known(table, c.column.name));
         if (keep.every(Boolean)) return node;
-        const values = node.values.values.map((row) => {
+        const values = (node.values as ValuesNode).values.map((row) => {
           const list = row as unknown as { kind: string; values: readonly unknown[] };
           return { ...list, values: list.values.filter((_, i) => keep[i]) } as unknown as OperationNode;
         });
@@ -134,7 +136,8 @@ export async function startAuthHero(options: { controlPlaneTenantId?: string } =
   await migrator.schema.alterTable("tenants").addColumn("default_client_id", "varchar(255)").execute();
   const db = migrator.withPlugin(dropUnknownColumns(await tableColumns(migrator)));
   const data: DataAdapters = {
-    ...bridged(createAdapters(db)),
+    // The adapter is typed against its own copy of @authhero/adapter-interfaces; the shapes agree.
+    ...bridged(createAdapters(db) as unknown as DataAdapters),
     // Without it the server refuses every cross-tenant call ("requires a control-plane token").
     multiTenancyConfig: { controlPlaneTenantId },
   } as DataAdapters;

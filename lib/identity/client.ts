@@ -1,0 +1,257 @@
+// Client for the identity control plane's Auth0-compatible Management API (AuthHero in tests).
+// One client lives inside one provider method call: it holds the token for that call and nothing
+// else, so a provider that uses it captures no credentials and no sockets.
+import pLimit from "p-limit";
+
+/** Where the Management API is and how to authenticate; `clientSecret` arrives as a Pulumi secret. */
+export interface ManagementConnection {
+  /** Base URL of the identity server, such as https://auth.example.com (no /api/v2). */
+  url: string;
+  /** Machine-to-machine client on the control-plane tenant, allowed client_credentials for the Management API. */
+  clientId: string;
+  clientSecret: string;
+  /** Tenant id of the control plane on the identity server; organizations live there. */
+  controlPlaneTenantId: string;
+}
+
+export interface RetryPolicy {
+  /** Total attempts per request, the first included. */
+  attempts: number;
+  /** Backoff before attempt n+1 is a random delay in [0, min(maxDelayMs, baseDelayMs * 2^n)] ("full jitter"). */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Longest Retry-After honoured; a server asking for longer fails the call instead of stalling the deployment. */
+  maxRetryAfterMs: number;
+  /** Per-attempt timeout; a hung connection counts as a network error. */
+  timeoutMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 100, maxDelayMs: 4000, maxRetryAfterMs: 30_000, timeoutMs: 15_000 };
+
+/** Requests in flight at once when one operation fans out over many objects. */
+export const DEFAULT_CONCURRENCY = 8;
+
+export const MANAGEMENT_AUDIENCE = "urn:authhero:management";
+
+export class ManagementApiError extends Error {
+  constructor(
+    readonly tenant: string,
+    readonly operation: string,
+    /** HTTP status, or 0 when no response arrived. */
+    readonly status: number,
+    readonly apiMessage: string,
+  ) {
+    super(`identity tenant "${tenant}": ${operation} failed: ${status ? `HTTP ${status}: ` : ""}${apiMessage}`);
+    this.name = "ManagementApiError";
+  }
+}
+
+/** Whether a response status is worth another attempt (the request may not have been processed). */
+export function isRetryableStatus(status: number): boolean {
+  return status === 429 || status >= 500;
+}
+
+/** Milliseconds a Retry-After header asks for (delta-seconds or HTTP date), or undefined. */
+export function parseRetryAfter(header: string | null, now: number): number | undefined {
+  if (!header) return undefined;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** Delay before retry number `retry` (0-based): Retry-After when the server gave one, else full-jitter backoff. */
+export function retryDelay(retry: number, retryAfterMs: number | undefined, policy: RetryPolicy, random: () => number = Math.random): number {
+  if (retryAfterMs !== undefined) return Math.min(retryAfterMs, policy.maxRetryAfterMs);
+  return Math.floor(random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry));
+}
+
+/** Message of an API error body (`{message}` or `{error_description}`), else the raw text, shortened. */
+export function apiMessage(text: string): string {
+  try {
+    const body = JSON.parse(text) as { message?: unknown; error_description?: unknown; error?: unknown };
+    const message = body.message ?? body.error_description ?? body.error;
+    if (typeof message === "string" && message) return message;
+  } catch {
+    // Not JSON: the text itself is the message.
+  }
+  return text.trim().slice(0, 300) || "(empty response)";
+}
+
+/** JSON bodies parsed; some routes answer a plain "OK", which carries nothing to read. */
+function parseBody(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return text;
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export type Method = "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
+
+export interface RequestOptions {
+  body?: unknown;
+  /** A 404 resolves to undefined instead of failing (reads of things that may be gone, deletes). */
+  allowNotFound?: boolean;
+  /**
+   * false for a request that must not be sent twice (a create): only a 429, which the server
+   * answers before doing anything, is retried; other failures go back to the caller to look first.
+   */
+  idempotent?: boolean;
+}
+
+export interface ClientOptions {
+  retry?: Partial<RetryPolicy>;
+  concurrency?: number;
+  /** Called for every HTTP attempt (method, path, tenant); used by the benchmark to replay the same calls. Never sees headers. */
+  onRequest?: (call: { method: Method; path: string; tenant: string; body?: unknown }) => void;
+}
+
+export interface ManagementClient {
+  readonly controlPlaneTenantId: string;
+  /** One API call on `tenant`, with retries; resolves to the parsed body (undefined for an empty body or an allowed 404). */
+  request<T = unknown>(tenant: string, operation: string, method: Method, path: string, options?: RequestOptions): Promise<T>;
+  /**
+   * Whether the identity tenant exists. AuthHero accepts writes addressed to an unknown tenant id,
+   * so providers check first instead of filling a tenant nobody created.
+   */
+  tenantExists(tenant: string): Promise<boolean>;
+  /** Every item of a list route, page by page. */
+  listAll<T>(tenant: string, operation: string, path: string): Promise<T[]>;
+  /**
+   * Finds the object, else creates it; a create that fails without a clear answer (409, 5xx, lost
+   * connection) is followed by another look, so a create that did land is adopted, never repeated.
+   */
+  ensure<T>(
+    tenant: string,
+    operation: string,
+    find: () => Promise<T | undefined>,
+    create: () => Promise<T>,
+    options?: { /** The caller has just looked: skip the first find. */ knownAbsent?: boolean },
+  ): Promise<{ value: T; created: boolean }>;
+  /**
+   * Runs a read-then-write step again (it must re-read) while it fails without a clear answer:
+   * for writes that are not idempotent on the server, such as removing a permission twice (500).
+   */
+  converge<T>(tenant: string, operation: string, step: (attempt: number) => Promise<T>): Promise<T>;
+  /** Runs `fn` over `items` with at most `concurrency` in flight (per call); the first failure rejects after all settle. */
+  map<I, O>(items: readonly I[], fn: (item: I) => Promise<O>): Promise<O[]>;
+}
+
+const PAGE_SIZE = 100;
+
+export function createManagementClient(connection: ManagementConnection, options: ClientOptions = {}): ManagementClient {
+  const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
+  const base = connection.url.replace(/\/+$/, "");
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  let token: { value: string; expiresAt: number } | undefined;
+  let pendingToken: Promise<string> | undefined;
+
+  /** One HTTP exchange with retries; `idempotent: false` retries only 429. Returns the final response. */
+  async function send(tenant: string, operation: string, url: string, init: RequestInit, idempotent: boolean): Promise<{ status: number; text: string }> {
+    for (let attempt = 0; ; attempt++) {
+      const last = attempt + 1 >= policy.attempts;
+      let response: Response;
+      try {
+        response = await fetch(url, { ...init, signal: AbortSignal.timeout(policy.timeoutMs) });
+      } catch (error) {
+        const reason = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+        if (last || !idempotent) throw new ManagementApiError(tenant, operation, 0, `no response after ${attempt + 1} attempt(s): ${reason}`);
+        await sleep(retryDelay(attempt, undefined, policy));
+        continue;
+      }
+      const text = await response.text().catch(() => "");
+      const retryable = response.status === 429 || (idempotent && isRetryableStatus(response.status));
+      if (!retryable || last) return { status: response.status, text };
+      await sleep(retryDelay(attempt, parseRetryAfter(response.headers.get("retry-after"), Date.now()), policy));
+    }
+  }
+
+  async function fetchToken(): Promise<string> {
+    const operation = "get a Management API token (client_credentials)";
+    const { status, text } = await send(connection.controlPlaneTenantId, operation, `${base}/oauth/token`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ grant_type: "client_credentials", client_id: connection.clientId, client_secret: connection.clientSecret, audience: MANAGEMENT_AUDIENCE }),
+    }, true);
+    if (status !== 200) throw new ManagementApiError(connection.controlPlaneTenantId, operation, status, apiMessage(text));
+    const body = JSON.parse(text) as { access_token?: string; expires_in?: number };
+    if (!body.access_token) throw new ManagementApiError(connection.controlPlaneTenantId, operation, status, "the response carries no access_token");
+    // Renew a minute early so a token never expires between being read and being checked.
+    token = { value: body.access_token, expiresAt: Date.now() + Math.max(0, (body.expires_in ?? 300) - 60) * 1000 };
+    return token.value;
+  }
+
+  async function bearer(): Promise<string> {
+    if (token && Date.now() < token.expiresAt) return token.value;
+    pendingToken ??= fetchToken().finally(() => {
+      pendingToken = undefined;
+    });
+    return pendingToken;
+  }
+
+  async function request<T>(tenant: string, operation: string, method: Method, path: string, opts: RequestOptions = {}): Promise<T> {
+    const headers: Record<string, string> = { authorization: `Bearer ${await bearer()}`, accept: "application/json" };
+    if (tenant !== connection.controlPlaneTenantId) headers["tenant-id"] = tenant;
+    if (opts.body !== undefined) headers["content-type"] = "application/json";
+    options.onRequest?.({ method, path, tenant, body: opts.body });
+    const { status, text } = await send(tenant, operation, `${base}/api/v2${path}`, {
+      method,
+      headers,
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+    }, opts.idempotent ?? true);
+    if (status === 404 && opts.allowNotFound) return undefined as T;
+    if (status < 200 || status >= 300) throw new ManagementApiError(tenant, operation, status, apiMessage(text));
+    return parseBody(text) as T;
+  }
+
+  async function tenantExists(tenant: string): Promise<boolean> {
+    return (await request(tenant, "read tenant settings", "GET", "/tenants/settings", { allowNotFound: true })) !== undefined;
+  }
+
+  async function listAll<T>(tenant: string, operation: string, path: string): Promise<T[]> {
+    const items: T[] = [];
+    const sep = path.includes("?") ? "&" : "?";
+    for (let page = 0; ; page++) {
+      const batch = await request<T[]>(tenant, operation, "GET", `${path}${sep}per_page=${PAGE_SIZE}&page=${page}`);
+      if (!Array.isArray(batch)) throw new ManagementApiError(tenant, operation, 200, `expected a list from GET ${path}`);
+      items.push(...batch);
+      if (batch.length < PAGE_SIZE) return items;
+    }
+  }
+
+  async function converge<T>(tenant: string, operation: string, attemptFn: (attempt: number) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await attemptFn(attempt);
+      } catch (error) {
+        // A 4xx other than 409 is an answer (bad input, forbidden): reading again would not change it.
+        const unclear = !(error instanceof ManagementApiError) || error.status === 0 || error.status === 409 || error.status >= 500;
+        if (!unclear || attempt + 1 >= policy.attempts) {
+          throw error instanceof ManagementApiError ? error : new ManagementApiError(tenant, operation, 0, String(error));
+        }
+        await sleep(retryDelay(attempt, undefined, policy));
+      }
+    }
+  }
+
+  function ensure<T>(tenant: string, operation: string, find: () => Promise<T | undefined>, create: () => Promise<T>, ensureOptions: { knownAbsent?: boolean } = {}) {
+    return converge(tenant, operation, async (attempt) => {
+      const found = attempt === 0 && ensureOptions.knownAbsent ? undefined : await find();
+      if (found !== undefined) return { value: found, created: false };
+      return { value: await create(), created: true };
+    });
+  }
+
+  async function map<I, O>(items: readonly I[], fn: (item: I) => Promise<O>): Promise<O[]> {
+    // A limiter per call: a shared one would deadlock when a mapped function maps again.
+    const limit = pLimit(concurrency);
+    const settled = await Promise.allSettled(items.map((item) => limit(() => fn(item))));
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+    if (failed) throw failed.reason;
+    return settled.map((s) => (s as PromiseFulfilledResult<O>).value);
+  }
+
+  return { controlPlaneTenantId: connection.controlPlaneTenantId, request, tenantExists, listAll, ensure, converge, map };
+}

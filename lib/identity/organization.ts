@@ -1,0 +1,195 @@
+// Organization: one per tenant on the control-plane tenant, named by the tenant id. Auth0-style
+// organizations hold no roles of their own, so the roles a tenant is granted (the catalog's
+// default_roles plus the tenant's access.roles) are given to its members, recorded in metadata
+// (`roles`), and the admins additionally get access.admin_role. Admins are users of the control-plane
+// tenant (looked up by e-mail, created without a password when missing: they sign in through a
+// password reset or a social connection); deleting the organization removes memberships, never users,
+// since one person may administer several tenants.
+import type * as pulumi from "@pulumi/pulumi";
+import { naming } from "../naming";
+import { createManagementClient, type ClientOptions, type ManagementClient } from "./client";
+import { checkConnection, type ConnectionInput } from "./managed";
+
+/** The Auth0 database connection every identity tenant has; admins are created in it. */
+export const PASSWORD_CONNECTION = "Username-Password-Authentication";
+
+export interface OrganizationInputs {
+  connection: ConnectionInput;
+  tenantId: string;
+  /** Shown to users; the component decides it (a child tenant's includes its parent's). */
+  displayName: string;
+  metadata: { plan: string; status: string; cell: string };
+  /** Roles every member of this organization holds: default_roles plus the tenant's access.roles. */
+  roles: string[];
+  /** access.admin_role from _defaults.yaml. */
+  adminRole: string;
+  /** E-mail addresses of the tenant's admins. */
+  admins: string[];
+}
+
+export interface OrganizationOutputs extends OrganizationInputs {
+  organizationId: string;
+  name: string;
+  /** Admin e-mail -> user id on the control-plane tenant, as made members by this resource. */
+  members: Record<string, string>;
+}
+
+interface Organization {
+  id: string;
+  name: string;
+  display_name?: string;
+  metadata?: Record<string, unknown>;
+}
+interface User {
+  user_id: string;
+  email?: string;
+}
+interface Role {
+  id: string;
+  name: string;
+}
+
+/** Checks the inputs a plan could get wrong; the message says what is expected. */
+export function checkOrganizationInputs(inputs: OrganizationInputs): void {
+  if (!inputs.displayName?.trim()) throw new Error(`organization ${inputs.tenantId}: displayName must not be empty`);
+  if (!inputs.adminRole) throw new Error(`organization ${inputs.tenantId}: adminRole is required (access.admin_role in _defaults.yaml)`);
+  const bad = inputs.admins.filter((e) => !/^[^@\s]+@[^@\s]+$/.test(e));
+  if (bad.length > 0) throw new Error(`organization ${inputs.tenantId}: admins must be e-mail addresses, got ${bad.map((e) => JSON.stringify(e)).join(", ")}`);
+}
+
+export function organizationMetadata(inputs: OrganizationInputs): Record<string, string> {
+  return { plan: inputs.metadata.plan, status: inputs.metadata.status, cell: inputs.metadata.cell, roles: [...inputs.roles].sort().join(",") };
+}
+
+/** Roles of every admin: the admin role plus the organization's roles, without duplicates. */
+export function adminRoles(inputs: Pick<OrganizationInputs, "adminRole" | "roles">): string[] {
+  return [...new Set([inputs.adminRole, ...inputs.roles])].sort();
+}
+
+async function findOrganization(client: ManagementClient, name: string): Promise<Organization | undefined> {
+  const tenant = client.controlPlaneTenantId;
+  const found = await client.listAll<Organization>(tenant, `find organization ${name}`, `/organizations?q=${encodeURIComponent(name)}`);
+  return found.find((o) => o.name === name);
+}
+
+async function ensureUser(client: ManagementClient, email: string): Promise<string> {
+  const tenant = client.controlPlaneTenantId;
+  const find = async () => {
+    const users = await client.request<User[]>(tenant, `find user ${email}`, "GET", `/users-by-email?email=${encodeURIComponent(email)}`);
+    return users.find((u) => u.email?.toLowerCase() === email.toLowerCase());
+  };
+  const { value } = await client.ensure(tenant, `create user ${email}`, find, () =>
+    client.request<User>(tenant, `create user ${email}`, "POST", "/users", { body: { email, connection: PASSWORD_CONNECTION, email_verified: false }, idempotent: false }),
+  );
+  return value.user_id;
+}
+
+async function roleIds(client: ManagementClient, names: string[]): Promise<string[]> {
+  const tenant = client.controlPlaneTenantId;
+  const roles = await client.listAll<Role>(tenant, "list roles", "/roles");
+  const byName = new Map(roles.map((r) => [r.name, r.id]));
+  const missing = names.filter((n) => !byName.has(n));
+  if (missing.length > 0) {
+    throw new Error(`identity tenant "${tenant}": role(s) ${missing.join(", ")} do not exist on the control plane; declare them in _control-plane.yaml (EntitySync creates them)`);
+  }
+  return names.map((n) => byName.get(n)!);
+}
+
+async function apply(inputs: WithClientOptions<OrganizationInputs>, previous?: OrganizationOutputs): Promise<OrganizationOutputs> {
+  checkOrganizationInputs(inputs);
+  const connection = checkConnection(inputs.connection);
+  const client = createManagementClient(connection, inputs.__clientOptions);
+  const tenant = connection.controlPlaneTenantId;
+  const name = naming.organization(inputs.tenantId);
+  const metadata = organizationMetadata(inputs);
+  const body = { display_name: inputs.displayName, metadata };
+  // Roles first: a missing role is reported before anything is created.
+  const wanted = adminRoles(inputs);
+  const ids = await roleIds(client, wanted);
+
+  const { value: org, created } = await client.ensure(tenant, `create organization ${name}`, () => findOrganization(client, name), () =>
+    client.request<Organization>(tenant, `create organization ${name}`, "POST", "/organizations", { body: { name, ...body }, idempotent: false }),
+  );
+  const orgPath = `/organizations/${encodeURIComponent(org.id)}`;
+  if (!created && (org.display_name !== inputs.displayName || JSON.stringify(org.metadata ?? {}) !== JSON.stringify(metadata))) {
+    await client.request(tenant, `update organization ${name}`, "PATCH", orgPath, { body });
+  }
+
+  const members = Object.fromEntries(await client.map(inputs.admins, async (email) => [email, await ensureUser(client, email)] as const));
+  const userIds = Object.values(members);
+  if (userIds.length > 0) await client.request(tenant, `add members to organization ${name}`, "POST", `${orgPath}/members`, { body: { members: userIds } });
+  await client.map(userIds, (userId) =>
+    client.request(tenant, `give roles ${wanted.join(", ")} to ${userId} in organization ${name}`, "POST", `${orgPath}/members/${encodeURIComponent(userId)}/roles`, { body: { roles: ids } }),
+  );
+
+  if (previous) {
+    // Only what this resource granted before is taken back; members added some other way stay.
+    const dropped = Object.entries(previous.members).filter(([email]) => !(email in members)).map(([, id]) => id);
+    if (dropped.length > 0) await client.request(tenant, `remove members from organization ${name}`, "DELETE", `${orgPath}/members`, { body: { members: dropped } });
+    const revoked = adminRoles(previous).filter((r) => !wanted.includes(r));
+    if (revoked.length > 0 && userIds.length > 0) {
+      const revokedIds = await existingRoleIds(client, revoked);
+      if (revokedIds.length > 0) {
+        await client.map(userIds, (userId) =>
+          client.request(tenant, `take roles ${revoked.join(", ")} from ${userId} in organization ${name}`, "DELETE", `${orgPath}/members/${encodeURIComponent(userId)}/roles`, { body: { roles: revokedIds } }),
+        );
+      }
+    }
+  }
+
+  const { __clientOptions: _ignored, ...plain } = inputs;
+  return { ...plain, connection, organizationId: org.id, name, members };
+}
+
+/** Ids of the roles that still exist (a role removed from the catalog is already gone with its grants). */
+async function existingRoleIds(client: ManagementClient, names: string[]): Promise<string[]> {
+  const roles = await client.listAll<Role>(client.controlPlaneTenantId, "list roles", "/roles");
+  return roles.filter((r) => names.includes(r.name)).map((r) => r.id);
+}
+
+type WithClientOptions<T> = T & { __clientOptions?: ClientOptions };
+
+export async function createOrganization(inputs: WithClientOptions<OrganizationInputs>): Promise<pulumi.dynamic.CreateResult> {
+  const outs = await apply(inputs);
+  return { id: outs.organizationId, outs };
+}
+
+export async function diffOrganization(_id: string, olds: OrganizationOutputs, news: OrganizationInputs): Promise<pulumi.dynamic.DiffResult> {
+  const replaces = olds.tenantId !== news.tenantId || olds.connection.controlPlaneTenantId !== news.connection.controlPlaneTenantId ? ["tenantId"] : [];
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  const changes =
+    replaces.length > 0 ||
+    olds.displayName !== news.displayName ||
+    !same(olds.metadata, news.metadata) ||
+    !same([...olds.roles].sort(), [...news.roles].sort()) ||
+    olds.adminRole !== news.adminRole ||
+    !same([...olds.admins].sort(), [...news.admins].sort()) ||
+    olds.connection.url !== news.connection.url;
+  return { changes, replaces, deleteBeforeReplace: true };
+}
+
+export async function updateOrganization(_id: string, olds: OrganizationOutputs, news: WithClientOptions<OrganizationInputs>): Promise<pulumi.dynamic.UpdateResult> {
+  return { outs: await apply(news, olds) };
+}
+
+export async function deleteOrganization(id: string, olds: WithClientOptions<OrganizationOutputs>): Promise<void> {
+  const connection = checkConnection(olds.connection);
+  const client = createManagementClient(connection, olds.__clientOptions);
+  const tenant = connection.controlPlaneTenantId;
+  const path = `/organizations/${encodeURIComponent(id)}`;
+  const members = await client.listAll<User>(tenant, `list members of organization ${olds.name}`, `${path}/members`).catch((error) => {
+    if ((error as { status?: number }).status === 404) return [];
+    throw error;
+  });
+  if (members.length > 0) {
+    await client.request(tenant, `remove members from organization ${olds.name}`, "DELETE", `${path}/members`, { body: { members: members.map((m) => m.user_id) }, allowNotFound: true });
+  }
+  await client.request(tenant, `delete organization ${olds.name}`, "DELETE", path, { allowNotFound: true });
+}
+
+export const organizationProvider = {
+  create: createOrganization,
+  diff: diffOrganization,
+  update: updateOrganization,
+  delete: deleteOrganization,
+};
