@@ -1,0 +1,174 @@
+// The Management API client and the providers behind a fault-injecting proxy in front of the real
+// AuthHero server: every operation must finish, with exactly one object of each kind.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ControlPlane } from "../../../lib/catalog/schema";
+import { createManagementClient, ManagementApiError } from "../../../lib/identity/client";
+import { createEntitySync, updateEntitySync, type EntitySyncOutputs } from "../../../lib/identity/entity-sync";
+import { entityFingerprint } from "../../../lib/identity/fingerprint";
+import { createIdentitySeed, deleteIdentitySeed, type IdentitySeedOutputs } from "../../../lib/identity/identity-seed";
+import { createOrganization, deleteOrganization, type OrganizationOutputs } from "../../../lib/identity/organization";
+import { startAuthHero, type AuthHeroServer } from "../../harness/authhero";
+import { randomFaults, startFaultProxy, type Fault, type FaultProxy } from "../../harness/fault-proxy";
+
+const ENTITIES: ControlPlane = {
+  resource_servers: [{ identifier: "https://api.example.com", name: "Example API", scopes: [{ value: "read:projects", description: "" }, { value: "write:projects", description: "" }] }],
+  roles: [
+    { name: "tenant-admin", description: "Admin", permissions: [{ resource_server: "https://api.example.com", scopes: ["read:projects", "write:projects"] }] },
+    { name: "tenant-member", description: "Member", permissions: [{ resource_server: "https://api.example.com", scopes: ["read:projects"] }] },
+  ],
+};
+const FAULTS: Fault[] = [
+  { kind: "drop" },
+  { kind: "drop-after" },
+  { kind: "status", status: 500 },
+  { kind: "status", status: 503 },
+  { kind: "status-after", status: 500 },
+  { kind: "status", status: 429, retryAfter: 0 },
+  { kind: "delay", ms: 30 },
+];
+// Ten attempts at a 30% fault rate: a request fails for good with probability 0.3^10 (6e-6).
+const CLIENT_OPTIONS = { retry: { attempts: 10, baseDelayMs: 2, maxDelayMs: 20 } };
+
+let ah: AuthHeroServer;
+let proxy: FaultProxy;
+let count = 0;
+const viaProxy = () => ({ url: proxy.url, clientId: ah.clientId, clientSecret: ah.clientSecret, controlPlaneTenantId: ah.controlPlaneTenantId });
+const direct = () => createManagementClient({ ...viaProxy(), url: ah.url });
+
+async function freshTenant(): Promise<string> {
+  const id = `fault-${++count}`;
+  await ah.createTenant(id);
+  return id;
+}
+
+beforeAll(async () => {
+  ah = await startAuthHero();
+  proxy = await startFaultProxy(ah.url);
+});
+afterAll(async () => {
+  await proxy?.stop();
+  await ah?.stop();
+});
+
+describe("Management API client under faults", () => {
+  it("retries 5xx, 429 and dropped connections, and fetches one token for many calls", async () => {
+    let tokenRequests = 0;
+    let n = 0;
+    proxy.setPlan((req) => {
+      if (req.path.startsWith("/oauth/token")) tokenRequests++;
+      else n++;
+      // The first three API attempts fail three different ways; the fourth goes through.
+      return [{ kind: "status", status: 500 }, { kind: "drop" }, { kind: "status", status: 429, retryAfter: 0 }][n - 1] as Fault | undefined;
+    });
+    const client = createManagementClient(viaProxy(), CLIENT_OPTIONS);
+    const roles = await client.request<unknown[]>(ah.controlPlaneTenantId, "list roles", "GET", "/roles");
+    expect(Array.isArray(roles)).toBe(true);
+    expect(n).toBe(4);
+    await client.map([1, 2, 3, 4, 5], () => client.request(ah.controlPlaneTenantId, "list roles", "GET", "/roles"));
+    expect(tokenRequests).toBe(1);
+  });
+
+  it("honours Retry-After", async () => {
+    let n = 0;
+    proxy.setPlan((req) => (req.path.startsWith("/api/") && n++ === 0 ? { kind: "status", status: 429, retryAfter: 1 } : undefined));
+    const client = createManagementClient(viaProxy(), CLIENT_OPTIONS);
+    const started = Date.now();
+    await client.request(ah.controlPlaneTenantId, "list roles", "GET", "/roles");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+  });
+
+  it("gives up after the last attempt with the tenant, the operation and the API's message", async () => {
+    proxy.setPlan((req) => (req.path.startsWith("/api/") ? { kind: "status", status: 503 } : undefined));
+    const client = createManagementClient(viaProxy(), { retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 } });
+    const error = await client.request("acme", "list roles", "GET", "/roles").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ManagementApiError);
+    expect((error as Error).message).toBe('identity tenant "acme": list roles failed: HTTP 503: injected 503');
+  });
+
+  it("does not retry an answer: a 403 fails at once", async () => {
+    let n = 0;
+    proxy.setPlan((req) => (req.path.startsWith("/api/") && ++n ? { kind: "status", status: 403 } : undefined));
+    const client = createManagementClient(viaProxy(), CLIENT_OPTIONS);
+    await expect(client.request("acme", "list roles", "GET", "/roles")).rejects.toThrow(/list roles failed: HTTP 403/);
+    expect(n).toBe(1);
+  });
+});
+
+describe("providers under injected faults", () => {
+  it("EntitySync, Organization and IdentitySeed each finish with exactly one object of each kind", async () => {
+    const tenants = [await freshTenant(), await freshTenant(), await freshTenant()];
+    proxy.setPlan(randomFaults(0.3, 20261122, FAULTS));
+    const before = proxy.stats.requests;
+    const results = await Promise.all(
+      tenants.map(async (tenantId) => {
+        const sync = await createEntitySync({ connection: viaProxy(), tenantId, entities: ENTITIES, fingerprint: entityFingerprint(ENTITIES), __clientOptions: CLIENT_OPTIONS });
+        const org = await createOrganization({
+          connection: viaProxy(),
+          tenantId,
+          displayName: tenantId,
+          metadata: { plan: "pro", status: "active", cell: "c1" },
+          roles: ["tenant-member"],
+          adminRole: "tenant-admin",
+          admins: [`admin@${tenantId}.com`, "shared@example.com"],
+          __clientOptions: CLIENT_OPTIONS,
+        });
+        const seed = await createIdentitySeed({ connection: viaProxy(), tenantId, hostnames: [`${tenantId}.example.com`], admins: [`admin@${tenantId}.com`], __clientOptions: CLIENT_OPTIONS });
+        return { sync, org, seed };
+      }),
+    );
+    proxy.setPlan(() => undefined);
+    const faults = Object.values(proxy.stats.faults).reduce((a, b) => a + b, 0);
+    expect(proxy.stats.requests - before).toBeGreaterThan(50);
+    expect(faults).toBeGreaterThan(10);
+
+    const client = direct();
+    const cp = ah.controlPlaneTenantId;
+    const roles = await client.listAll<{ name: string }>(cp, "list", "/roles");
+    expect(roles.filter((r) => r.name === "tenant-admin")).toHaveLength(1);
+    expect(roles.filter((r) => r.name === "tenant-member")).toHaveLength(1);
+    const orgs = await client.listAll<{ name: string }>(cp, "list", "/organizations");
+    for (const t of tenants) expect(orgs.filter((o) => o.name === t)).toHaveLength(1);
+    expect(await client.request<unknown[]>(cp, "find", "GET", "/users-by-email?email=shared%40example.com")).toHaveLength(1);
+    for (const [i, t] of tenants.entries()) {
+      const tRoles = await client.listAll<{ id: string; name: string }>(t, "list", "/roles");
+      expect(tRoles.map((r) => r.name).sort()).toEqual(["tenant-admin", "tenant-member"]);
+      const admin = tRoles.find((r) => r.name === "tenant-admin")!;
+      const perms = await client.listAll<{ permission_name: string }>(t, "list", `/roles/${admin.id}/permissions`);
+      expect(perms.map((p) => p.permission_name).sort()).toEqual(["read:projects", "write:projects"]);
+      expect(await client.listAll(t, "list", "/resource-servers")).toHaveLength(1);
+      expect(await client.listAll(t, "list", "/clients")).toHaveLength(1);
+      expect(await client.listAll(t, "list", "/connections")).toHaveLength(1);
+      expect((await ah.data.users.list(t, {})).users).toHaveLength(1);
+      const members = await client.listAll<{ email: string }>(cp, "list", `/organizations/${results[i]!.org.id}/members`);
+      expect(members.map((m) => m.email).sort()).toEqual([`admin@${t}.com`, "shared@example.com"]);
+    }
+
+    // Updates and deletes under the same faults converge too.
+    proxy.setPlan(randomFaults(0.3, 7, FAULTS));
+    const changed: ControlPlane = { ...ENTITIES, roles: [{ ...ENTITIES.roles[0]!, permissions: [{ resource_server: "https://api.example.com", scopes: ["read:projects"] }] }] };
+    await Promise.all(
+      results.map(async ({ sync, org, seed }) => {
+        await updateEntitySync(sync.id, sync.outs as EntitySyncOutputs, {
+          connection: viaProxy(),
+          tenantId: sync.id,
+          entities: changed,
+          fingerprint: entityFingerprint(changed),
+          __clientOptions: CLIENT_OPTIONS,
+        });
+        await deleteOrganization(org.id, { ...(org.outs as OrganizationOutputs), __clientOptions: CLIENT_OPTIONS });
+        await deleteIdentitySeed(seed.id, { ...(seed.outs as IdentitySeedOutputs), __clientOptions: CLIENT_OPTIONS });
+      }),
+    );
+    proxy.setPlan(() => undefined);
+    for (const t of tenants) {
+      const tRoles = await client.listAll<{ id: string; name: string }>(t, "list", "/roles");
+      expect(tRoles.map((r) => r.name)).toEqual(["tenant-admin"]);
+      const perms = await client.listAll<{ permission_name: string }>(t, "list", `/roles/${tRoles[0]!.id}/permissions`);
+      expect(perms.map((p) => p.permission_name)).toEqual(["read:projects"]);
+      expect(await client.listAll(t, "list", "/clients")).toEqual([]);
+      expect(await client.listAll(t, "list", "/connections")).toEqual([]);
+    }
+    const orgsAfter = await client.listAll<{ name: string }>(cp, "list", "/organizations");
+    expect(orgsAfter.filter((o) => tenants.includes(o.name))).toEqual([]);
+  });
+});
