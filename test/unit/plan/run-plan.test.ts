@@ -1,0 +1,145 @@
+// runPlan end to end: the real program, evaluated under mocks, against catalogs read from a real
+// git repository in a temporary directory.
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runPlan } from "../../../lib/plan";
+
+interface JsonPlan {
+  errors: string[];
+  counts: Record<string, number>;
+  tenants: { id: string; action: string; summary: string[]; dataLoss: string[] }[];
+  resources: { tenant: string | null; type: string; name: string; urn: string; action: string; changedKeys: string[]; dataLoss: boolean; data: boolean }[];
+}
+
+let repo: string;
+/** A commit from before the catalog directory existed. */
+let beforeCatalog: string;
+const git = (...args: string[]) =>
+  execFileSync("git", ["-c", "user.name=plan-test", "-c", "user.email=plan-test@example.com", ...args], { cwd: repo, encoding: "utf8" });
+
+async function plan(base?: string) {
+  const result = await runPlan({ dir: "tenants", base, format: "json", cwd: repo });
+  return { ...result, json: result.exitCode === 0 || result.output.startsWith("{") ? (JSON.parse(result.output) as JsonPlan) : undefined };
+}
+
+/** Runs `change` on a fresh copy of the committed catalog, then restores it. */
+async function withChange<T>(change: () => void, run: () => Promise<T>): Promise<T> {
+  change();
+  try {
+    return await run();
+  } finally {
+    git("checkout", "--", ".");
+    git("clean", "-fdq");
+  }
+}
+
+beforeAll(() => {
+  repo = mkdtempSync(join(tmpdir(), "tenancy-plan-"));
+  cpSync("tenants", join(repo, "tenants"), { recursive: true });
+  git("init", "-q");
+  writeFileSync(join(repo, "README.md"), "before the catalog\n");
+  git("add", "README.md");
+  git("commit", "-qm", "start");
+  beforeCatalog = git("rev-parse", "HEAD").trim();
+  git("add", "tenants");
+  git("commit", "-qm", "catalog");
+});
+
+afterAll(() => rmSync(repo, { recursive: true, force: true }));
+
+describe("runPlan", () => {
+  it("without a base, plans every tenant of the catalog as a create", async () => {
+    const { exitCode, json } = await plan();
+    expect(exitCode).toBe(0);
+    expect(json!.tenants.map((t) => [t.id, t.action])).toEqual([
+      ["acme", "create"],
+      ["acme-research", "create"],
+      ["globex", "create"],
+      ["initech", "create"],
+      ["umbrella", "create"],
+    ]);
+    expect(json!.resources.every((r) => r.action === "create")).toBe(true);
+    expect(json!.tenants.find((t) => t.id === "acme")!.summary).toEqual(
+      expect.arrayContaining(["database", "bucket", "DNS", "certificate", "custom domain login.acme-corp.com"]),
+    );
+  });
+
+  it("against HEAD with nothing changed, plans nothing", async () => {
+    const { exitCode, json } = await plan("HEAD");
+    expect(exitCode).toBe(0);
+    expect(json!.counts.create + json!.counts.update + json!.counts.delete).toBe(0);
+    expect(json!.tenants.every((t) => t.action === "same")).toBe(true);
+  });
+
+  it("after deleting a tenant file, shows every one of its resources deleted and its data resources as data loss", async () => {
+    const before = (await plan()).json!.resources.filter((r) => r.tenant === "globex");
+    const { exitCode, json, output } = await withChange(() => unlinkSync(join(repo, "tenants/globex.yaml")), () => plan("HEAD"));
+    expect(exitCode).toBe(0);
+    const deleted = json!.resources.filter((r) => r.action === "delete");
+    // globex is the only tenant in us-east-1, so that region's provider goes too.
+    expect(deleted.filter((r) => r.tenant === "globex").map((r) => r.urn).sort()).toEqual(before.map((r) => r.urn).sort());
+    expect(deleted.filter((r) => r.tenant !== "globex").map((r) => r.name)).toEqual(["aws-us-east-1"]);
+    expect(deleted.filter((r) => r.dataLoss).map((r) => r.type).sort()).toEqual(["aws:s3/bucket:Bucket", "postgresql:index/schema:Schema"]);
+    expect(json!.resources.filter((r) => r.action !== "delete").every((r) => r.action === "same")).toBe(true);
+    expect(output).not.toContain("ERROR");
+    const text = await withChange(() => unlinkSync(join(repo, "tenants/globex.yaml")), () => runPlan({ dir: "tenants", base: "HEAD", format: "text", cwd: repo }));
+    expect(text.output).toContain("!!! DATA LOSS: deletes bucket example-tenancy-globex");
+    expect(text.output).toContain("!!! DATA LOSS: deletes schema tenant_globex");
+  });
+
+  it("shows a retained tenant's data as removed from the stack, not lost", async () => {
+    const { json } = await withChange(() => unlinkSync(join(repo, "tenants/umbrella.yaml")), () => plan("HEAD"));
+    const umbrella = json!.resources.filter((r) => r.tenant === "umbrella");
+    expect(umbrella.every((r) => r.action === "delete")).toBe(true);
+    expect(umbrella.filter((r) => r.data).map((r) => r.type)).toEqual(["postgresql:index/database:Database"]);
+    expect(umbrella.some((r) => r.dataLoss)).toBe(false);
+  });
+
+  it("refuses, with exit 1, to delete a tenant with deletion protection", async () => {
+    const remove = () => {
+      unlinkSync(join(repo, "tenants/acme.yaml"));
+      unlinkSync(join(repo, "tenants/acme-research.yaml"));
+    };
+    const { exitCode, output } = await withChange(remove, () => runPlan({ dir: "tenants", base: "HEAD", format: "text", cwd: repo }));
+    expect(exitCode).toBe(1);
+    expect(output).toContain(
+      "ERROR: tenant acme (tenants/acme.yaml) has lifecycle.deletion_protection: true and its file was removed; set deletion_protection to false in one change, then delete the file in the next",
+    );
+  });
+
+  it("shows which inputs a suspension changes, and nothing else", async () => {
+    const suspend = () => writeFileSync(join(repo, "tenants/initech.yaml"), "id: initech\nname: Initech\nplan: starter\nstatus: suspended\nrollout: { ring: early }\n");
+    const { json } = await withChange(suspend, () => plan("HEAD"));
+    const changed = json!.resources.filter((r) => r.action !== "same");
+    expect(changed.map((r) => [r.name, r.action, r.changedKeys])).toEqual([
+      ["initech-role", "update", ["login"]],
+      ["initech-dns", "update", ["content"]],
+    ]);
+    expect(json!.tenants.find((t) => t.id === "initech")!.action).toBe("update");
+  });
+
+  it("exits 1 with located errors on an invalid catalog, and plans nothing", async () => {
+    const { exitCode, output } = await withChange(
+      () => writeFileSync(join(repo, "tenants/initech.yaml"), "id: initech\nname: Initech\nplan: platinum\n"),
+      () => runPlan({ dir: "tenants", base: "HEAD", format: "json", cwd: repo }),
+    );
+    expect(exitCode).toBe(1);
+    expect(output).toMatch(/^tenancy plan: the tenant catalog is invalid \(1 error\(s\)\):\ntenants\/initech\.yaml:3:7 plan: unknown plan "platinum"/);
+  });
+
+  it("exits 1 naming a base ref that does not exist", async () => {
+    const { exitCode, output } = await runPlan({ dir: "tenants", base: "no-such-branch", format: "text", cwd: repo });
+    expect(exitCode).toBe(1);
+    expect(output).toContain('git revision "no-such-branch" not found');
+  });
+
+  it("treats a base without the catalog directory as empty: everything is a create", async () => {
+    const { exitCode, json } = await plan(beforeCatalog);
+    expect(exitCode).toBe(0);
+    expect(json!.resources.length).toBe((await plan()).json!.resources.length);
+    expect(json!.resources.every((r) => r.action === "create")).toBe(true);
+  });
+});
