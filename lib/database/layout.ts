@@ -17,10 +17,11 @@ export function schemaOf(isolation: Isolation, tenantId: string): string {
   return isolation === "schema" ? naming.schema(tenantId) : naming.sharedSchema;
 }
 
-/** The migration target of a tenant: every name from lib/naming.ts. */
-export function targetFor(server: ServerConnection, isolation: Isolation, tenantId: string): Target {
+/** Where a tenant's tables live, apart from the server: every name from lib/naming.ts. */
+export type Placement = Omit<Target, keyof ServerConnection>;
+
+export function placement(isolation: Isolation, tenantId: string): Placement {
   return {
-    ...server,
     database: databaseOf(isolation, tenantId),
     isolation,
     tenantId,
@@ -29,6 +30,11 @@ export function targetFor(server: ServerConnection, isolation: Isolation, tenant
     ownerRole: naming.sharedOwnerRole,
     appRole: naming.sharedAppRole,
   };
+}
+
+/** The migration target of a tenant on a server. */
+export function targetFor(server: ServerConnection, isolation: Isolation, tenantId: string): Target {
+  return { ...server, ...placement(isolation, tenantId) };
 }
 
 function literal(value: string): string {

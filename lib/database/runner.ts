@@ -151,6 +151,17 @@ async function inTransaction<T>(client: Client, target: Target, work: () => Prom
   }
 }
 
+/** Runs `work` in one transaction on the target, as a migration runs (owner role in shared mode, search_path). */
+export async function withTarget<T>(targetIn: Target, work: (client: Client) => Promise<T>): Promise<T> {
+  const target = checkTarget(targetIn);
+  const client = await connect(target);
+  try {
+    return await inTransaction(client, target, () => work(client));
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 /** Holds the per-target advisory lock for the rest of the session (released when it ends or dies). */
 async function lockTarget(client: Client, target: Target): Promise<void> {
   await client.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [LOCK_PREFIX + target.schema]);
