@@ -1,6 +1,8 @@
 // Settings inheritance. Precedence, lowest first: the keys of `_defaults.yaml` settings listed in
 // `inherit`, then the parent tenant's effective settings, then the tenant's own `settings`.
 // Merge rules: mappings merge key by key; lists and scalars replace; an explicit null removes the key.
+// A parent's effective settings already hold the inherited keys, so a child starts from them
+// alone: a key a parent removed stays removed for its children.
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
@@ -14,10 +16,15 @@ export function deepMerge(base: JsonObject, override: JsonObject): JsonObject {
   const out: JsonObject = { ...base };
   for (const [key, value] of Object.entries(override)) {
     if (value === null) delete out[key];
-    else if (isObject(value) && isObject(out[key])) out[key] = deepMerge(out[key] as JsonObject, value);
-    else out[key] = isObject(value) ? deepMerge({}, value) : value;
+    else if (isObject(value) && isObject(out[key])) set(out, key, deepMerge(out[key] as JsonObject, value));
+    else set(out, key, isObject(value) ? deepMerge({}, value) : value);
   }
   return out;
+}
+
+/** `out[key] = value`, except that a key named `__proto__` stays a plain key instead of replacing the prototype. */
+function set(out: JsonObject, key: string, value: JsonValue): void {
+  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /** Only the listed dot paths of `settings`, keeping their nesting. A path that is absent is skipped. */
@@ -26,7 +33,7 @@ export function pickPaths(settings: JsonObject, paths: readonly string[]): JsonO
   for (const path of paths) {
     const parts = path.split(".");
     let value: JsonValue | undefined = settings;
-    for (const part of parts) value = isObject(value) ? value[part] : undefined;
+    for (const part of parts) value = isObject(value) && Object.hasOwn(value, part) ? value[part] : undefined;
     if (value === undefined) continue;
     const nested = parts.reduceRight<JsonValue>((inner, part) => ({ [part]: inner }), value);
     out = deepMerge(out, nested as JsonObject);
@@ -40,6 +47,5 @@ export function effectiveSettings(
   parent: JsonObject | undefined,
   own: JsonObject | undefined,
 ): JsonObject {
-  const inherited = pickPaths(defaults, inherit);
-  return deepMerge(deepMerge(inherited, parent ?? {}), own ?? {});
+  return deepMerge(parent ?? pickPaths(defaults, inherit), own ?? {});
 }

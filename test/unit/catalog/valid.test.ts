@@ -1,0 +1,227 @@
+// Valid catalogs load, every resolved value is what the rules say, and the result does not depend
+// on the order in which the files are listed.
+import fc from "fast-check";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { formatError, loadCatalog, readCatalogDir, type Catalog, type CatalogFile } from "../../../lib/catalog";
+
+const ROOT = join(__dirname, "../../..");
+
+function load(files: readonly CatalogFile[]): Catalog {
+  const result = loadCatalog(files);
+  if (!result.ok) throw new Error(`catalog invalid:\n${result.errors.map(formatError).join("\n")}`);
+  return result.catalog;
+}
+
+const noHooks = { created: [], updated: [], deleting: [], deleted: [] };
+
+describe("the example catalog in tenants/", () => {
+  const files = readCatalogDir(join(ROOT, "tenants")).map((f) => ({ ...f, path: `tenants/${f.name}` }));
+  const catalog = load(files);
+  const byId = Object.fromEntries(catalog.tenants.map((t) => [t.id, t]));
+  const inheritedBranding = { primary_color: "#2255aa", logo_url: "https://assets.example.com/logo.svg" };
+  const inheritedFeatures = { sso: false, audit_log: true, beta_dashboard: false };
+
+  it("holds its tenants sorted by id", () => {
+    expect(catalog.tenants.map((t) => t.id)).toEqual(["acme", "acme-research", "globex", "initech", "umbrella"]);
+  });
+
+  it("resolves acme: own values over defaults, its own hooks, the canary ring", () => {
+    expect(byId.acme).toEqual({
+      id: "acme",
+      name: "Acme Corporation",
+      friendly_name: "Acme Corp",
+      status: "active",
+      plan: "enterprise",
+      cell: "default",
+      region: "eu-west-1",
+      parent: null,
+      depth: 0,
+      database: { isolation: "database", server: "main" },
+      storage: { mode: "bucket", versioning: true, noncurrent_days: 30 },
+      domains: { subdomain: "acme", custom: ["login.acme-corp.com"] },
+      access: { admins: ["ops@acme-corp.com"], roles: ["billing-viewer"] },
+      rollout: { ring: "canary" },
+      settings: {
+        branding: { primary_color: "#0a7", logo_url: "https://assets.example.com/logo.svg" },
+        features: { sso: true, audit_log: true, beta_dashboard: false },
+        session: { idle_timeout_minutes: 30 },
+      },
+      lifecycle: { deletion_protection: true, on_delete: "backup" },
+      hooks: { ...noHooks, created: ["https://hooks.acme-corp.com/tenancy"] },
+      max_migration: 3,
+      source: "tenants/acme.yaml",
+    });
+  });
+
+  it("resolves acme-research under acme: depth 1, acme's settings under its own, defaults elsewhere", () => {
+    expect(byId["acme-research"]).toEqual({
+      id: "acme-research",
+      name: "Acme Research",
+      friendly_name: "Acme Research",
+      status: "active",
+      plan: "enterprise",
+      cell: "default",
+      region: "eu-west-1",
+      parent: "acme",
+      depth: 1,
+      database: { isolation: "schema", server: "main" },
+      storage: { mode: "prefix", versioning: false, noncurrent_days: 30 },
+      domains: { subdomain: "acme-research", custom: [] },
+      access: { admins: ["lab@acme-corp.com"], roles: [] },
+      rollout: { ring: "stable" },
+      settings: {
+        branding: { primary_color: "#0a7", logo_url: "https://assets.example.com/logo.svg" },
+        features: { sso: true, audit_log: true, beta_dashboard: true },
+        session: { idle_timeout_minutes: 30 },
+      },
+      lifecycle: { deletion_protection: false, on_delete: "backup" },
+      hooks: noHooks,
+      max_migration: 3,
+      source: "tenants/acme-research.yaml",
+    });
+  });
+
+  it("resolves globex, initech and umbrella from their few lines and the defaults", () => {
+    expect(byId.globex).toMatchObject({
+      friendly_name: "Globex Inc.",
+      region: "us-east-1",
+      database: { isolation: "schema", server: "main" },
+      storage: { mode: "bucket", versioning: false, noncurrent_days: 7 },
+      settings: { branding: inheritedBranding, features: inheritedFeatures, session: { idle_timeout_minutes: 120 } },
+      depth: 0,
+    });
+    expect(byId.initech).toEqual({
+      id: "initech",
+      name: "Initech",
+      friendly_name: "Initech",
+      status: "active",
+      plan: "starter",
+      cell: "default",
+      region: "eu-west-1",
+      parent: null,
+      depth: 0,
+      database: { isolation: "shared", server: "main" },
+      storage: { mode: "prefix", versioning: false, noncurrent_days: 30 },
+      domains: { subdomain: "initech", custom: [] },
+      access: { admins: [], roles: [] },
+      rollout: { ring: "early" },
+      settings: { branding: inheritedBranding, features: inheritedFeatures, session: { idle_timeout_minutes: 30 } },
+      lifecycle: { deletion_protection: false, on_delete: "backup" },
+      hooks: noHooks,
+      max_migration: 3,
+      source: "tenants/initech.yaml",
+    });
+    expect(byId.umbrella).toMatchObject({ status: "suspended", region: "eu-central-1", lifecycle: { deletion_protection: false, on_delete: "retain" } });
+  });
+
+  it("covers the three isolation modes, a suspended tenant, a custom domain and a child", () => {
+    expect(new Set(catalog.tenants.map((t) => t.database.isolation))).toEqual(new Set(["database", "schema", "shared"]));
+    expect(catalog.tenants.some((t) => t.status === "suspended")).toBe(true);
+    expect(catalog.tenants.some((t) => t.domains.custom.length > 0)).toBe(true);
+    expect(catalog.tenants.some((t) => t.parent !== null)).toBe(true);
+  });
+
+  it("keeps settings that are not inherited away from every tenant", () => {
+    for (const t of catalog.tenants) expect(t.settings).not.toHaveProperty("internal");
+  });
+});
+
+describe("the resolution fixture (test/fixtures/catalogs/valid)", () => {
+  const dir = join(ROOT, "test/fixtures/catalogs/valid");
+  const files = readCatalogDir(dir).map((f) => ({ ...f, path: `valid/${f.name}` }));
+  const catalog = load(files);
+  const byId = Object.fromEntries(catalog.tenants.map((t) => [t.id, t]));
+  const catalogHooks = {
+    created: ["https://audit.example.com/created", "https://crm.example.com/created"],
+    updated: ["https://tenant-default.example.com/updated"],
+    deleting: [],
+    deleted: ["https://audit.example.com/deleted"],
+  };
+
+  it("resolves the top of the hierarchy: custom subdomain, friendly name, ring, hooks from both files without repeats", () => {
+    expect(byId["root-co"]).toEqual({
+      id: "root-co",
+      name: "Root Company",
+      friendly_name: "Root",
+      status: "active",
+      plan: "plus",
+      cell: "eu-1",
+      region: "eu-west-1",
+      parent: null,
+      depth: 0,
+      database: { isolation: "shared", server: "main" },
+      storage: { mode: "prefix", versioning: false, noncurrent_days: 30, expire_days: 365 },
+      domains: { subdomain: "root", custom: ["login.root.example", "app.root.example"] },
+      access: { admins: ["ceo@root.example"], roles: ["reader"] },
+      rollout: { ring: "first" },
+      settings: { theme: { color: "green", dark: false }, limits: { api: { rate: 10, burst: 50 } } },
+      lifecycle: { deletion_protection: false, on_delete: "backup" },
+      hooks: { ...catalogHooks, created: [...catalogHooks.created, "https://root.example/created"] },
+      max_migration: 9,
+      source: "valid/root-co.yaml",
+    });
+  });
+
+  it("resolves the middle: depth 1, null removes a default field and a parent's setting", () => {
+    const mid = byId["mid-co"];
+    expect(mid).toEqual({
+      id: "mid-co",
+      name: "Mid Company",
+      friendly_name: "Mid Company",
+      status: "active",
+      plan: "basic",
+      cell: "eu-1",
+      region: "eu-west-1",
+      parent: "root-co",
+      depth: 1,
+      database: { isolation: "shared", server: "main" },
+      storage: { mode: "bucket", versioning: true, noncurrent_days: 7 },
+      domains: { subdomain: "mid-co", custom: [] },
+      access: { admins: [], roles: [] },
+      rollout: { ring: "stable" },
+      settings: { theme: { dark: true }, limits: { api: { rate: 10, burst: 50 } } },
+      lifecycle: { deletion_protection: false, on_delete: "backup" },
+      hooks: catalogHooks,
+      max_migration: 7,
+      source: "valid/mid-co.yaml",
+    });
+    expect(mid.storage).not.toHaveProperty("expire_days");
+  });
+
+  it("resolves the leaf: depth 2, a removed key stays removed, its own list and nested override", () => {
+    expect(byId["leaf-co"]).toMatchObject({
+      status: "suspended",
+      parent: "mid-co",
+      depth: 2,
+      database: { isolation: "database", server: "replica" },
+      settings: { theme: { dark: true }, limits: { api: { rate: 1, burst: 50 } }, extra: [1, 2] },
+      hooks: catalogHooks,
+      max_migration: 7,
+    });
+    expect(byId["leaf-co"].settings).toEqual({ theme: { dark: true }, limits: { api: { rate: 1, burst: 50 } }, extra: [1, 2] });
+  });
+
+  it("treats an explicit parent: null as no parent, and inherits only the listed settings paths", () => {
+    expect(byId.solo).toMatchObject({ parent: null, depth: 0, settings: { theme: { color: "blue", dark: false }, limits: { api: { rate: 10 } } } });
+    expect(byId.solo.settings).toEqual({ theme: { color: "blue", dark: false }, limits: { api: { rate: 10 } } });
+  });
+
+  it("keeps the catalog-wide parts: defaults and the control plane", () => {
+    expect(catalog.defaults.rollout.rings).toEqual({ first: 9, stable: 7 });
+    expect(catalog.controlPlane.roles.map((r) => [r.name, r.description])).toEqual([
+      ["owner", ""],
+      ["reader", "Reads"],
+    ]);
+  });
+
+  it("gives the same catalog, byte for byte, whatever order the files are listed in", () => {
+    const expected = JSON.stringify(catalog);
+    fc.assert(
+      fc.property(fc.shuffledSubarray(files, { minLength: files.length, maxLength: files.length }), (shuffled) => {
+        expect(JSON.stringify(load(shuffled))).toBe(expected);
+      }),
+      { numRuns: 50 },
+    );
+  });
+});
