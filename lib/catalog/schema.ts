@@ -126,6 +126,15 @@ export const DefaultsSchema = z.strictObject({
       max_file_bytes: z.int().min(1024).max(1048576).default(65536),
     })
     .default({ max_depth: 3, max_file_bytes: 65536 }),
+  cells: z
+    .strictObject({
+      resource_budget: z
+        .int()
+        .min(1)
+        .max(100000)
+        .describe("Estimated resources one stack (cell) should hold at most; `tenancy cells` warns past it. Default 2000."),
+    })
+    .optional(),
 });
 export type Defaults = z.infer<typeof DefaultsSchema>;
 

@@ -33,7 +33,8 @@ export function defaultCell(catalog: Pick<Catalog, "defaults">): string {
   return typeof cell === "string" && cell !== "" ? cell : FALLBACK_CELL;
 }
 
-export function cellReport(catalog: Catalog, budget: number = DEFAULT_RESOURCE_BUDGET): CellReport {
+/** `budget` defaults to `cells.resource_budget` in `_defaults.yaml`, else DEFAULT_RESOURCE_BUDGET. */
+export function cellReport(catalog: Catalog, budget: number = catalog.defaults.cells?.resource_budget ?? DEFAULT_RESOURCE_BUDGET): CellReport {
   if (!Number.isInteger(budget) || budget < 1) {
     throw new Error(`resource budget must be a whole number of at least 1, got ${budget}`);
   }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CELL_RESOURCES, cellReport, cellReportRows, DEFAULT_RESOURCE_BUDGET, estimateCellOverhead, estimateTenantResources, leastLoadedCell, TENANT_RESOURCES } from "../../../lib/cells";
-import { catalogOf, DEFAULTS, tenantText } from "./fixture";
+import { formatError, loadCatalog } from "../../../lib/catalog";
+import { catalogOf, DEFAULTS, files, tenantText } from "./fixture";
 
 const shared = estimateTenantResources({ database: { isolation: "shared", server: "main" }, storage: { mode: "prefix", versioning: false, noncurrent_days: 1 }, domains: { subdomain: "x", custom: [] } });
 
@@ -68,6 +69,22 @@ describe("cellReport", () => {
       `cell eu-2 holds about ${eu2} resources (3 tenants), past the budget of ${eu2 - 1} per stack; place new tenants in another cell (tenancy new --cell) or open a new cell`,
     ]);
     expect(cellReport(catalog, eu2).warnings).toEqual([]);
+  });
+
+  it("takes the budget from cells.resource_budget in _defaults.yaml", () => {
+    const budgeted = catalogOf({
+      "_defaults.yaml": `${DEFAULTS}cells: { resource_budget: ${defaultCell - 1} }\n`,
+      "alpha.yaml": tenantText("alpha"),
+    });
+    const report = cellReport(budgeted);
+    expect(report.budget).toBe(defaultCell - 1);
+    expect(report.warnings).toHaveLength(1);
+    expect(cellReport(budgeted, 5000).warnings).toEqual([]);
+    const refused = loadCatalog(files({ "_defaults.yaml": `${DEFAULTS}cells: { resource_budget: 0, max: 3 }\n` }));
+    expect(refused.ok ? [] : refused.errors.map(formatError)).toEqual([
+      'tenants/_defaults.yaml:16:27 cells.resource_budget: expected a number >= 1, got number 0',
+      'tenants/_defaults.yaml:16:30 cells.max: unknown key "max" (allowed: resource_budget)',
+    ]);
   });
 
   it("refuses a budget that is not a positive whole number", () => {
