@@ -20,12 +20,16 @@ export interface ResourceChange {
    * `options.protect` / `options.retainOnDelete`. Empty unless the action is update.
    */
   changedKeys: string[];
+  /** An update the provider carries out by deleting and re-creating the resource (see replaces). */
+  replace: boolean;
   /** A resource that holds tenant data (database, schema, bucket, a shared tenant's rows). */
   data: boolean;
-  /** Deleting it destroys data: a data resource deleted without retainOnDelete. */
+  /** Destroys data: a data resource deleted or replaced without retainOnDelete. */
   dataLoss: boolean;
   /** The registration in head, or in base for a deletion. */
   registration: Registration;
+  /** The registration in base (undefined for a create). */
+  previous?: Registration;
 }
 
 /** Last part of a URN's type chain and its name: `urn:pulumi:s::p::a$b::n` -> `b`, `n`. */
@@ -88,8 +92,23 @@ export function changedKeys(base: Registration, head: Registration): string[] {
   return changed;
 }
 
-function change(registration: Registration, action: Action, keys: string[]): ResourceChange {
+/**
+ * Inputs the provider cannot change in place, for the data resources, where a replacement loses
+ * data. Only those known for certain; the plan does not have the providers' schemas.
+ */
+const REPLACED_ON: Record<string, string[]> = {
+  "aws:s3/bucket:Bucket": ["bucket", "bucketPrefix"],
+  "postgresql:index/schema:Schema": ["database"],
+};
+
+/** Whether the changed keys make the engine replace the resource: another provider (such as another region) always does. */
+export function replaces(type: string, keys: readonly string[]): boolean {
+  return keys.includes("options.provider") || (REPLACED_ON[type] ?? []).some((k) => keys.includes(k));
+}
+
+function change(registration: Registration, action: Action, keys: string[], previous?: Registration): ResourceChange {
   const data = isDataResource(registration);
+  const replace = action === "update" && replaces(registration.type, keys);
   return {
     urn: registration.urn,
     type: registration.type,
@@ -97,9 +116,12 @@ function change(registration: Registration, action: Action, keys: string[]): Res
     tenant: tenantOf(registration),
     action,
     changedKeys: keys,
+    replace,
     data,
-    dataLoss: action === "delete" && data && !registration.retainOnDelete,
+    // What happens to the old resource follows the options it was deployed with.
+    dataLoss: (action === "delete" || replace) && data && !(previous ?? registration).retainOnDelete,
     registration,
+    ...(previous ? { previous } : {}),
   };
 }
 
@@ -117,10 +139,10 @@ export function diffRegistrations(base: readonly Registration[], head: readonly 
     if (!b) out.push(change(h, "create", []));
     else {
       const keys = changedKeys(b, h);
-      out.push(change(h, keys.length > 0 ? "update" : "same", keys));
+      out.push(change(h, keys.length > 0 ? "update" : "same", keys, b));
     }
   }
-  for (const [urn, b] of before) if (!after.has(urn)) out.push(change(b, "delete", []));
+  for (const [urn, b] of before) if (!after.has(urn)) out.push(change(b, "delete", [], b));
   return out.sort(compareChanges);
 }
 

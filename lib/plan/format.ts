@@ -8,6 +8,11 @@ export type Format = (typeof FORMATS)[number];
 
 const SIGN: Record<Action, string> = { create: "+", update: "~", delete: "-", same: "=" };
 
+/** Like Pulumi's own preview: a replacement is "+-". */
+function sign(change: ResourceChange): string {
+  return change.replace ? "+-" : SIGN[change.action];
+}
+
 /** Short words for the resources a reviewer cares about, in the order the summary lists them. */
 const LABELS: { match: (type: string) => boolean; label: (c: ResourceChange) => string }[] = [
   { match: (t) => t === "postgresql:index/database:Database", label: () => "database" },
@@ -92,7 +97,7 @@ export function formatText(plan: Plan): string {
   if (plan.errors.length > 0) lines.push("");
   for (const t of changedTenants(plan)) {
     lines.push(`${SIGN[t.action]} ${t.id}: ${summaryWords(t).join(", ")}`);
-    for (const loss of t.dataLoss) lines.push(`    !!! DATA LOSS: deletes ${dataLossText(loss)}`);
+    for (const loss of t.dataLoss) lines.push(`    !!! DATA LOSS: ${loss.replace ? "replaces" : "deletes"} ${dataLossText(loss)}`);
   }
   const unchanged = plan.tenants.filter((t) => t.action === "same").map((t) => t.id);
   if (unchanged.length > 0) lines.push(`= unchanged: ${unchanged.join(", ")}`);
@@ -105,10 +110,10 @@ export function formatText(plan: Plan): string {
     lines.push("", heading);
     const width = Math.max(...rows.map((c) => c.type.length));
     for (const c of rows) {
-      let line = `  ${SIGN[c.action]} ${c.type.padEnd(width)}  ${c.name}`;
-      if (c.action === "update") line += `  changed: ${c.changedKeys.join(", ")}`;
+      let line = `  ${sign(c)} ${c.type.padEnd(width)}  ${c.name}`;
+      if (c.action === "update") line += `  ${c.replace ? "replaced, " : ""}changed: ${c.changedKeys.join(", ")}`;
       if (c.dataLoss) line += "  !!! DATA LOSS";
-      else if (c.action === "delete" && c.data) line += "  (removed from the stack; data retained)";
+      else if ((c.action === "delete" || c.replace) && c.data) line += "  (removed from the stack; data retained)";
       lines.push(line);
     }
   };
@@ -132,8 +137,8 @@ export function formatMarkdown(plan: Plan): string {
   }
   const losses = plan.tenants.flatMap((t) => t.dataLoss.map((c) => ({ t, c })));
   if (losses.length > 0) {
-    out.push("> [!WARNING]", `> **⚠️ DATA LOSS: ${losses.length} data resource(s) would be deleted:**`);
-    for (const { t, c } of losses) out.push(`> - **${md(t.id)}: ${md(dataLossText(c))}**`);
+    out.push("> [!WARNING]", `> **⚠️ DATA LOSS: ${losses.length} data resource(s) would be deleted or replaced:**`);
+    for (const { t, c } of losses) out.push(`> - **${md(t.id)}: ${md(dataLossText(c))}${c.replace ? " (replaced)" : ""}**`);
     out.push("");
   }
   const changed = changedTenants(plan);
@@ -156,7 +161,7 @@ export function formatMarkdown(plan: Plan): string {
     out.push("<details>", `<summary>${summary}</summary>`, "", "| | Type | Name | Changed inputs |", "|---|---|---|---|");
     for (const c of rows) {
       const name = c.dataLoss ? `**\`${md(c.name)}\` ⚠️ DATA LOSS**` : `\`${md(c.name)}\``;
-      out.push(`| ${SIGN[c.action]} | \`${md(c.type)}\` | ${name} | ${md(c.changedKeys.join(", "))} |`);
+      out.push(`| ${sign(c)} | \`${md(c.type)}\` | ${name} | ${c.replace ? "replaced: " : ""}${md(c.changedKeys.join(", "))} |`);
     }
     out.push("", "</details>", "");
   };
@@ -179,6 +184,7 @@ export function formatJson(plan: Plan): string {
     urn: c.urn,
     action: c.action,
     changedKeys: c.changedKeys,
+    replace: c.replace,
     data: c.data,
     dataLoss: c.dataLoss,
     protect: c.registration.protect,

@@ -64,6 +64,21 @@ export function deletionProtectionErrors(baseCatalog: Catalog, headCatalog: Cata
     );
 }
 
+/**
+ * The engine refuses to delete (or replace) a protected resource, so a plan that would is an error
+ * too, reported before anyone merges it. Tenants whose file was removed are reported once, by
+ * deletionProtectionErrors.
+ */
+export function protectedResourceErrors(changes: readonly ResourceChange[], removedTenants: ReadonlySet<string>): string[] {
+  return changes
+    .filter((c) => (c.action === "delete" || c.replace) && c.previous?.protect && !(c.tenant && removedTenants.has(c.tenant)))
+    .map(
+      (c) =>
+        `${c.tenant ?? "shared"}: ${c.type} ${c.name} is protected (deletion_protection) and this change would ${c.action === "delete" ? "delete" : "replace"} it; ` +
+        `set deletion_protection to false in one change, then make this change in the next`,
+    );
+}
+
 export function buildPlan(input: BuildPlanInput): Plan {
   const { baseCatalog, headCatalog, changes } = input;
   const before = new Map(baseCatalog.tenants.map((t) => [t.id, t]));
@@ -93,7 +108,10 @@ export function buildPlan(input: BuildPlanInput): Plan {
     cells: [...input.cells].sort(),
     tenants,
     shared: changes.filter((c) => c.tenant === null),
-    errors: deletionProtectionErrors(baseCatalog, headCatalog),
+    errors: [
+      ...deletionProtectionErrors(baseCatalog, headCatalog),
+      ...protectedResourceErrors(changes, new Set(baseCatalog.tenants.filter((t) => !after.has(t.id)).map((t) => t.id))),
+    ],
     counts,
   };
 }

@@ -34,6 +34,21 @@ describe("diffRegistrations", () => {
     expect(changedKeys(base, { ...base, inputs: { bucket: "x", token: "t", extra: 1 } })).toEqual(["extra"]);
   });
 
+  it("treats another provider, or a new bucket name, as a replacement that loses a data resource's data", () => {
+    const bucket = reg("aws:s3/bucket:Bucket", "b", undefined, { bucket: "x" }, { provider: "urn:aws-eu-west-1::id" });
+    const moved = { ...bucket, provider: "urn:aws-us-east-1::id" };
+    expect(diffRegistrations([bucket], [moved])[0]).toMatchObject({ action: "update", replace: true, dataLoss: true, changedKeys: ["options.provider"] });
+    const renamed = { ...bucket, inputs: { bucket: "y" } };
+    expect(diffRegistrations([bucket], [renamed])[0]).toMatchObject({ action: "update", replace: true, dataLoss: true });
+    const tagged = { ...bucket, inputs: { bucket: "x", tags: { a: "b" } } };
+    expect(diffRegistrations([bucket], [tagged])[0]).toMatchObject({ action: "update", replace: false, dataLoss: false });
+    // The old bucket was deployed with retainOnDelete: replacing it leaves it in place.
+    const retained = { ...bucket, retainOnDelete: true };
+    expect(diffRegistrations([retained], [{ ...moved, retainOnDelete: false }])[0]).toMatchObject({ replace: true, dataLoss: false });
+    const dns = reg("cloudflare:index/dnsRecord:DnsRecord", "d", undefined, {}, { provider: "p1" });
+    expect(diffRegistrations([dns], [{ ...dns, provider: "p2" }])[0]).toMatchObject({ replace: true, data: false, dataLoss: false });
+  });
+
   it("ignores a dynamic provider's serialized code", () => {
     const base = reg("pulumi-nodejs:dynamic/tenancy:TenantSeed", "s", undefined, { name: "a" }, { providerCode: "exports.handler = 1" });
     const head = { ...base, providerCode: "exports.handler = 2" };
@@ -107,7 +122,7 @@ describe("diffRegistrations properties", () => {
         for (const c of changes) {
           const expected = !inBase.has(c.urn) ? "create" : !inHead.has(c.urn) ? "delete" : c.changedKeys.length > 0 ? "update" : "same";
           expect(c.action).toBe(expected);
-          expect(c.dataLoss).toBe(c.action === "delete" && c.data && !c.registration.retainOnDelete);
+          expect(c.dataLoss).toBe((c.action === "delete" || c.replace) && c.data && !c.previous!.retainOnDelete);
         }
       }),
     );

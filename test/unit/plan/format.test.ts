@@ -63,6 +63,20 @@ describe("buildPlan", () => {
     expect(deletionProtectionErrors(lifted, without(lifted, "acme"))).toEqual([]);
   });
 
+  it("refuses to delete or replace a protected resource of a tenant that stays", () => {
+    const catalog = exampleCatalog();
+    const baseRegs = registrationsOf(catalog);
+    const headRegs = baseRegs
+      .filter((r) => r.name !== "acme-database")
+      .map((r) => (r.name === "acme-bucket" ? { ...r, provider: "urn:pulumi:default::tenancy::pulumi:providers:aws::aws-us-east-1::id" } : r));
+    const plan = planOf(catalog, catalog, baseRegs, headRegs);
+    expect(plan.errors).toEqual([
+      "acme: postgresql:index/database:Database acme-database is protected (deletion_protection) and this change would delete it; set deletion_protection to false in one change, then make this change in the next",
+      "acme: aws:s3/bucket:Bucket acme-bucket is protected (deletion_protection) and this change would replace it; set deletion_protection to false in one change, then make this change in the next",
+    ]);
+    expect(formatText(plan)).toContain("    !!! DATA LOSS: replaces bucket example-acme\n");
+  });
+
   it("shows exactly the tenants of a raised ring migrating, from which version to which", () => {
     const base = exampleCatalog();
     const raised = { ...base, tenants: base.tenants.map((t) => (t.rollout.ring === "canary" ? { ...t, max_migration: 5 } : t)) };
@@ -112,7 +126,7 @@ describe("formatters", () => {
     const protectedPlan = planOf(catalog, without(catalog, "acme"));
     const markdown = formatMarkdown(protectedPlan);
     expect(markdown).toContain("> [!CAUTION]\n> **This change cannot be applied:**\n> - tenant acme (tenants/acme.yaml) has lifecycle.deletion_protection: true");
-    expect(markdown).toContain("> **⚠️ DATA LOSS: 2 data resource(s) would be deleted:**\n> - **acme: database tenant_acme**\n> - **acme: bucket example-acme**");
+    expect(markdown).toContain("> **⚠️ DATA LOSS: 2 data resource(s) would be deleted or replaced:**\n> - **acme: database tenant_acme**\n> - **acme: bucket example-acme**");
     expect(markdown).toContain("| - | `acme` | default | database, role, bucket, DNS, certificate, migrations (at 3), seed **⚠️ DATA LOSS** | 0 | 0 | 7 |");
     expect(markdown).toContain("<details>\n<summary>acme: delete (7 resources)</summary>");
     expect(markdown).toContain("| - | `aws:s3/bucket:Bucket` | **`acme-bucket` ⚠️ DATA LOSS** |  |");
@@ -131,6 +145,7 @@ describe("formatters", () => {
       urn: "urn:pulumi:default::tenancy::tenancy:index:Tenant$tenancy:domain:TenantDomain$cloudflare:index/dnsRecord:DnsRecord::umbrella-dns",
       action: "update",
       changedKeys: ["content"],
+      replace: false,
       data: false,
       dataLoss: false,
       protect: false,

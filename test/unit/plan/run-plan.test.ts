@@ -1,7 +1,7 @@
 // runPlan end to end: the real program, evaluated under mocks, against catalogs read from a real
 // git repository in a temporary directory.
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,7 +11,7 @@ interface JsonPlan {
   errors: string[];
   counts: Record<string, number>;
   tenants: { id: string; action: string; summary: string[]; dataLoss: string[] }[];
-  resources: { tenant: string | null; type: string; name: string; urn: string; action: string; changedKeys: string[]; dataLoss: boolean; data: boolean }[];
+  resources: { tenant: string | null; type: string; name: string; urn: string; action: string; changedKeys: string[]; replace: boolean; dataLoss: boolean; data: boolean }[];
 }
 
 let repo: string;
@@ -119,6 +119,20 @@ describe("runPlan", () => {
       ["initech-dns", "update", ["content"]],
     ]);
     expect(json!.tenants.find((t) => t.id === "initech")!.action).toBe("update");
+  });
+
+  it("shows a region move as a replacement that loses the bucket, and refuses it for a protected tenant", async () => {
+    const move = (file: string, from: string, to: string) => () => {
+      const path = join(repo, "tenants", file);
+      writeFileSync(path, readFileSync(path, "utf8").replace(`region: ${from}`, `region: ${to}`));
+    };
+    const { exitCode, json } = await withChange(move("globex.yaml", "us-east-1", "eu-west-1"), () => plan("HEAD"));
+    expect(exitCode).toBe(0);
+    const bucket = json!.resources.find((r) => r.name === "globex-bucket")!;
+    expect(bucket).toMatchObject({ action: "update", replace: true, dataLoss: true, changedKeys: ["options.provider"] });
+    const refused = await withChange(move("acme.yaml", "eu-west-1", "eu-central-1"), () => runPlan({ dir: "tenants", base: "HEAD", format: "text", cwd: repo }));
+    expect(refused.exitCode).toBe(1);
+    expect(refused.output).toContain("ERROR: acme: aws:s3/bucket:Bucket acme-bucket is protected (deletion_protection) and this change would replace it");
   });
 
   it("exits 1 with located errors on an invalid catalog, and plans nothing", async () => {
