@@ -33,17 +33,23 @@ export const DEFAULT_CONCURRENCY = 8;
 
 export const MANAGEMENT_AUDIENCE = "urn:authhero:management";
 
-export class ManagementApiError extends Error {
-  constructor(
-    readonly tenant: string,
-    readonly operation: string,
-    /** HTTP status, or 0 when no response arrived. */
-    readonly status: number,
-    readonly apiMessage: string,
-  ) {
-    super(`identity tenant "${tenant}": ${operation} failed: ${status ? `HTTP ${status}: ` : ""}${apiMessage}`);
-    this.name = "ManagementApiError";
-  }
+export interface ManagementApiError extends Error {
+  readonly tenant: string;
+  readonly operation: string;
+  /** HTTP status, or 0 when no response arrived. */
+  readonly status: number;
+  readonly apiMessage: string;
+}
+
+// A plain Error with fields, not a subclass: the closure serializer rewrites classes so that
+// `super(message)` no longer sets `message` on the engine's side.
+export function managementApiError(tenant: string, operation: string, status: number, apiMessage: string): ManagementApiError {
+  const error = new Error(`identity tenant "${tenant}": ${operation} failed: ${status ? `HTTP ${status}: ` : ""}${apiMessage}`);
+  return Object.assign(error, { name: "ManagementApiError", tenant, operation, status, apiMessage });
+}
+
+export function isManagementApiError(error: unknown): error is ManagementApiError {
+  return error instanceof Error && error.name === "ManagementApiError";
 }
 
 /** Whether a response status is worth another attempt (the request may not have been processed). */
@@ -157,7 +163,7 @@ export function createManagementClient(connection: ManagementConnection, options
         response = await fetch(url, { ...init, signal: AbortSignal.timeout(policy.timeoutMs) });
       } catch (error) {
         const reason = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
-        if (last || !idempotent) throw new ManagementApiError(tenant, operation, 0, `no response after ${attempt + 1} attempt(s): ${reason}`);
+        if (last || !idempotent) throw managementApiError(tenant, operation, 0, `no response after ${attempt + 1} attempt(s): ${reason}`);
         await sleep(retryDelay(attempt, undefined, policy));
         continue;
       }
@@ -175,9 +181,9 @@ export function createManagementClient(connection: ManagementConnection, options
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ grant_type: "client_credentials", client_id: connection.clientId, client_secret: connection.clientSecret, audience: MANAGEMENT_AUDIENCE }),
     }, true);
-    if (status !== 200) throw new ManagementApiError(connection.controlPlaneTenantId, operation, status, apiMessage(text));
+    if (status !== 200) throw managementApiError(connection.controlPlaneTenantId, operation, status, apiMessage(text));
     const body = JSON.parse(text) as { access_token?: string; expires_in?: number };
-    if (!body.access_token) throw new ManagementApiError(connection.controlPlaneTenantId, operation, status, "the response carries no access_token");
+    if (!body.access_token) throw managementApiError(connection.controlPlaneTenantId, operation, status, "the response carries no access_token");
     // Renew a minute early so a token never expires between being read and being checked.
     token = { value: body.access_token, expiresAt: Date.now() + Math.max(0, (body.expires_in ?? 300) - 60) * 1000 };
     return token.value;
@@ -202,7 +208,7 @@ export function createManagementClient(connection: ManagementConnection, options
       body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
     }, opts.idempotent ?? true);
     if (status === 404 && opts.allowNotFound) return undefined as T;
-    if (status < 200 || status >= 300) throw new ManagementApiError(tenant, operation, status, apiMessage(text));
+    if (status < 200 || status >= 300) throw managementApiError(tenant, operation, status, apiMessage(text));
     return parseBody(text) as T;
   }
 
@@ -215,7 +221,7 @@ export function createManagementClient(connection: ManagementConnection, options
     const sep = path.includes("?") ? "&" : "?";
     for (let page = 0; ; page++) {
       const batch = await request<T[]>(tenant, operation, "GET", `${path}${sep}per_page=${PAGE_SIZE}&page=${page}`);
-      if (!Array.isArray(batch)) throw new ManagementApiError(tenant, operation, 200, `expected a list from GET ${path}`);
+      if (!Array.isArray(batch)) throw managementApiError(tenant, operation, 200, `expected a list from GET ${path}`);
       items.push(...batch);
       if (batch.length < PAGE_SIZE) return items;
     }
@@ -227,9 +233,9 @@ export function createManagementClient(connection: ManagementConnection, options
         return await attemptFn(attempt);
       } catch (error) {
         // A 4xx other than 409 is an answer (bad input, forbidden): reading again would not change it.
-        const unclear = !(error instanceof ManagementApiError) || error.status === 0 || error.status === 409 || error.status >= 500;
+        const unclear = !isManagementApiError(error) || error.status === 0 || error.status === 409 || error.status >= 500;
         if (!unclear || attempt + 1 >= policy.attempts) {
-          throw error instanceof ManagementApiError ? error : new ManagementApiError(tenant, operation, 0, String(error));
+          throw isManagementApiError(error) ? error : managementApiError(tenant, operation, 0, String(error));
         }
         await sleep(retryDelay(attempt, undefined, policy));
       }

@@ -126,7 +126,13 @@ async function tableColumns(db: Kysely<any>): Promise<Map<string, Set<string>>> 
   return new Map(tables.map((t) => [t.name, new Set(t.columns.map((c) => c.name))]));
 }
 
-export async function startAuthHero(options: { controlPlaneTenantId?: string } = {}): Promise<AuthHeroServer> {
+export interface StartAuthHeroOptions {
+  controlPlaneTenantId?: string;
+  /** Secret of the M2M client, such as a canary string a test then looks for; random by default. */
+  clientSecret?: string;
+}
+
+export async function startAuthHero(options: StartAuthHeroOptions = {}): Promise<AuthHeroServer> {
   const started = Date.now();
   const controlPlaneTenantId = options.controlPlaneTenantId ?? "control-plane";
   const sqlite = new Database(":memory:");
@@ -154,6 +160,10 @@ export async function startAuthHero(options: { controlPlaneTenantId?: string } =
   const { clients } = await data.clients.list(controlPlaneTenantId, {});
   const m2m = clients.find((c) => (c.grant_types ?? []).includes("client_credentials"));
   if (!m2m?.client_secret) throw new Error("AuthHero seed() created no client_credentials client");
+  if (options.clientSecret) {
+    await data.clients.update(controlPlaneTenantId, m2m.client_id, { client_secret: options.clientSecret });
+    m2m.client_secret = options.clientSecret;
+  }
 
   const env: { ISSUER: string; data: DataAdapters } = { ISSUER: "", data };
   const { app } = init({ dataAdapter: data });

@@ -2,7 +2,7 @@
 // AuthHero server: every operation must finish, with exactly one object of each kind.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ControlPlane } from "../../../lib/catalog/schema";
-import { createManagementClient, ManagementApiError } from "../../../lib/identity/client";
+import { createManagementClient, isManagementApiError } from "../../../lib/identity/client";
 import { createEntitySync, updateEntitySync, type EntitySyncOutputs } from "../../../lib/identity/entity-sync";
 import { entityFingerprint } from "../../../lib/identity/fingerprint";
 import { createIdentitySeed, deleteIdentitySeed, type IdentitySeedOutputs } from "../../../lib/identity/identity-seed";
@@ -81,7 +81,7 @@ describe("Management API client under faults", () => {
     proxy.setPlan((req) => (req.path.startsWith("/api/") ? { kind: "status", status: 503 } : undefined));
     const client = createManagementClient(viaProxy(), { retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 } });
     const error = await client.request("acme", "list roles", "GET", "/roles").catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ManagementApiError);
+    expect(isManagementApiError(error) && [error.tenant, error.operation, error.status]).toEqual(["acme", "list roles", 503]);
     expect((error as Error).message).toBe('identity tenant "acme": list roles failed: HTTP 503: injected 503');
   });
 
