@@ -1,0 +1,70 @@
+// index.ts, the real entry point: config from the stack, catalog from tenancy:tenantsDir, and not a
+// single resource registered when the catalog is broken.
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { afterAll, afterEach, beforeEach, expect, test, vi } from "vitest";
+import type { CatalogInvalidError } from "../../../lib/catalog";
+import { mockOutputs } from "../../../lib/plan/mock-outputs";
+import { EXAMPLE_TENANTS, exampleRawConfig } from "../tenancy-fixtures";
+
+const scratch = mkdtempSync(join(tmpdir(), "tenancy-index-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+let registered: string[] = [];
+
+beforeEach(async () => {
+  registered = [];
+  vi.resetModules();
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        registered.push(`${args.type}::${args.name}`);
+        return mockOutputs(args);
+      },
+      call: (args) => args.inputs,
+    },
+    "tenancy",
+    "test",
+    false,
+  );
+});
+
+afterEach(async () => {
+  await pulumi.runtime.disconnect();
+});
+
+/** Stack config as the engine passes it: every value a string, objects as JSON, secrets listed. */
+function setStackConfig(tenantsDir: string) {
+  const raw = exampleRawConfig({ tenantsDir });
+  const values = Object.fromEntries(Object.entries(raw).map(([k, v]) => [`tenancy:${k}`, typeof v === "string" ? v : JSON.stringify(v)]));
+  pulumi.runtime.setAllConfig(values, ["tenancy:databasePasswords", "tenancy:controlPlaneClientSecret", "tenancy:webhookSecret"]);
+}
+
+test("a broken catalog throws every error and registers no resource", async () => {
+  const dir = join(scratch, "broken");
+  cpSync(EXAMPLE_TENANTS, dir, { recursive: true });
+  writeFileSync(join(dir, "globex.yaml"), "id: globex\nname: Globex\ndatabase: { isolation: databse, server: main }\n");
+  writeFileSync(join(dir, "initech.yaml"), "id: initech\nname: Initech\nplan: platinum\n");
+  setStackConfig(dir);
+  const error = await import("../../../index").then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  // resetModules gives index.ts its own copy of lib/catalog, so the class is checked by name.
+  expect((error as Error).name).toBe("CatalogInvalidError");
+  expect((error as CatalogInvalidError).errors.map((e) => `${e.file.split("/").pop()} ${e.path}`)).toEqual(["globex.yaml database.isolation", "initech.yaml plan"]);
+  await pulumi.runtime.disconnect();
+  expect(registered).toEqual([]);
+});
+
+test("a valid catalog is registered in full", async () => {
+  setStackConfig(EXAMPLE_TENANTS);
+  const outputs = (await import("../../../index")) as unknown as { tenants: Record<string, { hostname: pulumi.Output<string> }> };
+  expect(Object.keys(outputs.tenants).sort()).toEqual(["acme", "acme-research", "globex", "initech", "umbrella"]);
+  const hostname = await new Promise((resolve) => outputs.tenants.acme.hostname.apply(resolve));
+  expect(hostname).toBe("acme.saas.example.com");
+  await pulumi.runtime.disconnect();
+  expect(registered.filter((r) => r.startsWith("tenancy:index:Tenant::"))).toHaveLength(5);
+});
