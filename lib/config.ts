@@ -4,7 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { BUCKET_PREFIX_MAX, BUCKET_PREFIX_PATTERN } from "./naming";
-import { Hostname, Region, Slug } from "./catalog/schema";
+import { AWS_REGIONS } from "./catalog/formats";
+import { Hostname, Slug } from "./catalog/schema";
 
 export const CONFIG_NAMESPACE = "tenancy";
 
@@ -38,7 +39,7 @@ export const PlainConfigSchema = z.strictObject({
   ingressTarget: Target,
   maintenanceTarget: Target,
   backupBucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: "expected an S3 bucket name" }),
-  backupRegion: Region,
+  backupRegion: z.enum(AWS_REGIONS as [string, ...string[]], { message: "expected an AWS region name such as eu-west-1" }),
   controlPlane: z.strictObject({
     url: z.string().regex(/^https?:\/\/[^\s/]+/, { message: "expected the control plane's base URL, such as https://auth.example.com" }),
     clientId: z.string().min(1),
@@ -72,6 +73,10 @@ export class ConfigInvalidError extends Error {
 /** Raw values as read from the stack: plain keys as parsed JSON/strings, secret keys as plain text. */
 export type RawConfig = Record<string, unknown>;
 
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>((v, key) => (typeof v === "object" && v !== null ? (v as Record<PropertyKey, unknown>)[key] : undefined), value);
+}
+
 function pathText(path: readonly PropertyKey[]): string {
   return path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
 }
@@ -90,7 +95,7 @@ export function parseTenancyConfig(raw: RawConfig): TenancyConfig {
       const key = issue.path.length ? `${CONFIG_NAMESPACE}:${pathText(issue.path)}` : CONFIG_NAMESPACE;
       const message = issue.code === "unrecognized_keys"
         ? `unknown key(s) ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}`
-        : issue.code === "invalid_type" && issue.input === undefined ? "missing; set it with `pulumi config set`" : issue.message;
+        : valueAt(plainInput, issue.path) === undefined ? "missing; set it with `pulumi config set`" : issue.message;
       problems.push(`${key}: ${message}`);
     }
   }
@@ -98,7 +103,8 @@ export function parseTenancyConfig(raw: RawConfig): TenancyConfig {
   const secretString = (key: "controlPlaneClientSecret" | "webhookSecret"): pulumi.Output<string> | undefined => {
     const value = raw[key];
     if (typeof value !== "string" || value.length === 0) {
-      problems.push(`${CONFIG_NAMESPACE}:${key}: missing; set it with \`pulumi config set --secret ${CONFIG_NAMESPACE}:${key} <value>\``);
+      const what = value === undefined || value === "" ? "missing" : "expected a string";
+      problems.push(`${CONFIG_NAMESPACE}:${key}: ${what}; set it with \`pulumi config set --secret ${CONFIG_NAMESPACE}:${key} <value>\``);
       return undefined;
     }
     return pulumi.secret(value);
@@ -136,7 +142,8 @@ export function parseTenancyConfig(raw: RawConfig): TenancyConfig {
   return { ...plain.data, databaseServers: servers, controlPlaneClientSecret: clientSecret, webhookSecret };
 }
 
-const OBJECT_KEYS = new Set(["databaseServers", "controlPlane", "databasePasswords"]);
+/** Keys whose value is a map: read as objects, and not declarable in Pulumi.yaml. */
+export const OBJECT_KEYS: ReadonlySet<string> = new Set(["databaseServers", "controlPlane", "databasePasswords"]);
 
 /** Reads `tenancy:*` from the running stack. */
 export function readTenancyConfig(config = new pulumi.Config(CONFIG_NAMESPACE)): TenancyConfig {

@@ -1,0 +1,172 @@
+// Stack config: Pulumi.yaml against Pulumi's own project schema, the example stack file, and
+// parseTenancyConfig / readTenancyConfig on good and bad values, with secrets kept secret.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import Ajv2020 from "ajv/dist/2020";
+import { parse } from "yaml";
+import { afterEach, describe, expect, test } from "vitest";
+import { ConfigInvalidError, OBJECT_KEYS, parseTenancyConfig, PlainConfigSchema, rawConfigFromStackFile, readTenancyConfig, SECRET_KEYS } from "../../../lib/config";
+import { exampleRawConfig, ROOT } from "../tenancy-fixtures";
+
+const ALL_KEYS = [...Object.keys(PlainConfigSchema.shape), ...SECRET_KEYS].sort();
+const CANARY = "canary-1c0ffee-config-secret";
+
+const secretValue = (output: pulumi.Output<string>) => new Promise<string>((resolve) => output.apply(resolve));
+const isSecret = (output: pulumi.Output<unknown>) => (output as unknown as { isSecret: Promise<boolean> }).isSecret;
+
+function problemsOf(raw: Record<string, unknown>): string[] {
+  try {
+    parseTenancyConfig(raw);
+  } catch (err) {
+    if (err instanceof ConfigInvalidError) return [...err.problems];
+    throw err;
+  }
+  throw new Error("config was accepted");
+}
+
+describe("Pulumi.yaml", () => {
+  const project = parse(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8"));
+
+  test("is valid against Pulumi's project schema", () => {
+    const schema = JSON.parse(readFileSync(join(ROOT, "test", "fixtures", "pulumi-project.schema.json"), "utf8"));
+    const validate = new Ajv2020({ strict: false, allErrors: true }).compile(schema);
+    expect(validate(project), JSON.stringify(validate.errors)).toBe(true);
+    // The schema does catch a wrong declaration, such as an object type.
+    expect(validate({ ...project, config: { ...project.config, databaseServers: { type: "object", description: "x" } } })).toBe(false);
+  });
+
+  test("declares every key that is not a map, with type and description; secrets as secret", () => {
+    const declared = project.config as Record<string, { type: string; description: string; secret?: boolean }>;
+    expect(Object.keys(declared).sort()).toEqual(ALL_KEYS.filter((k) => !OBJECT_KEYS.has(k)));
+    for (const [key, decl] of Object.entries(declared)) {
+      expect(decl.type, key).toBe("string");
+      expect(decl.description.length, key).toBeGreaterThan(10);
+      expect(decl.secret ?? false, key).toBe((SECRET_KEYS as readonly string[]).includes(key));
+    }
+    // The map-valued keys, which Pulumi.yaml cannot declare, are described in its comments.
+    const text = readFileSync(join(ROOT, "Pulumi.yaml"), "utf8");
+    for (const key of OBJECT_KEYS) expect(text).toContain(`#   tenancy:${key} `);
+  });
+});
+
+describe("Pulumi.example.yaml", () => {
+  test("sets every key, the secret ones only as secure placeholders", () => {
+    const text = readFileSync(join(ROOT, "Pulumi.example.yaml"), "utf8");
+    const raw = rawConfigFromStackFile(text);
+    expect(Object.keys(raw).sort()).toEqual(ALL_KEYS);
+    const doc = parse(text).config as Record<string, unknown>;
+    expect(doc["tenancy:controlPlaneClientSecret"]).toEqual({ secure: expect.stringContaining("PLACEHOLDER") });
+    expect(doc["tenancy:webhookSecret"]).toEqual({ secure: expect.stringContaining("PLACEHOLDER") });
+    expect(doc["tenancy:databasePasswords"]).toEqual({ main: { secure: expect.stringContaining("PLACEHOLDER") } });
+  });
+
+  test("parses into a complete TenancyConfig", async () => {
+    const config = parseTenancyConfig(exampleRawConfig());
+    expect(config).toMatchObject({
+      tenantsDir: "tenants",
+      cell: "default",
+      bucketPrefix: "example-tenancy",
+      baseDomain: "saas.example.com",
+      controlPlane: { url: "https://auth.saas.example.com", clientId: "tenancy-provisioner", tenantId: "control-plane" },
+      databaseServers: { main: { name: "main", host: "db-main.internal.example.com", port: 5432, adminUser: "tenancy_admin", sslmode: "require" } },
+    });
+    expect(await isSecret(config.databaseServers.main.password)).toBe(true);
+  });
+});
+
+describe("parseTenancyConfig", () => {
+  test("fills in defaults", () => {
+    const raw = exampleRawConfig();
+    delete raw.tenantsDir;
+    delete raw.cell;
+    raw.databaseServers = { main: { host: "db", adminUser: "admin" } };
+    const config = parseTenancyConfig(raw);
+    expect(config.tenantsDir).toBe("tenants");
+    expect(config.cell).toBe("default");
+    expect(config.databaseServers.main).toMatchObject({ port: 5432, sslmode: "require" });
+  });
+
+  test("reports every problem at once, each named by its key", () => {
+    expect(problemsOf({})).toEqual([
+      "tenancy:databaseServers: missing; set it with `pulumi config set`",
+      "tenancy:bucketPrefix: missing; set it with `pulumi config set`",
+      "tenancy:cloudflareZoneId: missing; set it with `pulumi config set`",
+      "tenancy:baseDomain: missing; set it with `pulumi config set`",
+      "tenancy:ingressTarget: missing; set it with `pulumi config set`",
+      "tenancy:maintenanceTarget: missing; set it with `pulumi config set`",
+      "tenancy:backupBucket: missing; set it with `pulumi config set`",
+      "tenancy:backupRegion: missing; set it with `pulumi config set`",
+      "tenancy:controlPlane: missing; set it with `pulumi config set`",
+      "tenancy:controlPlaneClientSecret: missing; set it with `pulumi config set --secret tenancy:controlPlaneClientSecret <value>`",
+      "tenancy:webhookSecret: missing; set it with `pulumi config set --secret tenancy:webhookSecret <value>`",
+      "tenancy:databasePasswords: missing; expected a secret map of server name -> admin password (pulumi config set --secret --path 'tenancy:databasePasswords.main' <password>)",
+    ]);
+    expect(
+      problemsOf(
+        exampleRawConfig({
+          bucketPrefix: "Bad_Prefix",
+          backupRegion: "mars-1",
+          databaseServers: { main: { host: "db", adminUser: "admin", port: 70000, sslmode: "maybe", shardDatabase: "x" }, replica: { host: "db2", adminUser: "admin", port: "5432" } },
+          controlPlane: { url: "ftp://x", clientId: "c", tenantId: "t" },
+          extra: 1,
+        }),
+      ),
+    ).toEqual([
+      "tenancy:databaseServers.main.port: Too big: expected number to be <=65535",
+      'tenancy:databaseServers.main.sslmode: Invalid option: expected one of "disable"|"require"|"verify-full"',
+      'tenancy:databaseServers.main: unknown key(s) "shardDatabase"',
+      "tenancy:databaseServers.replica.port: Invalid input: expected number, received string",
+      "tenancy:bucketPrefix: expected 1-22 lowercase letters, digits or inner hyphens, such as acme-tenancy",
+      "tenancy:backupRegion: expected an AWS region name such as eu-west-1",
+      "tenancy:controlPlane.url: expected the control plane's base URL, such as https://auth.example.com",
+      'tenancy: unknown key(s) "extra"',
+    ]);
+  });
+
+  test("every server needs a password, and every password a server", () => {
+    expect(problemsOf(exampleRawConfig({ databasePasswords: { replica: "x" } }))).toEqual([
+      "tenancy:databasePasswords.main: missing; every server in databaseServers needs its admin password (pulumi config set --secret --path 'tenancy:databasePasswords.main' <password>)",
+      'tenancy:databasePasswords.replica: no server "replica" in tenancy:databaseServers',
+    ]);
+  });
+
+  test("a secret's value never appears in a message, even when it is wrong", () => {
+    const problems = problemsOf(exampleRawConfig({ databasePasswords: { main: 4242 }, controlPlaneClientSecret: { value: CANARY } }));
+    expect(problems).toEqual([
+      "tenancy:controlPlaneClientSecret: expected a string; set it with `pulumi config set --secret tenancy:controlPlaneClientSecret <value>`",
+      "tenancy:databasePasswords.main: expected a non-empty string",
+    ]);
+    expect(problems.join("\n")).not.toMatch(new RegExp(`4242|${CANARY}`));
+  });
+
+  test("secrets come back as secret Outputs", async () => {
+    const config = parseTenancyConfig(exampleRawConfig({ databasePasswords: { main: CANARY }, controlPlaneClientSecret: CANARY, webhookSecret: CANARY }));
+    for (const output of [config.databaseServers.main.password, config.controlPlaneClientSecret, config.webhookSecret]) {
+      expect(await isSecret(output)).toBe(true);
+      expect(await secretValue(output)).toBe(CANARY);
+    }
+  });
+});
+
+describe("readTenancyConfig", () => {
+  afterEach(() => pulumi.runtime.setAllConfig({}));
+
+  test("reads the stack's tenancy:* keys, objects as JSON, secrets as secrets", async () => {
+    const raw = exampleRawConfig({ databasePasswords: { main: CANARY }, webhookSecret: CANARY, cell: "eu-2" });
+    pulumi.runtime.setAllConfig(
+      Object.fromEntries(Object.entries(raw).map(([k, v]) => [`tenancy:${k}`, typeof v === "string" ? v : JSON.stringify(v)])),
+      ["tenancy:databasePasswords", "tenancy:controlPlaneClientSecret", "tenancy:webhookSecret"],
+    );
+    const config = readTenancyConfig();
+    expect(config.cell).toBe("eu-2");
+    expect(config.databaseServers.main.port).toBe(5432);
+    expect(await isSecret(config.databaseServers.main.password)).toBe(true);
+    expect(await secretValue(config.webhookSecret)).toBe(CANARY);
+  });
+
+  test("refuses a stack without config, naming what to set", () => {
+    pulumi.runtime.setAllConfig({});
+    expect(() => readTenancyConfig()).toThrow(/tenancy:databaseServers: missing[\s\S]*tenancy:webhookSecret: missing/);
+  });
+});
