@@ -4,7 +4,8 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join, posix } from "node:path";
 import { stringify } from "yaml";
 import { ID_RULE, isTenantId } from "../catalog/formats";
-import { formatError, loadCatalog, readCatalogDir, type Catalog, type CatalogError } from "../catalog";
+import { formatError, loadCatalog, readCatalogAtRef, readCatalogDir, sortErrors, type Catalog, type CatalogError, type CatalogFile } from "../catalog";
+import { cellReport, cellReportRows, checkCellMoves, checkParentCells } from "../cells";
 
 export interface CommandResult {
   output: string;
@@ -37,15 +38,38 @@ export function formatErrors(errors: readonly CatalogError[], format: ErrorForma
   }
 }
 
-export function validateCommand(dir: string, format: ErrorFormat): CommandResult {
-  const result = loadCatalog(readCatalogDir(dir), dir);
-  if (result.ok) {
-    const count = result.catalog.tenants.length;
+export interface ValidateOptions {
+  /** Git ref to compare with: moving a tenant between cells is then refused. */
+  base?: string;
+  /** Tenant ids whose cell move is acknowledged (state already moved between stacks). */
+  allowCellMoves?: readonly string[];
+  /** Repository root for `base` (default: the working directory). */
+  cwd?: string;
+}
+
+export function validateCommand(dir: string, format: ErrorFormat, options: ValidateOptions = {}): CommandResult {
+  const files = readCatalogDir(dir, options.cwd);
+  const result = loadCatalog(files, dir);
+  const errors = result.ok ? [...checkParentCells(result.catalog, files), ...baseErrors(result.catalog, files, dir, options)] : result.errors;
+  if (errors.length === 0) {
+    const count = result.ok ? result.catalog.tenants.length : 0;
     const output = format === "json" ? formatErrors([], "json") : format === "github" ? "" : `${dir}: ${count} tenant(s), catalog valid`;
     return { output, exitCode: 0 };
   }
-  const summary = format === "text" ? `\n${result.errors.length} error(s) in the catalog; nothing was changed` : "";
-  return { output: formatErrors(result.errors, format) + summary, exitCode: 1 };
+  const sorted = sortErrors(errors);
+  const summary = format === "text" ? `\n${sorted.length} error(s) in the catalog; nothing was changed` : "";
+  return { output: formatErrors(sorted, format) + summary, exitCode: 1 };
+}
+
+/** Rules that compare the catalog with the one at `base`: a tenant may not silently change cell. */
+function baseErrors(head: Catalog, files: readonly CatalogFile[], dir: string, options: ValidateOptions): CatalogError[] {
+  if (options.base === undefined) return [];
+  const baseFiles = readCatalogAtRef(options.base, dir, options.cwd);
+  if (baseFiles.length === 0) return [];
+  const base = loadCatalog(baseFiles, dir);
+  // An invalid base says nothing reliable about where tenants were; the head's own errors stand.
+  if (!base.ok) return [];
+  return checkCellMoves(base.catalog, head, { files, allow: options.allowCellMoves });
 }
 
 export function listCommand(dir: string, format: "text" | "json"): CommandResult {
@@ -61,6 +85,14 @@ export function listCommand(dir: string, format: "text" | "json"): CommandResult
   }));
   if (format === "json") return { output: JSON.stringify(rows, null, 2), exitCode: 0 };
   return { output: table(rows), exitCode: 0 };
+}
+
+export function cellsCommand(dir: string, budget?: number): CommandResult {
+  const result = loadCatalog(readCatalogDir(dir), dir);
+  if (!result.ok) return { output: formatErrors(result.errors, "text"), exitCode: 1 };
+  const report = cellReport(result.catalog, budget);
+  const lines = [table(cellReportRows(report)), "", `budget: ${report.budget} resources per stack`, ...report.warnings.map((w) => `warning: ${w}`)];
+  return { output: lines.join("\n"), exitCode: 0 };
 }
 
 /** A left-aligned text table with a header row. */

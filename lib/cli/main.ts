@@ -1,6 +1,12 @@
 // `tenancy`: argument parsing only; every command is a function in commands.ts (or its own module).
 import { Command, Option } from "commander";
-import { listCommand, newCommand, validateCommand, type CommandResult, type ErrorFormat } from "./commands";
+import { affectedFromGit, leastLoadedCell } from "../cells";
+import { FORMATS, type Format } from "../plan/format";
+import { cellsCommand, listCommand, newCommand, validateCommand, type CommandResult, type ErrorFormat } from "./commands";
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
 
 export function buildCli(emit: (result: CommandResult) => void): Command {
   const program = new Command("tenancy")
@@ -14,7 +20,11 @@ export function buildCli(emit: (result: CommandResult) => void): Command {
     .description("validate the whole catalog; exit 0 when valid, 1 with every error located otherwise")
     .addOption(dirOption())
     .addOption(new Option("--format <format>", "output format").choices(["text", "json", "github"]).default("text"))
-    .action((opts: { dir: string; format: ErrorFormat }) => emit(validateCommand(opts.dir, opts.format)));
+    .option("--base <ref>", "also compare with the catalog at this git ref (refuses moving a tenant between cells)")
+    .option("--allow-cell-move <id>", "a tenant whose state was moved between stacks already (repeatable)", collect, [])
+    .action((opts: { dir: string; format: ErrorFormat; base?: string; allowCellMove: string[] }) =>
+      emit(validateCommand(opts.dir, opts.format, { base: opts.base, allowCellMoves: opts.allowCellMove })),
+    );
 
   program
     .command("list")
@@ -33,8 +43,41 @@ export function buildCli(emit: (result: CommandResult) => void): Command {
     .option("--region <region>", "AWS region of the tenant's data (default: from _defaults.yaml)")
     .option("--cell <cell>", "cell (stack); default: the least-loaded cell of the region")
     .action((id: string, opts: { dir: string; name?: string; plan?: string; region?: string; cell?: string }) =>
-      emit(newCommand({ ...opts, id })),
+      emit(newCommand({ ...opts, id, placeCell: leastLoadedCell })),
     );
+
+  program
+    .command("plan")
+    .description("what the program would create, change or delete, evaluated offline under Pulumi's mocks")
+    .addOption(dirOption())
+    .option("--base <ref>", "compare with the catalog at this git ref (default: everything is a creation)")
+    .addOption(new Option("--format <format>", "output format").choices([...FORMATS]).default("text"))
+    .action(async (opts: { dir: string; base?: string; format: Format }) => {
+      // Loaded on demand, with require so it stays synchronous CommonJS under tsx: the program and
+      // the provider SDKs take seconds to import, which the other commands should not pay.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { runPlan } = require("../plan") as typeof import("../plan");
+      const result = await runPlan(opts);
+      emit({ output: result.output.trimEnd(), exitCode: result.exitCode });
+    });
+
+  program
+    .command("affected")
+    .description("the stacks (cells) a change touches, as a JSON matrix for GitHub Actions")
+    .addOption(dirOption())
+    .requiredOption("--base <ref>", "git ref the change is compared with, such as origin/main")
+    .option("--explain", "print the reasons per cell instead of the matrix")
+    .action((opts: { dir: string; base: string; explain?: boolean }) => {
+      const result = affectedFromGit({ base: opts.base, dir: opts.dir });
+      emit({ output: opts.explain ? JSON.stringify(result.cells, null, 2) : JSON.stringify(result.matrix), exitCode: 0 });
+    });
+
+  program
+    .command("cells")
+    .description("tenants and estimated resources per cell, with a warning past the resource budget")
+    .addOption(dirOption())
+    .option("--budget <n>", "resources per stack (default: cells.resource_budget in _defaults.yaml, else 2000)", (v) => Number(v))
+    .action((opts: { dir: string; budget?: number }) => emit(cellsCommand(opts.dir, opts.budget)));
 
   return program;
 }

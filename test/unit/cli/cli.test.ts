@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { formatErrors, listCommand, newCommand, table, validateCommand } from "../../../lib/cli/commands";
+import { cellsCommand, formatErrors, listCommand, newCommand, table, validateCommand } from "../../../lib/cli/commands";
 import { main } from "../../../lib/cli/main";
 
 const root = join(__dirname, "../../..");
@@ -104,5 +104,29 @@ describe("the bin", () => {
 
   it("main() returns the command's exit code", async () => {
     expect(await main(["validate", "--dir", examples, "--format", "github"])).toBe(0);
+  });
+});
+
+describe("tenancy cells and validate --base", () => {
+  it("prints the load of each cell and the budget, warning past it", () => {
+    const ok = cellsCommand(examples);
+    expect(ok.exitCode).toBe(0);
+    expect(ok.output).toMatch(/^CELL\s+TENANTS\s+RESOURCES\s+BUDGET/);
+    expect(ok.output).toContain("budget: 2000 resources per stack");
+    expect(ok.output).not.toContain("warning:");
+    expect(cellsCommand(examples, 10).output).toMatch(/warning: cell default holds about \d+ resources \(\d+ tenants\), past the budget of 10 per stack/);
+  });
+
+  it("refuses a tenant moved to another cell unless its move is acknowledged", () => {
+    const git = (...args: string[]) => execFileSync("git", args, { cwd: join(dir, ".."), encoding: "utf8" });
+    git("init", "-q");
+    git("-c", "user.email=t@example.com", "-c", "user.name=t", "add", ".");
+    git("-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "catalog");
+    writeFileSync(join(dir, "initech.yaml"), readFileSync(join(dir, "initech.yaml"), "utf8") + "cell: eu-2\n");
+    const cwd = join(dir, "..");
+    const refused = validateCommand("tenants", "text", { base: "HEAD", cwd });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.output).toContain('moving tenant initech from cell "default" to cell "eu-2"');
+    expect(validateCommand("tenants", "text", { base: "HEAD", cwd, allowCellMoves: ["initech"] }).exitCode).toBe(0);
   });
 });
