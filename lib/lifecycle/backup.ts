@@ -43,7 +43,14 @@ export interface BackupRequest {
   credentials?: S3Credentials;
   /** Clock for the object key; defaults to now. */
   now?: Date;
+  /** Multipart part size in bytes (S3's minimum, 5 MiB, and up); memory use is about twice this. */
+  partSize?: number;
+  /** Called as parts are uploaded: bytes so far and the part number. */
+  onProgress?: (progress: { loaded: number; part: number }) => void;
 }
+
+export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+const MIN_PART_SIZE = 5 * 1024 * 1024;
 
 export interface BackupMetadata {
   tenant: string;
@@ -181,6 +188,10 @@ export async function backupTenant(request: BackupRequest): Promise<BackupResult
 
   const target = checkTarget(request.target);
   const { store } = request;
+  const partSize = request.partSize ?? DEFAULT_PART_SIZE;
+  if (!Number.isInteger(partSize) || partSize < MIN_PART_SIZE) {
+    throw new Error(`backup part size must be a whole number of bytes of at least ${MIN_PART_SIZE} (S3's minimum), got ${partSize}`);
+  }
   const fail = (reason: string) => new Error(`backup of tenant ${target.tenantId} failed, so nothing of it was deleted: ${reason}`);
 
   const pgDump = findExecutable("pg_dump");
@@ -233,9 +244,11 @@ export async function backupTenant(request: BackupRequest): Promise<BackupResult
       client,
       params: { Bucket: store.bucket, Key: key, Body: body, ContentType: "application/octet-stream" },
       queueSize: 2,
-      partSize: 8 * 1024 * 1024,
+      partSize,
       leavePartsOnError: false,
     });
+    const onProgress = request.onProgress;
+    if (onProgress) upload.on("httpUploadProgress", (p) => onProgress({ loaded: p.loaded ?? 0, part: p.part ?? 1 }));
 
     let uploadError: unknown;
     try {

@@ -103,6 +103,41 @@ describe.each(MODES)("isolation %s", (mode) => {
   });
 });
 
+describe("large dumps", () => {
+  it("stream to S3 in several parts without buffering the whole dump", async () => {
+    const target = await tenantWithData("database", "bk-large", 1);
+    // Three rows of 4 MB of random bytes as base64, which pg_dump's compression cannot shrink much.
+    await server.query(`CREATE TABLE public.blobs (data text NOT NULL)`, [], target.database);
+    await server.query(
+      `INSERT INTO public.blobs (data)
+         SELECT encode(decode(x.hex, 'hex'), 'base64')
+           FROM generate_series(1, 3) r,
+                LATERAL (SELECT string_agg(md5(random()::text || g || r), '') AS hex FROM generate_series(1, 250000) g) x`,
+      [],
+      target.database,
+    );
+    const parts = new Set<number>();
+    const partSize = 5 * 1024 * 1024;
+    const result = await backupTenant({ target, store, credentials: s3.credentials, partSize, onProgress: (p) => parts.add(p.part) });
+    expect(result.size).toBeGreaterThan(2 * partSize);
+    expect(Math.max(...parts)).toBeGreaterThanOrEqual(3);
+    const object = await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: result.key }));
+    const hash = createHash("sha256");
+    let size = 0;
+    for await (const chunk of object.Body as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      size += chunk.length;
+    }
+    expect(size).toBe(result.size);
+    expect(hash.digest("hex")).toBe(result.sha256);
+  });
+
+  it("refuses a part size below S3's minimum before doing anything", async () => {
+    const target = await tenantWithData("database", "bk-part", 1);
+    await expect(backupTenant({ target, store, credentials: s3.credentials, partSize: 1024 })).rejects.toThrow(/part size must be .* at least 5242880/);
+  });
+});
+
 describe("failures", () => {
   it("a missing bucket fails before dumping, with a clear error and no object", async () => {
     const target = await tenantWithData("schema", "bk-nobucket", 3);
