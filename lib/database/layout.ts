@@ -70,7 +70,8 @@ export function serverProvisionSql(admin: string): string[] {
 }
 
 /**
- * Per tenant, run by the admin in its maintenance database, before TenantMigrations.
+ * Per tenant, run by the admin in its maintenance database, before TenantMigrations. `template`
+ * (database mode) clones a database built by ensureTemplate instead of migrating an empty one.
  *
  * Pulumi equivalent:
  * - database: Role (login, inherit false, password); Database (owner: the role); Grant to role
@@ -80,12 +81,13 @@ export function serverProvisionSql(admin: string): string[] {
  * - shared:   Role (login, password, roles: [tenancy_app]); nothing else: CONNECT comes through
  *   tenancy_app, and the rows through the policies TenantMigrations installs.
  */
-export function provisionSql(isolation: Isolation, tenantId: string, password: string): string[] {
+export function provisionSql(isolation: Isolation, tenantId: string, password: string, options: { template?: string } = {}): string[] {
   const role = naming.role(tenantId);
   const login = `LOGIN PASSWORD ${literal(password)}`;
   if (isolation === "database") {
     const db = naming.database(tenantId);
-    return [createRole(role, `${login} NOINHERIT`), `CREATE DATABASE ${db} OWNER ${role}`, `REVOKE ALL ON DATABASE ${db} FROM PUBLIC`];
+    const template = options.template ? ` TEMPLATE ${options.template}` : "";
+    return [createRole(role, `${login} NOINHERIT`), `CREATE DATABASE ${db} OWNER ${role}${template}`, `REVOKE ALL ON DATABASE ${db} FROM PUBLIC`];
   }
   if (isolation === "schema") {
     return [createRole(role, `${login} NOINHERIT`), `GRANT CONNECT ON DATABASE ${naming.schemaDatabase} TO ${role}`];

@@ -79,9 +79,10 @@ export function parseMigrationFiles(files: readonly MigrationFile[], dirLabel = 
   return versions.map((v) => ups.get(v)!);
 }
 
-export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
+/** The files of `dir`, plus `extra` files (tests and benchmarks add their own versions this way). */
+export function loadMigrations(dir = MIGRATIONS_DIR, extra: readonly MigrationFile[] = []): Migration[] {
   const names = readdirSync(dir).filter((n) => n.endsWith(".sql"));
-  return parseMigrationFiles(names.map((name) => ({ name, text: readFileSync(join(dir, name), "utf8") })));
+  return parseMigrationFiles([...names.map((name) => ({ name, text: readFileSync(join(dir, name), "utf8") })), ...extra]);
 }
 
 export interface MigrationSet {

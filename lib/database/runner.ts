@@ -343,6 +343,11 @@ export async function migrate(targetIn: Target, migrations: Migration[], version
       await revertOne(client, target, m);
       result.reverted.push(m.version);
     }
+    // Nothing to apply still re-grants: a database cloned from a template, or grants changed by
+    // hand, converge too. Not in shared mode, where it would rewrite policies on every deploy.
+    if (result.applied.length === 0 && result.reverted.length === 0 && target.isolation !== "shared") {
+      await inTransaction(client, target, () => secure(client, target, "(already applied)"));
+    }
     result.to = goal;
     return result;
   } finally {

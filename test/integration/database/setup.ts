@@ -1,11 +1,9 @@
 // Shared by the database integration tests: one embedded PostgreSQL per test file, provisioned the
 // way the Pulumi program provisions a server and its tenants.
 import { randomBytes } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { Client } from "pg";
 import { serverProvisionSql, provisionSql, targetFor, type ServerConnection } from "../../../lib/database/layout";
-import { MIGRATIONS_DIR, parseMigrationFiles, type Migration } from "../../../lib/database/migrations";
+import { loadMigrations, MIGRATIONS_DIR, type Migration } from "../../../lib/database/migrations";
 import type { Isolation, Target } from "../../../lib/database/runner";
 import { naming } from "../../../lib/naming";
 import { startPostgres, type TestPostgres } from "../../harness/postgres";
@@ -55,8 +53,5 @@ export async function startServer(): Promise<Server> {
 
 /** The repository's migrations plus test-only files (name -> SQL). */
 export function migrationsWith(extra: Record<string, string> = {}): Migration[] {
-  const files = readdirSync(MIGRATIONS_DIR)
-    .filter((n) => n.endsWith(".sql"))
-    .map((name) => ({ name, text: readFileSync(join(MIGRATIONS_DIR, name), "utf8") }));
-  return parseMigrationFiles([...files, ...Object.entries(extra).map(([name, text]) => ({ name, text }))]);
+  return loadMigrations(MIGRATIONS_DIR, Object.entries(extra).map(([name, text]) => ({ name, text })));
 }

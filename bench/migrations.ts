@@ -1,0 +1,110 @@
+// Benchmark: one new migration reaching 200 tenant databases through our runner (advisory lock,
+// checksums, bookkeeping, grants; bounded concurrency), against the floor: the same SQL run by one
+// plain session per database, one database after another, as `psql -c` in a loop would.
+// Also: provisioning a tenant database by cloning a migrated template vs migrating an empty one.
+import { Client } from "pg";
+import { provisionSql, serverProvisionSql, targetFor, type ServerConnection } from "../lib/database/layout";
+import { loadMigrations, MIGRATIONS_DIR } from "../lib/database/migrations";
+import { migrate } from "../lib/database/runner";
+import { ensureTemplate } from "../lib/database/template";
+import { naming } from "../lib/naming";
+import { startPostgres } from "../test/harness/postgres";
+
+const TENANTS = Number(process.env.BENCH_TENANTS ?? 200);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+const PROVISION_SAMPLES = Number(process.env.BENCH_PROVISION ?? 20);
+const NEW_MIGRATION = {
+  name: "0004_project_archive.sql",
+  text: "ALTER TABLE projects ADD COLUMN archived_at timestamptz;\nCREATE INDEX projects_active ON projects (tenant_id, name) WHERE archived_at IS NULL;\n",
+};
+
+async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+function ms(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+async function main() {
+  const pg = await startPostgres();
+  const server: ServerConnection = { host: pg.host, port: pg.port, user: pg.user, password: pg.password, sslmode: "disable" };
+  const admin = await pg.adminClient();
+  try {
+    for (const sql of serverProvisionSql(pg.user)) await admin.query(sql);
+    const current = loadMigrations();
+    const withNew = loadMigrations(MIGRATIONS_DIR, [NEW_MIGRATION]);
+    const version = current.length;
+
+    // Provisioning: an empty database migrated to the current version, against a clone of a template.
+    const template = await ensureTemplate(server, current, version);
+    const provision = async (prefix: string, i: number, fromTemplate: boolean) => {
+      const id = `${prefix}-${String(i).padStart(4, "0")}`;
+      for (const sql of provisionSql("database", id, "bench-password", fromTemplate ? { template } : {})) await admin.query(sql);
+      const result = await migrate(targetFor(server, "database", id), current, version);
+      if (result.to !== version) throw new Error(`${id} is at ${result.to}, expected ${version}`);
+      return id;
+    };
+    let start = process.hrtime.bigint();
+    for (let i = 0; i < PROVISION_SAMPLES; i++) await provision("empty", i, false);
+    const emptyMs = ms(start) / PROVISION_SAMPLES;
+    start = process.hrtime.bigint();
+    for (let i = 0; i < PROVISION_SAMPLES; i++) await provision("clone", i, true);
+    const cloneMs = ms(start) / PROVISION_SAMPLES;
+
+    // A cloned database must be indistinguishable from a migrated one: same tables, the tenant's
+    // own id in current_tenant_id(), and the tenant role able to use its tables.
+    const check = new Client(pg.config(naming.database("clone-0000")));
+    await check.connect();
+    const { rows } = await check.query(`SELECT current_tenant_id() AS id, has_table_privilege($1, 'public.invoices', 'INSERT') AS can`, [naming.role("clone-0000")]);
+    await check.end();
+    if (rows[0].id !== "clone-0000" || !rows[0].can) throw new Error(`cloned database is not the tenant's: ${JSON.stringify(rows[0])}`);
+
+    // 2 x TENANTS databases at the current version (cloned: setup, not measured).
+    const ours: string[] = [];
+    const floor: string[] = [];
+    for (let i = 0; i < TENANTS; i++) {
+      ours.push(await provision("ours", i, true));
+      floor.push(await provision("floor", i, true));
+    }
+
+    start = process.hrtime.bigint();
+    await pool(ours, CONCURRENCY, async (id) => {
+      const result = await migrate(targetFor(server, "database", id), withNew, version + 1);
+      if (result.applied.join() !== String(version + 1)) throw new Error(`${id}: applied ${result.applied.join()}`);
+    });
+    const oursMs = ms(start);
+
+    start = process.hrtime.bigint();
+    for (const id of floor) {
+      const client = new Client(pg.config(naming.database(id)));
+      await client.connect();
+      await client.query(NEW_MIGRATION.text);
+      await client.end();
+    }
+    const floorMs = ms(start);
+
+    const row = (what: string, total: number, per: number) => console.log(`| ${what.padEnd(58)} | ${total.toFixed(0).padStart(9)} | ${per.toFixed(1).padStart(9)} |`);
+    console.log(`PostgreSQL 15.18 (embedded, started in ${pg.startMs} ms), ${TENANTS} tenant databases, concurrency ${CONCURRENCY}`);
+    console.log(`| ${"what".padEnd(58)} | ${"total ms".padStart(9)} | ${"per db ms".padStart(9)} |`);
+    console.log(`|${"-".repeat(60)}|${"-".repeat(11)}|${"-".repeat(11)}|`);
+    row(`ours: runner, 1 new migration, ${CONCURRENCY} at a time`, oursMs, oursMs / TENANTS);
+    row("floor: same SQL, one plain session per database, in turn", floorMs, floorMs / TENANTS);
+    row(`provision: empty database + migrate to ${version} (mean of ${PROVISION_SAMPLES})`, emptyMs * PROVISION_SAMPLES, emptyMs);
+    row(`provision: clone of template + runner (mean of ${PROVISION_SAMPLES})`, cloneMs * PROVISION_SAMPLES, cloneMs);
+    console.log(`template clone is ${(emptyMs / cloneMs).toFixed(2)}x the speed of migrating an empty database`);
+    console.log(`ratio=${(oursMs / floorMs).toFixed(3)}`);
+  } finally {
+    await admin.end();
+    await pg.stop();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
