@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { buildCli } from "../../lib/cli/main";
 
 const WORKFLOWS = ".github/workflows";
 const VALIDATOR = join("node_modules", ".bin", "action-validator");
@@ -108,5 +109,33 @@ describe("project rules", () => {
     const writers = Object.entries(wf.jobs).filter(([, job]) => job.permissions?.contents === "write").map(([name]) => name);
     expect(writers).toEqual(["mark-deployed"]);
     expect(wf.permissions).toEqual({ contents: "read" });
+  });
+});
+
+describe("the tenancy commands the workflows run", () => {
+  const cli = buildCli(() => undefined);
+  const invocations = files.flatMap((file) =>
+    [...text(file).matchAll(/npx tenancy (\w+)([^\n]*)/g)].map((m) => ({ file, command: m[1], flags: [...m[2].matchAll(/--[a-z][a-z-]*/g)].map((f) => f[0]) })),
+  );
+
+  it("are found", () => {
+    expect(invocations.map((i) => `${i.file} ${i.command}`)).toEqual([
+      "deploy.yml affected",
+      "pull-request.yml validate",
+      "pull-request.yml plan",
+      "pull-request.yml affected",
+    ]);
+  });
+
+  it("exist in the CLI with every flag they pass", () => {
+    for (const { file, command, flags } of invocations) {
+      const sub = cli.commands.find((c) => c.name() === command);
+      expect(sub, `${file}: tenancy ${command}`).toBeDefined();
+      const known = sub!.options.map((o) => o.long);
+      for (const flag of flags) expect(known, `${file}: tenancy ${command} ${flag}`).toContain(flag);
+    }
+    // The pull request passes acknowledged cell moves (labels cell-move:<id>) through an array.
+    expect(text("pull-request.yml")).toContain('allow+=(--allow-cell-move "$id")');
+    expect(cli.commands.find((c) => c.name() === "validate")!.options.map((o) => o.long)).toContain("--allow-cell-move");
   });
 });
