@@ -144,7 +144,10 @@ describe("loading arbitrary documents", () => {
       fc.property(fc.array(fc.tuple(places, jsonish), { minLength: 1, maxLength: 3 }), (patches) => {
         const tenant = parse(VALID_TENANT) as Record<string, unknown>;
         for (const [path, value] of patches) {
-          const parent = path.slice(0, -1).reduce<Record<string, unknown>>((node, key) => (node[key] ??= {}) as Record<string, unknown>, tenant);
+          const parent = path.slice(0, -1).reduce<Record<string, unknown>>((node, key) => {
+            if (typeof node[key] !== "object" || node[key] === null || Array.isArray(node[key])) node[key] = {};
+            return node[key] as Record<string, unknown>;
+          }, tenant);
           parent[path[path.length - 1]] = value;
         }
         const text = stringify(tenant);
