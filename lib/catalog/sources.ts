@@ -18,8 +18,9 @@ export function readCatalogDir(dir: string, cwd = process.cwd()): CatalogFile[] 
 /**
  * The catalog as it was at `ref`, read through git without touching the working tree. `dir` is
  * relative to `cwd`, as for readCatalogDir. A directory that did not exist at `ref` gives [].
+ * `files` selects other files of a directory the same way (the plan reads `migrations/*.sql`).
  */
-export function readCatalogAtRef(ref: string, dir: string, cwd = process.cwd()): CatalogFile[] {
+export function readCatalogAtRef(ref: string, dir: string, cwd = process.cwd(), files: RegExp = CATALOG_FILE): CatalogFile[] {
   const git = (...args: string[]) =>
     execFileSync("git", args, { cwd, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, stdio: ["ignore", "pipe", "pipe"] });
   try {
@@ -48,6 +49,6 @@ export function readCatalogAtRef(ref: string, dir: string, cwd = process.cwd()):
   return listing
     .split("\0")
     .map((entry) => /^\d+ (\w+) ([0-9a-f]+)\t(.+)$/s.exec(entry))
-    .filter((m): m is RegExpExecArray => m !== null && m[1] === "blob" && CATALOG_FILE.test(m[3]))
+    .filter((m): m is RegExpExecArray => m !== null && m[1] === "blob" && files.test(m[3]))
     .map(([, , hash, name]) => ({ name, path: posix.join(dir.split("\\").join("/"), name), text: git("cat-file", "blob", hash) }));
 }
