@@ -90,7 +90,14 @@ export async function backupUpdate(_id: string, _olds: TenantBackupInputs, news:
 /** Takes the backup when the tenant asked for one; throws (and so blocks every drop) when it fails. */
 export async function backupDelete(_id: string, olds: TenantBackupInputs): Promise<void> {
   if (olds.onDelete !== "backup") return;
-  await backupTenant({ target: { ...olds.target, password: olds.password }, store: olds.store, credentials: olds.credentials });
+  try {
+    await backupTenant({ target: { ...olds.target, password: olds.password }, store: olds.store, credentials: olds.credentials });
+  } catch (error) {
+    throw new Error(
+      `${(error as Error).message}. Fix the cause and rerun; to delete without a backup, set lifecycle.on_delete: delete ` +
+        `for tenant ${olds.target.tenantId} in one change and remove the tenant in the next`,
+    );
+  }
 }
 
 export const tenantBackupProvider: pulumi.dynamic.ResourceProvider = {

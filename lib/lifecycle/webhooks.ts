@@ -184,7 +184,6 @@ export function postOnce(url: URL, headers: Record<string, string>, body: string
         method: "POST",
         headers: { ...headers, "Content-Length": String(Buffer.byteLength(body)) },
         ca,
-        timeout: timeoutMs,
       },
       (res) => {
         // The answer's body is not needed; drain it so the socket is released.
@@ -194,10 +193,14 @@ export function postOnce(url: URL, headers: Record<string, string>, body: string
           finish({ status: res.statusCode, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter });
         });
         res.on("error", (e) => finish({ error: e.message }));
+        res.on("aborted", () => finish({ error: `the answer was cut off (HTTP ${res.statusCode})` }));
       },
     );
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    // A whole-attempt timer rather than a socket timeout: that one only catches silence, not a
+    // receiver that answers byte by byte.
+    const timer = setTimeout(() => req.destroy(new Error(`no complete answer within ${timeoutMs} ms`)), timeoutMs);
     req.on("error", (e: NodeJS.ErrnoException) => finish({ error: e.code ? `${e.code}: ${e.message}` : e.message }));
+    req.on("close", () => clearTimeout(timer));
     req.end(body);
   });
 }

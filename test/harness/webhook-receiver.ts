@@ -18,8 +18,11 @@ export interface ReceivedRequest {
   atMs: number;
 }
 
-/** A status code to answer with, "reset" to drop the connection, "hang" to never answer. */
-export type Answer = number | "reset" | "hang" | { status: number; headers: Record<string, string> };
+/**
+ * A status code to answer with, "reset" to drop the connection, "hang" to never answer, "trickle"
+ * to send a 200's headers and then one byte every 50 ms without ever finishing.
+ */
+export type Answer = number | "reset" | "hang" | "trickle" | { status: number; headers: Record<string, string> };
 
 export interface WebhookReceiver {
   /** Base URL, such as https://127.0.0.1:40123 */
@@ -78,6 +81,12 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       const answer = receiver.respond(record, counts[path]);
       if (answer === "reset") req.socket.destroy();
       else if (answer === "hang") hanging.push(() => req.socket.destroy());
+      else if (answer === "trickle") {
+        res.writeHead(200, { "Content-Type": "text/plain" });
+        const drip = setInterval(() => res.write("."), 50);
+        res.on("close", () => clearInterval(drip));
+        hanging.push(() => req.socket.destroy());
+      }
       else if (typeof answer === "number") res.writeHead(answer).end();
       else res.writeHead(answer.status, answer.headers).end();
     });

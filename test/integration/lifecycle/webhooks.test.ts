@@ -85,9 +85,19 @@ describe("sendEvent", () => {
     const error = await sendEvent({ event: "deleting", tenant, urls: [`${receiver.url}/hang`], secret: SECRET, ca: receiver.ca, retry: { baseDelayMs: 20, maxDelayMs: 50, requestTimeoutMs: 300, totalTimeoutMs: 1_000, maxAttempts: 100 } }).catch((e) => e);
     const took = Date.now() - started;
     expect(isHookDeliveryError(error)).toBe(true);
-    expect(error.message).toMatch(/no answer within \d+ ms/);
+    expect(error.message).toMatch(/no complete answer within \d+ ms/);
     expect(took).toBeLessThan(2_000);
     expect(receiver.requests.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("bounds each attempt even when the receiver answers byte by byte", async () => {
+    receiver.respond = () => "trickle";
+    const started = Date.now();
+    const error = await sendEvent({ event: "deleting", tenant, urls: [`${receiver.url}/trickle`], secret: SECRET, ca: receiver.ca, retry: { baseDelayMs: 20, maxDelayMs: 50, requestTimeoutMs: 400, totalTimeoutMs: 5_000, maxAttempts: 2 } }).catch((e) => e);
+    expect(isHookDeliveryError(error)).toBe(true);
+    expect(error.message).toMatch(/no complete answer within 400 ms|cut off/);
+    expect(error.message).toContain("after 2 attempt(s)");
+    expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it("refuses a certificate it does not trust (no ca): production stays strict", async () => {
