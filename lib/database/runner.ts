@@ -184,26 +184,26 @@ async function prepare(client: Client, target: Target): Promise<void> {
       if (target.isolation === "schema") await client.query(`GRANT USAGE ON SCHEMA ${s} TO ${q(target.role)}`);
       return;
     }
-    const app = q(target.appRole);
-    await client.query(
-      `CREATE TABLE IF NOT EXISTS ${s}.tenant_roles (role_name name PRIMARY KEY, tenant_id text NOT NULL UNIQUE)`,
-    );
-    await client.query(`ALTER TABLE ${s}.tenant_roles ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY`);
-    await client.query(`DROP POLICY IF EXISTS own_role ON ${s}.tenant_roles`);
-    await client.query(`CREATE POLICY own_role ON ${s}.tenant_roles FOR SELECT TO ${app} USING (role_name = current_user)`);
-    await client.query(`DROP POLICY IF EXISTS owner_all ON ${s}.tenant_roles`);
-    await client.query(`CREATE POLICY owner_all ON ${s}.tenant_roles TO ${q(target.ownerRole)} USING (true) WITH CHECK (true)`);
-    await client.query(`GRANT USAGE ON SCHEMA ${s} TO ${app}`);
-    await client.query(`GRANT SELECT ON ${s}.tenant_roles TO ${app}`);
-    // A fixed search_path, so no object a session puts on its own path can stand in for ours.
-    await client.query(
-      `CREATE OR REPLACE FUNCTION ${s}.current_tenant_id() RETURNS text LANGUAGE sql STABLE
-       SET search_path = pg_catalog, pg_temp
-       AS $fn$ SELECT tenant_id FROM ${s}.tenant_roles WHERE role_name = current_user $fn$`,
-    );
+    const { rows } = await client.query(`SELECT to_regclass($1) IS NOT NULL AS present`, [`${s}.tenant_roles`]);
+    // Set up once: ALTER TABLE and policy changes would lock the mapping every tenant's queries read.
+    if (!rows[0].present) {
+      const app = q(target.appRole);
+      await client.query(`CREATE TABLE ${s}.tenant_roles (role_name name PRIMARY KEY, tenant_id text NOT NULL UNIQUE)`);
+      await client.query(`ALTER TABLE ${s}.tenant_roles ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY`);
+      await client.query(`CREATE POLICY own_role ON ${s}.tenant_roles FOR SELECT TO ${app} USING (role_name = current_user)`);
+      await client.query(`CREATE POLICY owner_all ON ${s}.tenant_roles TO ${q(target.ownerRole)} USING (true) WITH CHECK (true)`);
+      await client.query(`GRANT USAGE ON SCHEMA ${s} TO ${app}`);
+      await client.query(`GRANT SELECT ON ${s}.tenant_roles TO ${app}`);
+      // A fixed search_path, so no object a session puts on its own path can stand in for ours.
+      await client.query(
+        `CREATE FUNCTION ${s}.current_tenant_id() RETURNS text LANGUAGE sql STABLE
+         SET search_path = pg_catalog, pg_temp
+         AS $fn$ SELECT tenant_id FROM ${s}.tenant_roles WHERE role_name = current_user $fn$`,
+      );
+    }
     await client.query(
       `INSERT INTO ${s}.tenant_roles (role_name, tenant_id) VALUES ($1, $2)
-       ON CONFLICT (role_name) DO UPDATE SET tenant_id = EXCLUDED.tenant_id`,
+       ON CONFLICT (role_name) DO UPDATE SET tenant_id = EXCLUDED.tenant_id WHERE tenant_roles.tenant_id <> EXCLUDED.tenant_id`,
       [target.role, target.tenantId],
     );
   });
@@ -227,36 +227,42 @@ async function readApplied(client: Client, schema: string): Promise<Applied[]> {
  */
 async function secure(client: Client, target: Target, file: string): Promise<void> {
   const s = q(target.schema);
+  const grantee = target.isolation === "shared" ? target.appRole : target.role;
+  // Only what is missing is changed: ALTER TABLE and policy changes lock a table, and shared
+  // tables are in use by every shared tenant while another one migrates.
   const { rows: relations } = await client.query(
-    `SELECT c.relname, c.relkind,
-            EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped) AS has_tenant
+    `SELECT c.relname, c.relkind, c.relrowsecurity AND c.relforcerowsecurity AS forced,
+            EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped) AS has_tenant,
+            ARRAY(SELECT p.polname::text FROM pg_policy p WHERE p.polrelid = c.oid) AS policies,
+            CASE WHEN c.relkind = 'S' THEN has_sequence_privilege($2, c.oid, 'USAGE') AND has_sequence_privilege($2, c.oid, 'SELECT')
+                 ELSE has_table_privilege($2, c.oid, 'SELECT') AND has_table_privilege($2, c.oid, 'INSERT')
+                      AND has_table_privilege($2, c.oid, 'UPDATE') AND has_table_privilege($2, c.oid, 'DELETE') END AS granted
        FROM pg_class c WHERE c.relnamespace = $1::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')`,
-    [target.schema],
+    [target.schema, grantee],
   );
-  const grantee = target.isolation === "shared" ? q(target.appRole) : q(target.role);
-  for (const { relname, relkind, has_tenant } of relations) {
+  for (const { relname, relkind, forced, has_tenant, policies, granted } of relations) {
     if (BOOKKEEPING.includes(relname)) continue;
     const rel = `${s}.${q(relname)}`;
-    if (relkind === "S") {
-      await client.query(`GRANT USAGE, SELECT ON SEQUENCE ${rel} TO ${grantee}`);
-      continue;
-    }
-    if (target.isolation === "shared") {
+    if (target.isolation === "shared" && relkind !== "S") {
       if (relkind !== "r" && relkind !== "p") {
         throw new Error(`migration ${file}: ${relname} is a view or foreign table; shared mode allows only tables, whose rows row-level security can guard`);
       }
       if (!has_tenant) throw new Error(`migration ${file}: table ${relname} has no tenant_id column; in shared mode every table needs one`);
-      await client.query(`ALTER TABLE ${rel} ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY`);
-      await client.query(`DROP POLICY IF EXISTS tenant_isolation ON ${rel}`);
-      // The sub-select makes the lookup run once per statement rather than once per row.
-      await client.query(
-        `CREATE POLICY tenant_isolation ON ${rel} TO ${grantee}
-           USING (tenant_id = (SELECT ${s}.current_tenant_id())) WITH CHECK (tenant_id = (SELECT ${s}.current_tenant_id()))`,
-      );
-      await client.query(`DROP POLICY IF EXISTS owner_all ON ${rel}`);
-      await client.query(`CREATE POLICY owner_all ON ${rel} TO ${q(target.ownerRole)} USING (true) WITH CHECK (true)`);
+      if (!forced) await client.query(`ALTER TABLE ${rel} ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY`);
+      if (!policies.includes("tenant_isolation")) {
+        // The sub-select makes the lookup run once per statement rather than once per row.
+        await client.query(
+          `CREATE POLICY tenant_isolation ON ${rel} TO ${q(grantee)}
+             USING (tenant_id = (SELECT ${s}.current_tenant_id())) WITH CHECK (tenant_id = (SELECT ${s}.current_tenant_id()))`,
+        );
+      }
+      if (!policies.includes("owner_all")) {
+        await client.query(`CREATE POLICY owner_all ON ${rel} TO ${q(target.ownerRole)} USING (true) WITH CHECK (true)`);
+      }
     }
-    await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${rel} TO ${grantee}`);
+    if (granted) continue;
+    if (relkind === "S") await client.query(`GRANT USAGE, SELECT ON SEQUENCE ${rel} TO ${q(grantee)}`);
+    else await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${rel} TO ${q(grantee)}`);
   }
   if (target.isolation === "shared") {
     const { rows: definers } = await client.query(

@@ -171,6 +171,34 @@ describe("faults (schema mode)", () => {
   });
 });
 
+test("a run with nothing to apply restores grants taken away by hand", async () => {
+  const { target, password } = await server.tenant("database", "regrant");
+  await migrate(target, migrations, 3);
+  await server.query(`REVOKE ALL ON public.projects FROM ${target.role}`, [], target.database);
+  expect(await migrate(target, migrations, 3)).toMatchObject({ applied: [], reverted: [] });
+  const tenant = await server.tenantClient("database", "regrant", password);
+  try {
+    expect((await tenant.query(`SELECT count(*)::int AS n FROM projects`)).rows).toEqual([{ n: 0 }]);
+  } finally {
+    await tenant.end();
+  }
+});
+
+test("a second shared tenant reuses the shared tables without touching their policies", async () => {
+  const first = (await server.tenant("shared", "shared-one")).target;
+  const second = (await server.tenant("shared", "shared-two")).target;
+  await migrate(first, migrations, 3);
+  const policies = () => server.query(`SELECT tablename, policyname FROM pg_policies WHERE schemaname = $1 ORDER BY 1, 2`, [first.schema], first.database);
+  const before = await policies();
+  expect(await migrate(second, migrations, 3)).toMatchObject({ applied: [] });
+  expect(await policies()).toEqual(before);
+  const mapping = await server.query(`SELECT role_name::text, tenant_id FROM ${first.schema}.tenant_roles WHERE tenant_id LIKE 'shared-%' ORDER BY 2`, [], first.database);
+  expect(mapping).toEqual([
+    { role_name: "tenant_shared_one", tenant_id: "shared-one" },
+    { role_name: "tenant_shared_two", tenant_id: "shared-two" },
+  ]);
+});
+
 describe("shared mode guards", () => {
   test("a table without tenant_id, a view, or a SECURITY DEFINER function is refused", async () => {
     const { target } = await server.tenant("shared", "guard-shared");
