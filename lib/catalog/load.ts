@@ -293,22 +293,25 @@ function checkUniqueness(tenants: { tenant: Tenant; parsed: ParsedFile }[], defa
   }
 }
 
-/** Checks parents exist, form no cycle and nest no deeper than allowed; returns each tenant's depth. */
-function checkHierarchy(tenants: { tenant: Tenant; parsed: ParsedFile }[], declared: Set<string>, defaults: Defaults, errors: CatalogError[]): Record<string, number> {
-  const parentOf: Record<string, string | undefined> = {};
-  for (const { tenant } of tenants) parentOf[tenant.id] = tenant.parent ?? undefined;
-  const depths: Record<string, number> = {};
+/**
+ * Checks parents exist, form no cycle and nest no deeper than allowed; returns each tenant's depth.
+ * Maps, not plain objects, are keyed by ids: an id such as "constructor" must not find Object.prototype.
+ */
+function checkHierarchy(tenants: { tenant: Tenant; parsed: ParsedFile }[], declared: Set<string>, defaults: Defaults, errors: CatalogError[]): Map<string, number> {
+  const parentOf = new Map<string, string | undefined>();
+  for (const { tenant } of tenants) parentOf.set(tenant.id, tenant.parent ?? undefined);
+  const depths = new Map<string, number>();
   for (const { tenant, parsed } of tenants) {
     const at = (message: string) => errors.push({ file: parsed.file, ...locate(parsed, ["parent"]), path: "parent", message });
     if (!tenant.parent) {
-      depths[tenant.id] = 0;
+      depths.set(tenant.id, 0);
       continue;
     }
     if (tenant.parent === tenant.id) {
       at("a tenant cannot be its own parent");
       continue;
     }
-    if (!(tenant.parent in parentOf)) {
+    if (!parentOf.has(tenant.parent)) {
       if (!declared.has(tenant.parent)) at(`no tenant "${tenant.parent}" in the catalog${didYouMean(tenant.parent, [...declared])}`);
       continue;
     }
@@ -316,7 +319,7 @@ function checkHierarchy(tenants: { tenant: Tenant; parsed: ParsedFile }[], decla
     let current: string | undefined = tenant.parent;
     while (current !== undefined && !chain.includes(current)) {
       chain.push(current);
-      current = parentOf[current];
+      current = parentOf.get(current);
     }
     if (current !== undefined) {
       at(`parent cycle: ${[...chain, current].join(" -> ")}`);
@@ -324,24 +327,25 @@ function checkHierarchy(tenants: { tenant: Tenant; parsed: ParsedFile }[], decla
     }
     const depth = chain.length - 1;
     if (depth > defaults.limits.max_depth) at(`hierarchy is ${depth} levels deep (${chain.join(" -> ")}); the limit is ${defaults.limits.max_depth} (limits.max_depth)`);
-    depths[tenant.id] = depth;
+    depths.set(tenant.id, depth);
   }
   return depths;
 }
 
-function resolveAll(tenants: { tenant: Tenant; parsed: ParsedFile }[], defaults: Defaults, depths: Record<string, number>): ResolvedTenant[] {
+function resolveAll(tenants: { tenant: Tenant; parsed: ParsedFile }[], defaults: Defaults, depths: Map<string, number>): ResolvedTenant[] {
   // Parents first, so each child merges over its parent's effective settings.
-  const ordered = [...tenants].sort((a, b) => depths[a.tenant.id] - depths[b.tenant.id] || (a.tenant.id < b.tenant.id ? -1 : 1));
-  const settingsOf: Record<string, JsonObject> = {};
+  const depth = (id: string) => depths.get(id) ?? 0;
+  const ordered = [...tenants].sort((a, b) => depth(a.tenant.id) - depth(b.tenant.id) || (a.tenant.id < b.tenant.id ? -1 : 1));
+  const settingsOf = new Map<string, JsonObject>();
   const resolved: ResolvedTenant[] = [];
   for (const { tenant, parsed } of ordered) {
     const settings = effectiveSettings(
       defaults.settings as JsonObject,
       defaults.inherit,
-      tenant.parent ? settingsOf[tenant.parent] : undefined,
+      tenant.parent ? settingsOf.get(tenant.parent) : undefined,
       tenant.settings as JsonObject | undefined,
     );
-    settingsOf[tenant.id] = settings;
+    settingsOf.set(tenant.id, settings);
     const hooks = Object.fromEntries(
       HOOK_EVENTS.map((event) => [event, [...new Set([...(defaults.hooks?.[event] ?? []), ...(tenant.hooks?.[event] ?? [])])]]),
     ) as Record<HookEvent, string[]>;
@@ -349,7 +353,7 @@ function resolveAll(tenants: { tenant: Tenant; parsed: ParsedFile }[], defaults:
       ...tenant,
       friendly_name: tenant.friendly_name ?? tenant.name,
       parent: tenant.parent ?? null,
-      depth: depths[tenant.id],
+      depth: depth(tenant.id),
       domains: { subdomain: tenant.domains?.subdomain ?? tenant.id, custom: tenant.domains?.custom ?? [] },
       settings,
       hooks,

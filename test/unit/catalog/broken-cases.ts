@@ -118,6 +118,7 @@ export const brokenCases: readonly BrokenCase[] = [
   { name: "unknown ring", files: { "alpha.yaml": alpha("rollout: { ring: canery }") }, errors: ['tenants/alpha.yaml:3:18 rollout.ring: unknown ring "canery"; expected one of canary|stable; did you mean "canary"?'] },
   { name: "unknown role", files: { "alpha.yaml": alpha("access: { admins: [], roles: [tenant-membr] }") }, errors: ['tenants/alpha.yaml:3:31 access.roles[0]: no role "tenant-membr" in _control-plane.yaml; did you mean "tenant-member"?'] },
   { name: "parent missing", files: { "alpha.yaml": alpha("parent: alfa") }, errors: ['tenants/alpha.yaml:3:9 parent: no tenant "alfa" in the catalog; did you mean "alpha"?'] },
+  { name: "parent named like an Object.prototype member", files: { "alpha.yaml": alpha("parent: constructor") }, errors: ['tenants/alpha.yaml:3:9 parent: no tenant "constructor" in the catalog'] },
   { name: "self-parent", files: { "alpha.yaml": alpha("parent: alpha") }, errors: ["tenants/alpha.yaml:3:9 parent: a tenant cannot be its own parent"] },
   {
     name: "parent cycle",
