@@ -88,9 +88,10 @@ export async function updateMigrations(_id: string, _olds: TenantMigrationsOutpu
   return { outs: await runMigrations(news) };
 }
 
-/** Refresh: the version the target is really at, so drift shows against targetVersion. */
+/** Refresh: the version the target is really at, so drift shows against targetVersion; an empty id when it is gone. */
 export async function readMigrations(id: string, props: TenantMigrationsOutputs): Promise<{ id: string; props: TenantMigrationsOutputs }> {
-  return { id, props: { ...props, version: await appliedVersion(targetOf(props)) } };
+  const version = await appliedVersion(targetOf(props));
+  return version === null ? { id: "", props } : { id, props: { ...props, version } };
 }
 
 export async function deleteMigrations(_id: string, props: TenantMigrationsOutputs): Promise<void> {

@@ -361,13 +361,22 @@ export async function migrate(targetIn: Target, migrations: Migration[], version
   }
 }
 
-/** Highest applied version, 0 when nothing was ever applied (what refresh compares). */
-export async function appliedVersion(targetIn: Target): Promise<number> {
+/**
+ * Highest applied version (what refresh compares), 0 when none is; null when the target is gone
+ * (no database, or no bookkeeping table: the schema was dropped or never migrated).
+ */
+export async function appliedVersion(targetIn: Target): Promise<number | null> {
   const target = checkTarget(targetIn);
-  const client = await connect(target);
+  let client: Client;
+  try {
+    client = await connect(target);
+  } catch (error) {
+    if ((error as { code?: string }).code === "3D000") return null;
+    throw error;
+  }
   try {
     const { rows } = await client.query(`SELECT to_regclass($1) IS NOT NULL AS present`, [`${q(target.schema)}.schema_migrations`]);
-    if (!rows[0].present) return 0;
+    if (!rows[0].present) return null;
     const { rows: max } = await client.query(`SELECT coalesce(max(version), 0) AS v FROM ${q(target.schema)}.schema_migrations`);
     return Number(max[0].v);
   } finally {

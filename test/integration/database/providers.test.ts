@@ -124,6 +124,10 @@ test("refresh shows drift: read reports the version the database is really at", 
   await migrate(target, loadMigrations(), 1);
   const read = await call(migrations, "read", created.id, created.outs);
   expect(read.props).toMatchObject({ version: 1, targetVersion: 3 });
+  // A target dropped behind Pulumi's back reads as gone, so refresh removes it and up recreates it.
+  await server.query(`DROP SCHEMA ${target.schema} CASCADE`, [], target.database);
+  expect((await call(migrations, "read", created.id, created.outs)).id).toBe("");
+  expect((await call(migrations, "read", created.id, { ...created.outs, database: "no_such_db" })).id).toBe("");
 });
 
 test("a failing migration reports file and message through the engine, without the password", async () => {
