@@ -48,9 +48,9 @@ function dataLossText(change: ResourceChange): string {
 }
 
 function migrationText(step: MigrationStep): string {
-  if (step.from === null) return step.to === 0 ? "no migrations" : `migrations 1-${step.to}`;
-  if (step.to === null) return `migrations (at ${step.from})`;
-  return `migrations ${step.from}→${step.to}`;
+  if (step.held) return `migrations held at ${step.from} (the shared schema does not move down)`;
+  if (step.from === 0) return step.to === 0 ? "no migrations" : `migrations 1-${step.to}`;
+  return `migrations ${step.from}→${step.to}${step.direction === "down" ? " (down)" : ""}`;
 }
 
 /** The words after `+ acme:`: the labelled resources that change, deduplicated, in label order. */
@@ -97,6 +97,7 @@ export function formatText(plan: Plan): string {
   if (plan.errors.length > 0) lines.push("");
   for (const t of changedTenants(plan)) {
     lines.push(`${SIGN[t.action]} ${t.id}: ${summaryWords(t).join(", ")}`);
+    if (t.migration && t.migration.files.length > 0) lines.push(`    runs ${t.migration.files.join(", ")}`);
     for (const loss of t.dataLoss) lines.push(`    !!! DATA LOSS: ${loss.replace ? "replaces" : "deletes"} ${dataLossText(loss)}`);
   }
   const unchanged = plan.tenants.filter((t) => t.action === "same").map((t) => t.id);

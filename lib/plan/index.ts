@@ -5,7 +5,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, posix, resolve } from "node:path";
 import { formatError, loadCatalog, readCatalogAtRef, readCatalogDir, type Catalog, type CatalogFile } from "../catalog";
 import { parseTenancyConfig, rawConfigFromStackFile, type RawConfig, type TenancyConfig } from "../config";
-import { migrationSet } from "../database/migrations";
+import { loadMigrations, parseMigrationFiles, type Migration } from "../database/migrations";
+import { migrationRollout } from "../database/rollout";
 import { registerProgram } from "../program";
 import { diffRegistrations } from "./diff";
 import { evaluate, type Registration } from "./evaluate";
@@ -19,6 +20,9 @@ export type { MigrationStep, Plan, TenantPlan } from "./plan";
 
 /** Pulumi.yaml's project name: URNs carry it. */
 export const PROJECT = "tenancy";
+
+/** The migrations directory, relative to the project root, as read at the base ref. */
+const MIGRATIONS_PATH = "migrations";
 
 /** The complete stack file with placeholders that ships with the code; used for a cell without its own stack file. */
 export const EXAMPLE_STACK_FILE = resolve(__dirname, "..", "..", "Pulumi.example.yaml");
@@ -38,11 +42,9 @@ export interface PlanResult {
   exitCode: number;
 }
 
-class PlanError extends Error {}
-
 function loadOrThrow(files: CatalogFile[], dir: string, where: string): Catalog {
   const loaded = loadCatalog(files, dir);
-  if (!loaded.ok) throw new PlanError(`the tenant catalog${where} is invalid (${loaded.errors.length} error(s)):\n${loaded.errors.map(formatError).join("\n")}`);
+  if (!loaded.ok) throw new Error(`the tenant catalog${where} is invalid (${loaded.errors.length} error(s)):\n${loaded.errors.map(formatError).join("\n")}`);
   return loaded.catalog;
 }
 
@@ -86,18 +88,23 @@ async function evaluateCatalog(catalog: Catalog, cells: readonly string[], catal
 export async function computePlan(options: Omit<PlanOptions, "format">): Promise<Plan> {
   const cwd = resolve(options.cwd ?? process.cwd());
   const dir = posix.normalize((options.dir ?? "tenants").split("\\").join("/"));
-  const headFiles = readCatalogDir(resolve(cwd, dir)).map((f) => ({ ...f, path: posix.join(dir, f.name) }));
-  const head = loadOrThrow(headFiles, dir, "");
+  const head = loadOrThrow(readCatalogDir(dir, cwd), dir, "");
+  const headMigrations = loadMigrations();
   let base: Catalog = { ...head, tenants: [] };
+  let baseMigrations: Migration[] = headMigrations;
   if (options.base !== undefined) {
     let baseFiles: CatalogFile[];
     try {
       baseFiles = readCatalogAtRef(options.base, dir, cwd);
     } catch (err) {
-      throw new PlanError((err as Error).message);
+      throw new Error((err as Error).message);
     }
     // A catalog that did not exist at the ref is an empty one: every tenant is new.
     if (baseFiles.length > 0) base = loadOrThrow(baseFiles, dir, ` at ${options.base}`);
+    // The migrations at the ref tell which versions the base deployed and whether an applied file
+    // was edited since; a repository without them at the ref (a catalog-only checkout) has the same as now.
+    const migrationFiles = readCatalogAtRef(options.base, MIGRATIONS_PATH, cwd, /\.sql$/);
+    if (migrationFiles.length > 0) baseMigrations = parseMigrationFiles(migrationFiles, `${MIGRATIONS_PATH} at ${options.base}`);
   }
   const cells = [...new Set([...base.tenants, ...head.tenants].map((t) => t.cell))].sort();
   const catalogs = [base, head];
@@ -109,7 +116,7 @@ export async function computePlan(options: Omit<PlanOptions, "format">): Promise
     headCatalog: head,
     cells,
     changes: diffRegistrations(baseRegistrations, headRegistrations),
-    migrationVersion: (max) => migrationSet(max).version,
+    rollout: migrationRollout(options.base === undefined ? null : { tenants: base.tenants, migrations: baseMigrations }, { tenants: head.tenants, migrations: headMigrations }),
   });
 }
 

@@ -1,15 +1,10 @@
 // The plan as a reviewer reads it: per tenant, what happens to its resources, which migrations it
 // receives, and what would destroy data; plus the errors that must stop the change.
-import type { Catalog, ResolvedTenant } from "../catalog";
+import type { Catalog } from "../catalog";
+import type { MigrationStep } from "../database/rollout";
 import { ACTIONS, type Action, type ResourceChange } from "./diff";
 
-export interface MigrationStep {
-  /** Version before (null: the tenant does not exist yet). */
-  from: number | null;
-  /** Version after (null: the tenant is deleted). */
-  to: number | null;
-  ring: string;
-}
+export type { MigrationStep };
 
 export interface TenantPlan {
   id: string;
@@ -18,7 +13,7 @@ export interface TenantPlan {
   cell: string;
   /** Every resource of the tenant, including unchanged ones, in URN order. */
   resources: ResourceChange[];
-  /** Present when the migration version the tenant receives changes. */
+  /** Present when the tenant's migrations move (see migrationRollout). */
   migration?: MigrationStep;
   /** Deletions that destroy data. */
   dataLoss: ResourceChange[];
@@ -44,8 +39,8 @@ export interface BuildPlanInput {
   headCatalog: Catalog;
   cells: string[];
   changes: readonly ResourceChange[];
-  /** The migration version a tenant capped at `maxMigration` is migrated to. */
-  migrationVersion: (maxMigration: number) => number;
+  /** Which tenants' migrations move: migrationRollout of the base and head catalogs and migration sets. */
+  rollout: readonly MigrationStep[];
 }
 
 /**
@@ -79,10 +74,23 @@ export function protectedResourceErrors(changes: readonly ResourceChange[], remo
     );
 }
 
+/** Migration steps that cannot be carried out: the runner would refuse or fail, so the plan stops here. */
+export function migrationErrors(rollout: readonly MigrationStep[]): string[] {
+  return rollout.flatMap((step) => [
+    ...step.edited.map(
+      (file) => `${step.tenant}: migration ${file} was changed after it was applied; the runner refuses edited migrations: restore it and add a new migration instead`,
+    ),
+    ...(step.missingDown.length > 0
+      ? [`${step.tenant}: lowering migrations ${step.from}→${step.to} needs ${step.missingDown.join(", ")}, which do not exist; add them or keep the ring's version`]
+      : []),
+  ]);
+}
+
 export function buildPlan(input: BuildPlanInput): Plan {
   const { baseCatalog, headCatalog, changes } = input;
   const before = new Map(baseCatalog.tenants.map((t) => [t.id, t]));
   const after = new Map(headCatalog.tenants.map((t) => [t.id, t]));
+  const steps = new Map(input.rollout.map((s) => [s.tenant, s]));
   const ids = [...new Set([...before.keys(), ...after.keys(), ...changes.flatMap((c) => (c.tenant ? [c.tenant] : []))])].sort();
 
   const tenants = ids.map((id): TenantPlan => {
@@ -90,8 +98,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
     const h = after.get(id);
     const resources = changes.filter((c) => c.tenant === id);
     const action: Action = !b ? "create" : !h ? "delete" : resources.some((c) => c.action !== "same") ? "update" : "same";
-    // Only where the program deploys migrations: the ring's cap alone migrates nothing.
-    const migration = resources.some((c) => c.type.endsWith(":TenantMigrations")) ? migrationStep(b, h, input.migrationVersion) : undefined;
+    const migration = steps.get(id);
     return {
       id,
       action: action === "same" && migration ? "update" : action,
@@ -111,14 +118,8 @@ export function buildPlan(input: BuildPlanInput): Plan {
     errors: [
       ...deletionProtectionErrors(baseCatalog, headCatalog),
       ...protectedResourceErrors(changes, new Set(baseCatalog.tenants.filter((t) => !after.has(t.id)).map((t) => t.id))),
+      ...migrationErrors(input.rollout),
     ],
     counts,
   };
-}
-
-function migrationStep(b: ResolvedTenant | undefined, h: ResolvedTenant | undefined, version: (max: number) => number): MigrationStep | undefined {
-  const from = b ? version(b.max_migration) : null;
-  const to = h ? version(h.max_migration) : null;
-  if (from === to) return undefined;
-  return { from, to, ring: (h ?? b)!.rollout.ring };
 }

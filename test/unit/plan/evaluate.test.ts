@@ -1,3 +1,5 @@
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { describe, expect, it } from "vitest";
@@ -112,6 +114,29 @@ describe("evaluate", () => {
     const [a, b] = await Promise.all([evaluate(program("x", false), { stack: "p" }), evaluate(program("y", false), { stack: "q" })]);
     expect(a.registrations.map((r) => r.urn.split("::")[0])).toEqual(Array(5).fill("urn:pulumi:p"));
     expect(b.registrations.map((r) => r.urn.split("::")[0])).toEqual(Array(5).fill("urn:pulumi:q"));
+  });
+
+  it("fails, rather than hangs or crashes, when a registration fails, and still works afterwards", () => {
+    // In a process of its own: the failure surfaces as an unhandled rejection, which the test
+    // runner would otherwise claim. A bound native function cannot be serialized into provider code.
+    const script = `
+      const pulumi = require("@pulumi/pulumi");
+      const { evaluate } = require(${JSON.stringify(join(__dirname, "../../../lib/plan/evaluate"))});
+      const hash = require("node:crypto").createHash("sha256");
+      const update = hash.update.bind(hash);
+      const provider = { async create(inputs) { update(String(inputs)); return { id: "x", outs: {} }; } };
+      class Broken extends pulumi.dynamic.Resource {
+        constructor(name) { super(provider, name, {}, undefined, "tenancy", "Broken"); }
+      }
+      (async () => {
+        await evaluate(() => void new Broken("broken")).then(() => console.log("resolved"), (e) => console.log("rejected: " + e.message));
+        const after = await evaluate(() => void new pulumi.CustomResource("test:index:Thing", "fine", {}));
+        console.log("afterwards: " + after.registrations.map((r) => r.name).join(","));
+      })();
+    `;
+    const out = execFileSync(process.execPath, ["--import", "tsx", "-e", script], { encoding: "utf8", cwd: join(__dirname, "../../..") });
+    expect(out).toMatch(/^rejected: the program failed while registering resources: .*__provider/m);
+    expect(out).toContain("afterwards: fine\n");
   });
 
   it("rejects a duplicate URN, which the engine would reject too", async () => {

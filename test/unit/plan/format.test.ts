@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { loadCatalog, readCatalogDir, type Catalog } from "../../../lib/catalog";
+import { parseMigrationFiles } from "../../../lib/database/migrations";
+import { migrationRollout } from "../../../lib/database/rollout";
 import { diffRegistrations } from "../../../lib/plan/diff";
 import type { Registration } from "../../../lib/plan/evaluate";
 import { formatJson, formatMarkdown, formatPlan, formatText, summaryWords } from "../../../lib/plan/format";
@@ -25,14 +27,22 @@ function registrationsOf(catalog: Catalog, migrations: (id: string) => number = 
   );
 }
 
+/** Five migrations, so a ring can be raised above the example's 3. */
+const MIGRATIONS = parseMigrationFiles(
+  ["0001_a", "0002_b", "0003_c", "0004_d", "0005_e"].flatMap((n) => [
+    { name: `${n}.sql`, text: `select ${n.length};` },
+    { name: `${n}.down.sql`, text: "select 0;" },
+  ]),
+);
+
 function planOf(base: Catalog, head: Catalog, baseRegs = registrationsOf(base), headRegs = registrationsOf(head)) {
   return buildPlan({
-    base: "HEAD",
+    base: base.tenants.length === 0 ? null : "HEAD",
     baseCatalog: base,
     headCatalog: head,
     cells: ["default"],
     changes: diffRegistrations(baseRegs, headRegs),
-    migrationVersion: (max) => max,
+    rollout: migrationRollout(base.tenants.length === 0 ? null : { tenants: base.tenants, migrations: MIGRATIONS }, { tenants: head.tenants, migrations: MIGRATIONS }),
   });
 }
 
@@ -45,7 +55,7 @@ describe("buildPlan", () => {
     expect(initech.resources.every((c) => c.action === "delete")).toBe(true);
     // initech is in shared mode: its rows go with the migrations resource; its bucket too.
     expect(initech.dataLoss.map((c) => c.name).sort()).toEqual(["initech-bucket", "initech-migrations"]);
-    expect(initech.migration).toEqual({ from: 3, to: null, ring: "early" });
+    expect(initech.migration).toBeUndefined();
     expect(plan.tenants.filter((t) => t.id !== "initech").every((t) => t.action === "same")).toBe(true);
     expect(plan.errors).toEqual([]);
   });
@@ -82,9 +92,24 @@ describe("buildPlan", () => {
     const raised = { ...base, tenants: base.tenants.map((t) => (t.rollout.ring === "canary" ? { ...t, max_migration: 5 } : t)) };
     const plan = planOf(base, raised, registrationsOf(base), registrationsOf(raised, (id) => raised.tenants.find((t) => t.id === id)!.max_migration));
     const migrating = plan.tenants.filter((t) => t.migration).map((t) => [t.id, t.migration]);
-    expect(migrating).toEqual([["acme", { from: 3, to: 5, ring: "canary" }]]);
+    expect(migrating).toEqual([
+      ["acme", { tenant: "acme", isolation: "database", ring: "canary", from: 3, to: 5, direction: "up", files: ["0004_d.sql", "0005_e.sql"], missingDown: [], edited: [], held: false }],
+    ]);
     expect(plan.tenants.filter((t) => t.action !== "same").map((t) => t.id)).toEqual(["acme"]);
     expect(summaryWords(plan.tenants.find((t) => t.id === "acme")!)).toEqual(["migrations 3→5"]);
+  });
+
+  it("stops a rollout the runner would refuse: an edited applied migration, a missing down file", () => {
+    const base = exampleCatalog();
+    const edited = parseMigrationFiles([
+      ...MIGRATIONS.map((m) => ({ name: m.file, text: m.version === 2 ? "select 'edited';" : m.sql })),
+      ...MIGRATIONS.filter((m) => m.version !== 5).map((m) => ({ name: m.down!.file, text: m.down!.sql })),
+    ]);
+    const lowered = { ...base, tenants: base.tenants.map((t) => (t.id === "umbrella" ? { ...t, max_migration: 5 } : t)) };
+    const steps = migrationRollout({ tenants: lowered.tenants, migrations: MIGRATIONS }, { tenants: base.tenants, migrations: edited });
+    const plan = buildPlan({ base: "HEAD", baseCatalog: lowered, headCatalog: base, cells: ["default"], changes: [], rollout: steps });
+    expect(plan.errors).toContain("umbrella: lowering migrations 5→3 needs 0005_e.down.sql, which do not exist; add them or keep the ring's version");
+    expect(plan.errors).toContain("acme: migration 0002_b.sql was changed after it was applied; the runner refuses edited migrations: restore it and add a new migration instead");
   });
 
   it("treats every tenant as new against an empty base", () => {
@@ -111,9 +136,9 @@ describe("formatters", () => {
   it("text: one summary line per changed tenant, loud data loss, then details", () => {
     const text = formatText(plan);
     expect(text).toContain("Tenancy plan against HEAD; cells: default\n");
-    expect(text).toContain("~ globex: migrations 3→4\n");
+    expect(text).toContain("~ globex: migrations 3→4\n    runs 0004_d.sql\n");
     expect(text).toContain("~ umbrella: DNS (content)\n");
-    expect(text).toContain("- initech: role, bucket, DNS, certificate, migrations (at 3), seed\n");
+    expect(text).toContain("- initech: role, bucket, DNS, certificate, migrations, seed\n");
     expect(text).toContain("    !!! DATA LOSS: deletes bucket example-initech\n");
     expect(text).toContain("    !!! DATA LOSS: deletes migrations initech-migrations\n");
     expect(text).toMatch(/ {2}~ cloudflare:index\/dnsRecord:DnsRecord +umbrella-dns {2}changed: content\n/);
@@ -127,7 +152,7 @@ describe("formatters", () => {
     const markdown = formatMarkdown(protectedPlan);
     expect(markdown).toContain("> [!CAUTION]\n> **This change cannot be applied:**\n> - tenant acme (tenants/acme.yaml) has lifecycle.deletion_protection: true");
     expect(markdown).toContain("> **⚠️ DATA LOSS: 2 data resource(s) would be deleted or replaced:**\n> - **acme: database tenant_acme**\n> - **acme: bucket example-acme**");
-    expect(markdown).toContain("| - | `acme` | default | database, role, bucket, DNS, certificate, migrations (at 3), seed **⚠️ DATA LOSS** | 0 | 0 | 7 |");
+    expect(markdown).toContain("| - | `acme` | default | database, role, bucket, DNS, certificate, migrations, seed **⚠️ DATA LOSS** | 0 | 0 | 7 |");
     expect(markdown).toContain("<details>\n<summary>acme: delete (7 resources)</summary>");
     expect(markdown).toContain("| - | `aws:s3/bucket:Bucket` | **`acme-bucket` ⚠️ DATA LOSS** |  |");
     expect(formatMarkdown(plan)).toContain("| ~ | `cloudflare:index/dnsRecord:DnsRecord` | `umbrella-dns` | content |");
@@ -151,7 +176,7 @@ describe("formatters", () => {
       protect: false,
       retainOnDelete: false,
     });
-    expect(doc.tenants.find((t: { id: string }) => t.id === "globex").migration).toEqual({ from: 3, to: 4, ring: "stable" });
+    expect(doc.tenants.find((t: { id: string }) => t.id === "globex").migration).toMatchObject({ from: 3, to: 4, ring: "stable", files: ["0004_d.sql"] });
     // 34 custom resources in base; initech's 6 go, umbrella's DNS record and globex's migrations change.
     expect(doc.counts).toEqual({ create: 0, update: 2, delete: 6, same: 26 });
   });

@@ -10,13 +10,15 @@ import { runPlan } from "../../../lib/plan";
 interface JsonPlan {
   errors: string[];
   counts: Record<string, number>;
-  tenants: { id: string; action: string; summary: string[]; dataLoss: string[] }[];
+  tenants: { id: string; action: string; summary: string[]; dataLoss: string[]; migration: { from: number; to: number; files: string[] } | null }[];
   resources: { tenant: string | null; type: string; name: string; urn: string; action: string; changedKeys: string[]; replace: boolean; dataLoss: boolean; data: boolean }[];
 }
 
 let repo: string;
 /** A commit from before the catalog directory existed. */
 let beforeCatalog: string;
+/** A commit whose canary ring is at 2 (HEAD has 3). */
+let canaryAtTwo: string;
 const git = (...args: string[]) =>
   execFileSync("git", ["-c", "user.name=plan-test", "-c", "user.email=plan-test@example.com", ...args], { cwd: repo, encoding: "utf8" });
 
@@ -44,8 +46,15 @@ beforeAll(() => {
   git("add", "README.md");
   git("commit", "-qm", "start");
   beforeCatalog = git("rev-parse", "HEAD").trim();
-  git("add", "tenants");
-  git("commit", "-qm", "catalog");
+  cpSync("migrations", join(repo, "migrations"), { recursive: true });
+  const defaults = join(repo, "tenants/_defaults.yaml");
+  const original = readFileSync(defaults, "utf8");
+  writeFileSync(defaults, original.replace("canary: 3,", "canary: 2,"));
+  git("add", "tenants", "migrations");
+  git("commit", "-qm", "catalog, canary ring at 2");
+  canaryAtTwo = git("rev-parse", "HEAD").trim();
+  writeFileSync(defaults, original);
+  git("commit", "-qam", "raise the canary ring to 3");
 });
 
 afterAll(() => rmSync(repo, { recursive: true, force: true }));
@@ -82,7 +91,10 @@ describe("runPlan", () => {
     // globex is the only tenant in us-east-1, so that region's provider goes too.
     expect(deleted.filter((r) => r.tenant === "globex").map((r) => r.urn).sort()).toEqual(before.map((r) => r.urn).sort());
     expect(deleted.filter((r) => r.tenant !== "globex").map((r) => r.name)).toEqual(["aws-us-east-1"]);
-    expect(deleted.filter((r) => r.dataLoss).map((r) => r.type).sort()).toEqual(["aws:s3/bucket:Bucket", "postgresql:index/schema:Schema"]);
+    const lost = deleted.filter((r) => r.dataLoss).map((r) => r.type);
+    expect(lost).toEqual(expect.arrayContaining(["aws:s3/bucket:Bucket", "postgresql:index/schema:Schema"]));
+    // globex keeps no retained resource: every data resource deleted is flagged.
+    expect(deleted.filter((r) => r.data).map((r) => r.type)).toEqual(lost);
     expect(json!.resources.filter((r) => r.action !== "delete").every((r) => r.action === "same")).toBe(true);
     expect(output).not.toContain("ERROR");
     const text = await withChange(() => unlinkSync(join(repo, "tenants/globex.yaml")), () => runPlan({ dir: "tenants", base: "HEAD", format: "text", cwd: repo }));
@@ -114,10 +126,11 @@ describe("runPlan", () => {
     const suspend = () => writeFileSync(join(repo, "tenants/initech.yaml"), "id: initech\nname: Initech\nplan: starter\nstatus: suspended\nrollout: { ring: early }\n");
     const { json } = await withChange(suspend, () => plan("HEAD"));
     const changed = json!.resources.filter((r) => r.action !== "same");
-    expect(changed.map((r) => [r.name, r.action, r.changedKeys])).toEqual([
-      ["initech-role", "update", ["login"]],
-      ["initech-dns", "update", ["content"]],
-    ]);
+    const byName = Object.fromEntries(changed.map((r) => [r.name, r]));
+    expect(byName["initech-role"]).toMatchObject({ action: "update", changedKeys: ["login"] });
+    expect(byName["initech-dns"]).toMatchObject({ action: "update", changedKeys: ["content"] });
+    // Suspension touches no data resource, and no other tenant.
+    expect(changed.every((r) => r.tenant === "initech" && r.action === "update" && !r.data)).toBe(true);
     expect(json!.tenants.find((t) => t.id === "initech")!.action).toBe("update");
   });
 
@@ -133,6 +146,16 @@ describe("runPlan", () => {
     const refused = await withChange(move("acme.yaml", "eu-west-1", "eu-central-1"), () => runPlan({ dir: "tenants", base: "HEAD", format: "text", cwd: repo }));
     expect(refused.exitCode).toBe(1);
     expect(refused.output).toContain("ERROR: acme: aws:s3/bucket:Bucket acme-bucket is protected (deletion_protection) and this change would replace it");
+  });
+
+  it("shows exactly the tenants of a raised ring migrating, from which version to which", async () => {
+    const { exitCode, json } = await plan(canaryAtTwo);
+    expect(exitCode).toBe(0);
+    const migrating = json!.tenants.filter((t) => t.migration).map((t) => [t.id, t.migration!.from, t.migration!.to, t.migration!.files]);
+    expect(migrating).toEqual([["acme", 2, 3, ["0003_invoices.sql"]]]);
+    expect(json!.tenants.filter((t) => t.action !== "same").map((t) => t.id)).toEqual(["acme"]);
+    const text = await runPlan({ dir: "tenants", base: canaryAtTwo, format: "text", cwd: repo });
+    expect(text.output).toContain("~ acme: migrations 2→3\n    runs 0003_invoices.sql\n");
   });
 
   it("exits 1 with located errors on an invalid catalog, and plans nothing", async () => {
