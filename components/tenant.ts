@@ -2,9 +2,11 @@ import * as aws from "@pulumi/aws";
 import * as cloudflare from "@pulumi/cloudflare";
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
-import type { ResolvedTenant } from "../lib/catalog";
+import type { ControlPlane, Defaults, ResolvedTenant } from "../lib/catalog";
+import type { DatabaseServerArgs } from "../lib/database/resources";
 import { DatabaseServer, TenantDatabase } from "./database";
 import { TenantDomain, type OwnershipRecord } from "./domain";
+import { identityDisplayName, TenantIdentity, type TenantIdentityArgs } from "./identity";
 import { assertNoProblems, dataProtection, dependencyList } from "./options";
 import { TenantStorage, tenantTags } from "./storage";
 
@@ -16,6 +18,8 @@ export interface TenantArgs {
     provider: postgresql.Provider;
     /** The server's shared objects; required for isolation schema and shared. */
     server?: DatabaseServer;
+    /** Admin connection for the migrations and the seed. */
+    connection: DatabaseServerArgs;
   };
   storage: {
     bucketPrefix: string;
@@ -25,11 +29,18 @@ export interface TenantArgs {
     sharedBucket?: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
   };
   domain: { zoneId: string; baseDomain: string; ingressTarget: string; maintenanceTarget: string; provider: cloudflare.Provider };
+  identity: {
+    controlPlane: ControlPlane;
+    access: Defaults["access"];
+    connection: TenantIdentityArgs["connection"];
+    /** Display name of the parent tenant, which a child's organization name includes. */
+    parentName?: string;
+  };
   /** The parent's component, for a child tenant: the child is created after it and deleted before it. */
   parentTenant?: Tenant;
 }
 
-export function tenantArgProblems(args: Pick<TenantArgs, "tenant" | "database" | "parentTenant">): string[] {
+export function tenantArgProblems(args: Pick<TenantArgs, "tenant" | "parentTenant"> & { database: Pick<TenantArgs["database"], "serverName"> }): string[] {
   const problems: string[] = [];
   const t = args.tenant;
   if (t.database.server !== args.database.serverName) {
@@ -69,7 +80,17 @@ export class Tenant extends pulumi.ComponentResource {
 
     const database = new TenantDatabase(
       t.id,
-      { tenantId: t.id, isolation: t.database.isolation, server: args.database.server, provider: args.database.provider, suspended, protection },
+      {
+        tenantId: t.id,
+        isolation: t.database.isolation,
+        provider: args.database.provider,
+        server: args.database.server,
+        connection: args.database.connection,
+        maxMigration: t.max_migration,
+        profile: { name: t.name, friendlyName: t.friendly_name, settings: t.settings },
+        suspended,
+        protection,
+      },
       childOpts,
     );
     const storage = new TenantStorage(
@@ -102,6 +123,19 @@ export class Tenant extends pulumi.ComponentResource {
         cloudflareProvider: args.domain.provider,
         awsProvider: args.storage.provider,
         tags: tenantTags(tags),
+      },
+      childOpts,
+    );
+
+    new TenantIdentity(
+      t.id,
+      {
+        tenant: t,
+        controlPlane: args.identity.controlPlane,
+        access: args.identity.access,
+        displayName: identityDisplayName(t.name, args.identity.parentName),
+        hostnames: [domain.hostname, ...t.domains.custom],
+        connection: args.identity.connection,
       },
       childOpts,
     );

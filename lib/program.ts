@@ -112,6 +112,7 @@ export function registerProgram(catalog: Catalog, config: TenancyConfig): Progra
     });
   }
 
+  const byId = new Map(catalog.tenants.map((t) => [t.id, t]));
   const components: Record<string, Tenant> = {};
   for (const t of tenants) {
     const server = config.databaseServers[t.database.server];
@@ -122,6 +123,7 @@ export function registerProgram(catalog: Catalog, config: TenancyConfig): Progra
         serverName: server.name,
         provider: pgProviders[server.name],
         server: t.database.isolation === "database" ? undefined : serverComponents[server.name],
+        connection: { host: server.host, port: server.port, user: server.adminUser, password: server.password, sslmode: server.sslmode },
       },
       storage: {
         bucketPrefix: config.bucketPrefix,
@@ -134,6 +136,17 @@ export function registerProgram(catalog: Catalog, config: TenancyConfig): Progra
         ingressTarget: config.ingressTarget,
         maintenanceTarget: config.maintenanceTarget,
         provider: cloudflareProvider,
+      },
+      identity: {
+        controlPlane: catalog.controlPlane,
+        access: catalog.defaults.access,
+        connection: {
+          url: config.controlPlane.url,
+          clientId: config.controlPlane.clientId,
+          clientSecret: config.controlPlaneClientSecret,
+          controlPlaneTenantId: config.controlPlane.tenantId,
+        },
+        parentName: t.parent ? byId.get(t.parent)?.name : undefined,
       },
       parentTenant: t.parent ? components[t.parent] : undefined,
     });

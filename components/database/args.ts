@@ -2,6 +2,7 @@ import * as postgresql from "@pulumi/postgresql";
 import type * as pulumi from "@pulumi/pulumi";
 import { ISOLATIONS } from "../../lib/catalog";
 import { isTenantId } from "../../lib/catalog/formats";
+import type { DatabaseServerArgs } from "../../lib/database/resources";
 import type { DataProtection } from "../options";
 
 export type Isolation = (typeof ISOLATIONS)[number];
@@ -16,13 +17,19 @@ export interface TenantDatabaseArgs {
    * their resources are created after it.
    */
   server?: pulumi.Resource;
+  /** Admin connection the migrations and the seed run through (password secret). */
+  connection: DatabaseServerArgs;
+  /** Highest migration version the tenant's rollout ring allows. */
+  maxMigration: number;
+  /** The tenant's profile row, written by the seed. */
+  profile: { name: string; friendlyName: string; settings: Record<string, unknown> };
   /** A suspended tenant's role keeps its grants but cannot log in. */
   suspended: boolean;
   protection: DataProtection;
 }
 
 /** Every problem with the arguments, empty when they are usable. */
-export function databaseArgProblems(args: Omit<TenantDatabaseArgs, "provider">): string[] {
+export function databaseArgProblems(args: Omit<TenantDatabaseArgs, "provider" | "connection" | "profile">): string[] {
   const problems: string[] = [];
   if (!isTenantId(args.tenantId)) problems.push(`tenantId ${JSON.stringify(args.tenantId)} is not a tenant id`);
   if (!(ISOLATIONS as readonly string[]).includes(args.isolation)) {
@@ -30,5 +37,6 @@ export function databaseArgProblems(args: Omit<TenantDatabaseArgs, "provider">):
   } else if (args.isolation !== "database" && !args.server) {
     problems.push(`isolation ${args.isolation} needs server (the DatabaseServer holding the shared databases)`);
   }
+  if (!Number.isInteger(args.maxMigration) || args.maxMigration < 0) problems.push(`maxMigration must be a whole number >= 0, got ${args.maxMigration}`);
   return problems;
 }

@@ -1,6 +1,7 @@
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { TenantMigrations, TenantSeed } from "../../lib/database/resources";
 import { naming } from "../../lib/naming";
 import { assertNoProblems, childOptions } from "../options";
 import { databaseArgProblems, type TenantDatabaseArgs } from "./args";
@@ -24,8 +25,6 @@ export class TenantDatabase extends pulumi.ComponentResource {
   declare public readonly databaseName: pulumi.Output<string>;
   /** The tenant's schema (isolation `schema` only). */
   declare public readonly schemaName: pulumi.Output<string | undefined>;
-  /** The resources whatever works inside the tenant's database (migrations, seed) must come after. */
-  declare public readonly ready: pulumi.Resource[];
 
   constructor(name: string, args: TenantDatabaseArgs, opts: TenantDatabaseOptions = {}) {
     const { after = [], ...componentOpts } = opts;
@@ -105,11 +104,25 @@ export class TenantDatabase extends pulumi.ComponentResource {
         break;
     }
 
+    // The tables, then the profile row. Their delete removes the tenant's schema or rows (schema and
+    // shared modes), so they carry the data resources' protection: otherwise a protected or retained
+    // schema would be emptied by its migrations' delete, which runs first.
+    const target = { server: args.connection, tenantId: id, isolation: args.isolation };
+    const migrations = new TenantMigrations(
+      naming.resource(id, "migrations"),
+      { ...target, maxVersion: args.maxMigration },
+      childOptions(this, [...onServer, ...ready], { protect: data.protect, retainOnDelete: data.retainOnDelete }),
+    );
+    new TenantSeed(
+      naming.resource(id, "seed"),
+      { ...target, name: args.profile.name, friendlyName: args.profile.friendlyName, settings: args.profile.settings },
+      childOptions(this, [...onServer, migrations], { protect: data.protect, retainOnDelete: data.retainOnDelete }),
+    );
+
     this.roleName = role.name;
     this.password = pulumi.secret(password.result);
     this.databaseName = databaseName;
     this.schemaName = schemaName;
-    this.ready = ready;
     this.registerOutputs({ roleName: this.roleName, password: this.password, databaseName, schemaName });
   }
 }

@@ -11,17 +11,19 @@ const PROTECTION = { protect: false, retainOnDelete: false };
 
 describe("databaseArgProblems", () => {
   const server = {} as never;
+  const base = { tenantId: "acme", maxMigration: 3, suspended: false, protection: PROTECTION };
   test("accepts each isolation mode with what it needs", () => {
-    expect(databaseArgProblems({ tenantId: "acme", isolation: "database", suspended: false, protection: PROTECTION })).toEqual([]);
-    expect(databaseArgProblems({ tenantId: "acme", isolation: "schema", server, suspended: false, protection: PROTECTION })).toEqual([]);
-    expect(databaseArgProblems({ tenantId: "acme", isolation: "shared", server, suspended: true, protection: PROTECTION })).toEqual([]);
+    expect(databaseArgProblems({ ...base, isolation: "database" })).toEqual([]);
+    expect(databaseArgProblems({ ...base, isolation: "schema", server })).toEqual([]);
+    expect(databaseArgProblems({ ...base, isolation: "shared", server, suspended: true, maxMigration: 0 })).toEqual([]);
   });
   test("names every problem", () => {
-    expect(databaseArgProblems({ tenantId: "Acme!", isolation: "schema", suspended: false, protection: PROTECTION })).toEqual([
+    expect(databaseArgProblems({ ...base, tenantId: "Acme!", isolation: "schema", maxMigration: -1 })).toEqual([
       'tenantId "Acme!" is not a tenant id',
       "isolation schema needs server (the DatabaseServer holding the shared databases)",
+      "maxMigration must be a whole number >= 0, got -1",
     ]);
-    expect(databaseArgProblems({ tenantId: "acme", isolation: "rows" as never, suspended: false, protection: PROTECTION })).toEqual([
+    expect(databaseArgProblems({ ...base, isolation: "rows" as never })).toEqual([
       'isolation "rows" is not one of database|schema|shared',
     ]);
   });
@@ -145,15 +147,15 @@ describe("tenantArgProblems", () => {
   const [child, parent] = catalog.tenants;
   const component = (tenantId: string) => ({ tenantId }) as Tenant;
   test("accepts a consistent tenant", () => {
-    expect(tenantArgProblems({ tenant: parent, database: { serverName: "main", provider: {} as never } })).toEqual([]);
-    expect(tenantArgProblems({ tenant: child, database: { serverName: "main", provider: {} as never }, parentTenant: component("parent") })).toEqual([]);
+    expect(tenantArgProblems({ tenant: parent, database: { serverName: "main" } })).toEqual([]);
+    expect(tenantArgProblems({ tenant: child, database: { serverName: "main" }, parentTenant: component("parent") })).toEqual([]);
   });
   test("refuses a wrong server or parent", () => {
-    expect(tenantArgProblems({ tenant: child, database: { serverName: "other", provider: {} as never } })).toEqual([
+    expect(tenantArgProblems({ tenant: child, database: { serverName: "other" } })).toEqual([
       'database server "other" given, but the tenant asks for "main"',
       "tenant child has parent parent, so parentTenant must be that tenant's component (got none)",
     ]);
-    expect(tenantArgProblems({ tenant: parent, database: { serverName: "main", provider: {} as never }, parentTenant: component("child") })).toEqual([
+    expect(tenantArgProblems({ tenant: parent, database: { serverName: "main" }, parentTenant: component("child") })).toEqual([
       "tenant parent has no parent, but parentTenant child was given",
     ]);
   });

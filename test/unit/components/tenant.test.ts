@@ -30,6 +30,12 @@ const COMPONENTS = [
   "tenancy:database:TenantDatabase T",
   "tenancy:storage:TenantStorage T",
   "tenancy:domain:TenantDomain T",
+  "tenancy:identity:TenantIdentity T",
+];
+const IDENTITY = [
+  "pulumi-nodejs:dynamic/tenancy:EntitySync T-identity-entities",
+  "pulumi-nodejs:dynamic/tenancy:IdentitySeed T-identity-seed",
+  "pulumi-nodejs:dynamic/tenancy:Organization T-organization",
 ];
 const DOMAIN = [
   "aws:acm/certificate:Certificate T-certificate",
@@ -46,12 +52,17 @@ const BUCKET = [
   "aws:s3/bucketVersioning:BucketVersioning T-bucket-versioning",
 ];
 const PREFIX = ["aws:iam/policy:Policy T-storage-policy"];
-const ROLE = ["postgresql:index/role:Role T-role", "random:index/randomPassword:RandomPassword T-db-password"];
+const ROLE = [
+  "postgresql:index/role:Role T-role",
+  "random:index/randomPassword:RandomPassword T-db-password",
+  "pulumi-nodejs:dynamic/tenancy:TenantMigrations T-migrations",
+  "pulumi-nodejs:dynamic/tenancy:TenantSeed T-seed",
+];
 const DATABASE = [...ROLE, "postgresql:index/database:Database T-database", "postgresql:index/grant:Grant T-revoke-public"];
 const SCHEMA = [...ROLE, "postgresql:index/grant:Grant T-connect", "postgresql:index/grant:Grant T-schema-usage", "postgresql:index/schema:Schema T-schema"];
 const SHARED = [...ROLE];
 
-const expected = (id: string, ...parts: string[][]) => [...COMPONENTS, ...parts.flat()].map((s) => s.replace(/ T/, ` ${id}`)).sort();
+const expected = (id: string, ...parts: string[][]) => [...COMPONENTS, ...IDENTITY, ...parts.flat()].map((s) => s.replace(/ T/, ` ${id}`)).sort();
 
 // Every combination of isolation and storage mode, in one catalog (hybrid), plus protection options.
 const catalog = catalogOf({
@@ -97,7 +108,12 @@ describe("Tenant", async () => {
   });
 
   test("every child hangs under its component, and the components under the Tenant (URN type chain)", () => {
-    const sub = { "tenancy:database:TenantDatabase": /^(postgresql|random):/, "tenancy:storage:TenantStorage": /^aws:(s3|iam)\//, "tenancy:domain:TenantDomain": /^(aws:acm\/|cloudflare:)/ };
+    const sub = {
+      "tenancy:database:TenantDatabase": /^(postgresql:|random:|pulumi-nodejs:dynamic\/tenancy:Tenant(Migrations|Seed)$)/,
+      "tenancy:storage:TenantStorage": /^aws:(s3|iam)\//,
+      "tenancy:domain:TenantDomain": /^(aws:acm\/|cloudflare:)/,
+      "tenancy:identity:TenantIdentity": /^pulumi-nodejs:dynamic\/tenancy:(EntitySync|Organization|IdentitySeed)$/,
+    };
     for (const id of catalog.tenants.map((t) => t.id)) {
       for (const r of ownedBy(ev, id)) {
         const chain = r.urn.split("::")[2].split("$");
@@ -125,11 +141,12 @@ describe("Tenant", async () => {
   test("protect and retainOnDelete sit on the data resources (and the owning role) only", () => {
     const options = (id: string) =>
       Object.fromEntries(ownedBy(ev, id).filter((r) => r.protect || r.retainOnDelete).map((r) => [r.name, { protect: r.protect, retainOnDelete: r.retainOnDelete }]));
-    expect(options("db-bucket")).toEqual({ "db-bucket-database": { protect: true, retainOnDelete: false }, "db-bucket-bucket": { protect: true, retainOnDelete: false } });
-    expect(options("db-prefix")).toEqual({ "db-prefix-database": { protect: false, retainOnDelete: true }, "db-prefix-role": { protect: false, retainOnDelete: true } });
+    // The migrations and the seed delete the tenant's schema or rows, so they are protected alike.
+    const data = (protect: boolean, retainOnDelete: boolean, ...names: string[]) => Object.fromEntries(names.map((n) => [n, { protect, retainOnDelete }]));
+    expect(options("db-bucket")).toEqual(data(true, false, "db-bucket-database", "db-bucket-migrations", "db-bucket-seed", "db-bucket-bucket"));
+    expect(options("db-prefix")).toEqual(data(false, true, "db-prefix-database", "db-prefix-migrations", "db-prefix-seed", "db-prefix-role"));
     expect(options("schema-bucket")).toEqual({
-      "schema-bucket-schema": { protect: true, retainOnDelete: true },
-      "schema-bucket-bucket": { protect: true, retainOnDelete: true },
+      ...data(true, true, "schema-bucket-schema", "schema-bucket-migrations", "schema-bucket-seed", "schema-bucket-bucket"),
       "schema-bucket-role": { protect: false, retainOnDelete: true },
     });
     expect(options("schema-prefix")).toEqual({});
@@ -216,6 +233,28 @@ describe("Tenant", async () => {
     });
   });
 
+  test("migrations and seed run after the tenant's database objects, as the server's admin, password secret", () => {
+    const deps = (name: string) => byName(ev, name).dependencies;
+    expect(deps("schema-bucket-migrations")).toEqual(
+      expect.arrayContaining(["schema-bucket-role", "schema-bucket-schema", "schema-bucket-connect", "schema-bucket-schema-usage"].map((n) => byName(ev, n).urn)),
+    );
+    expect(deps("db-bucket-migrations")).toEqual(expect.arrayContaining(["db-bucket-role", "db-bucket-database", "db-bucket-revoke-public"].map((n) => byName(ev, n).urn)));
+    expect(deps("db-bucket-seed")).toContain(byName(ev, "db-bucket-migrations").urn);
+    const migrations = byName(ev, "shared-bucket-migrations");
+    expect(migrations.inputs).toMatchObject({ host: "db-main.internal.example.com", port: 5432, user: "tenancy_admin", database: "tenancy_shared", isolation: "shared", role: "tenant_shared_bucket" });
+    expect(migrations.secretInputs).toContain("password");
+    expect(byName(ev, "db-bucket-seed").inputs).toMatchObject({ name: "DB-BUCKET", database: "tenant_db_bucket" });
+  });
+
+  test("identity: the organization and the default application follow the tenant and its host names", () => {
+    expect(byName(ev, "shared-prefix-identity-seed").inputs).toMatchObject({
+      tenantId: "shared-prefix",
+      hostnames: ["shared-prefix.saas.example.com", "login.shared-prefix.example.org", "app.shared-prefix.example.org"],
+    });
+    expect(byName(ev, "shared-prefix-organization").inputs).toMatchObject({ displayName: "SHARED-PREFIX", metadata: { status: "suspended" } });
+    expect(byName(ev, "shared-prefix-organization").secretInputs).toContain("connection.clientSecret");
+  });
+
   test("suspended: DNS points at maintenance and the role cannot log in; nothing else differs", () => {
     expect(byName(ev, "shared-prefix-dns").inputs.content).toBe("maintenance.saas.example.com");
     expect(byName(ev, "shared-prefix-role").inputs.login).toBe(false);
@@ -223,7 +262,7 @@ describe("Tenant", async () => {
     expect(byName(ev, "schema-prefix-role").inputs.login).toBe(true);
   });
 
-  test("the suspended tenant's other resources are the active twin's, renamed", async () => {
+  test("a suspended tenant differs from its active twin in DNS, login and organization metadata only", async () => {
     const twin = (status: string) => catalogOf({ twin: { status, database: { isolation: "database", server: "main" }, storage: { mode: "bucket", versioning: true, noncurrent_days: 30 } } });
     const run = async (status: string) =>
       new Map((await evaluate(() => registerProgram(twin(status), exampleConfig()))).registrations.map((r) => [r.urn, JSON.stringify(r.inputs)]));
@@ -231,6 +270,6 @@ describe("Tenant", async () => {
     const suspended = await run("suspended");
     expect([...suspended.keys()].sort()).toEqual([...active.keys()].sort());
     const changed = [...suspended].filter(([urn, inputs]) => active.get(urn) !== inputs).map(([urn]) => urn.split("::")[3]);
-    expect(changed.sort()).toEqual(["twin-dns", "twin-role"]);
+    expect(changed.sort()).toEqual(["twin-dns", "twin-organization", "twin-role"]);
   });
 });

@@ -48,12 +48,18 @@ describe("the example catalog", async () => {
     const child = ev.registrations.find((r) => r.urn === tenantUrn(ev, "acme-research"))!;
     expect(child.dependencies).toEqual(expect.arrayContaining(parent.slice(1)));
     const childResources = owned(ev, "acme-research").filter((r) => r.custom);
-    // Schema isolation (password, role, schema, two grants), a prefix policy, the four domain resources.
-    expect(childResources.length).toBe(10);
+    // Schema isolation (password, role, schema, two grants, migrations, seed), a prefix policy, the
+    // four domain resources, the three identity resources.
+    expect(childResources.length).toBe(15);
     // Every resource of the child depends on the parent's, so the engine deletes the child's first.
     for (const r of childResources) expect(r.dependencies, r.name).toEqual(expect.arrayContaining(parent.slice(1)));
     // And not the other way round.
     for (const r of owned(ev, "acme")) expect(r.dependencies.filter((d) => d.endsWith("::acme-research") || d.includes("::acme-research-"))).toEqual([]);
+  });
+
+  test("a child's organization is named after its parent too", () => {
+    const org = ev.registrations.find((r) => r.name === "acme-research-organization")!;
+    expect(org.inputs.displayName).toBe("Acme Corporation / Acme Research");
   });
 
   test("stack outputs: passwords only as secrets, nothing else secret", () => {
@@ -117,9 +123,10 @@ test("50 generated tenants of every kind: no duplicate URN, every tenant complet
   expect(new Set(urns).size).toBe(urns.length);
   expect(ev.registrations.filter((r) => r.type === "tenancy:index:Tenant")).toHaveLength(50);
   const perTenant = Object.keys(docs).map((id) => owned(ev, id).length);
-  // The smallest tenant (shared, prefix): three components, password, role, policy, four domain resources.
-  expect(Math.min(...perTenant)).toBe(10);
-  expect(urns.length).toBeGreaterThan(50 * 10);
+  // The smallest tenant (shared, prefix): four components, password, role, migrations, seed, policy,
+  // four domain resources, three identity resources.
+  expect(Math.min(...perTenant)).toBe(16);
+  expect(urns.length).toBeGreaterThan(50 * 16);
 });
 
 describe("secrets", () => {
@@ -137,6 +144,13 @@ describe("secrets", () => {
     const provider = ev.registrations.find((r) => r.type === "pulumi:providers:postgresql")!;
     expect(provider.inputs.password).toBe(CANARY);
     expect(provider.secretInputs).toContain("password");
+    const migrations = ev.registrations.find((r) => r.name === "acme-migrations")!;
+    expect([migrations.inputs.password, migrations.secretInputs.includes("password")]).toEqual([CANARY, true]);
+    const organization = ev.registrations.find((r) => r.name === "acme-organization")!;
+    expect((organization.inputs.connection as { clientSecret: string }).clientSecret).toBe(`${CANARY}-client`);
+    expect(organization.secretInputs).toContain("connection.clientSecret");
+    // The dynamic providers' code was serialized and scanned too.
+    expect(ev.registrations.filter((r) => r.providerCode).length).toBeGreaterThanOrEqual(5 * 5);
   });
 
   test("the check itself finds a canary passed as plain text", async () => {
