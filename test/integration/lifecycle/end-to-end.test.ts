@@ -9,7 +9,7 @@
 // with the SQL twin of lib/database/layout.ts (provisionSql) and the statements the postgresql
 // provider issues on delete (REVOKE, DROP DATABASE, DROP OWNED, DROP ROLE); bucket, DNS and
 // certificate are not covered.
-import { ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, DeleteBucketCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ControlPlane } from "../../../lib/catalog/schema";
 import { loadMigrations, migrationSet } from "../../../lib/database/migrations";
@@ -82,161 +82,201 @@ async function dropDatabaseResources(isolation: Isolation, id: string): Promise<
   await server.query(`DROP ROLE ${role}`);
 }
 
+const tenantOf = (id: string): HookTenant => ({ id, name: "Acme Corporation", friendly_name: "Acme", plan: "pro", status: "active", cell: "eu-1", region: "eu-west-1", parent: null });
+
+/**
+ * One tenant's provider states, created in the engine's creation order (the right end of the chain
+ * first), with the updates and the deletion steps the engine would run.
+ */
+async function onboard(isolation: Isolation, id: string, backupBucket = BUCKET) {
+  let tenant = tenantOf(id);
+  const deletedInputs = (t: HookTenant): DeletedHookInputs => ({ tenant: t, urls: [`${receiver.url}/deleted`], secret: SECRET, ca: receiver.ca });
+  const deletedHook = await deletedHookCreate(deletedInputs(tenant));
+  let deletedState = deletedHook.outs as DeletedHookInputs;
+
+  const password = `pw-${id}-canary-1f2e`;
+  for (const sql of provisionSql(isolation, id, password)) await server.query(sql);
+  const target = targetFor(server.admin, isolation, id);
+  const set = migrationSet(3, loadMigrations());
+  await createMigrations({ ...target, targetVersion: set.version, fingerprint: set.fingerprint, migrations: set.migrations });
+  let seed = (await createSeed({ ...target, name: tenant.name, friendlyName: tenant.friendly_name, settings: { tier: "gold" } })).outs as TenantSeedOutputs;
+  const { password: adminPassword, ...adminConnection } = { ...server.admin, database: "postgres" };
+  let suspension = (await suspensionCreate({ connection: adminConnection, password: adminPassword, role: naming.role(id), suspended: false })).outs as TenantSuspensionOutputs;
+
+  const { password: targetPassword, ...targetWithoutPassword } = target;
+  const backupInputs: TenantBackupInputs = {
+    target: targetWithoutPassword,
+    password: targetPassword,
+    store: { bucket: backupBucket, region: s3.region, endpoint: s3.endpoint, forcePathStyle: true },
+    credentials: s3.credentials,
+    onDelete: "backup",
+  };
+  const backup = await backupCreate(backupInputs);
+
+  const identityTenant = naming.identityTenant(id);
+  await ah.createTenant(identityTenant, tenant.name);
+  const entitySync = await createEntitySync({ connection: identityConnection(), tenantId: id, entities: ENTITIES, fingerprint: entityFingerprint(ENTITIES), ...fastIdentity });
+  const orgInputs = (t: HookTenant): OrganizationInputs => ({
+    connection: identityConnection(),
+    tenantId: id,
+    displayName: t.name,
+    metadata: { plan: t.plan, status: t.status, cell: t.cell },
+    roles: ["tenant-member"],
+    adminRole: "tenant-admin",
+    admins: [`ops@${id}.example.com`],
+  });
+  let organization = await createOrganization({ ...orgInputs(tenant), ...fastIdentity });
+  const identitySeed = await createIdentitySeed({ connection: identityConnection(), tenantId: id, hostnames: [`${id}.example.com`], admins: [`ops@${id}.example.com`], ...fastIdentity });
+
+  const hookInputs = (t: HookTenant): LifecycleHookInputs => ({
+    tenant: t,
+    urls: { created: [`${receiver.url}/created`], updated: [`${receiver.url}/updated`], deleting: [`${receiver.url}/deleting`] },
+    secret: SECRET,
+    ca: receiver.ca,
+  });
+  let hook = (await lifecycleHookCreate(hookInputs(tenant))).outs as LifecycleHookInputs;
+
+  return {
+    id,
+    isolation,
+    password,
+    target,
+    backupInputs,
+    identityTenant,
+    get tenant() {
+      return tenant;
+    },
+    /** A change of the tenant file, applied along the chain (right end first, the LifecycleHook last). */
+    async update(next: HookTenant) {
+      deletedState = (await deletedHookUpdate(deletedHook.id, deletedState, deletedInputs(next))).outs as DeletedHookInputs;
+      seed = (await updateSeed(seed.tenantId, seed, { ...seed, name: next.name, friendlyName: next.friendly_name })).outs;
+      const wantSuspended = next.status === "suspended";
+      if (suspension.suspended !== wantSuspended) suspension = (await suspensionUpdate("s", suspension, { ...suspension, suspended: wantSuspended })).outs as TenantSuspensionOutputs;
+      organization = { id: organization.id, outs: (await updateOrganization(organization.id, organization.outs, { ...orgInputs(next), ...fastIdentity })).outs };
+      hook = (await lifecycleHookUpdate("h", hook, hookInputs(next))).outs as LifecycleHookInputs;
+      tenant = next;
+      return { terminated: suspension.terminated };
+    },
+    /** The deletion steps in the engine's order (left end of the chain first). */
+    offboardSteps(): { name: string; run: () => Promise<unknown> }[] {
+      return [
+        { name: "deleting hook", run: () => lifecycleHookDelete("h", hook) },
+        { name: "identity seed", run: () => deleteIdentitySeed(identitySeed.id, { ...identitySeed.outs, ...fastIdentity }) },
+        { name: "organization", run: () => deleteOrganization(organization.id, { ...organization.outs, ...fastIdentity }) },
+        { name: "entity sync", run: () => deleteEntitySync(entitySync.id, { ...entitySync.outs, ...fastIdentity }) },
+        { name: "backup", run: () => backupDelete(backup.id, backup.outs as TenantBackupInputs) },
+        { name: "seed", run: () => deleteSeed(seed.tenantId, seed) },
+        { name: "migrations", run: () => deleteMigrations("m", { ...target, targetVersion: 3, fingerprint: set.fingerprint, version: 3, applied: [], reverted: [] }) },
+        { name: "role and database", run: () => dropDatabaseResources(isolation, id) },
+        { name: "deleted hook", run: () => deletedHookDelete(deletedHook.id, deletedState) },
+      ];
+    },
+  };
+}
+type Onboarded = Awaited<ReturnType<typeof onboard>>;
+
+/**
+ * Runs deletion steps as the engine does: in order, stopping at the first failure (a failed delete
+ * leaves the resource and everything it depends on in place). Returns the index to resume from.
+ */
+async function runSteps(steps: { name: string; run: () => Promise<unknown> }[], from = 0): Promise<{ next: number; error?: Error }> {
+  for (let i = from; i < steps.length; i++) {
+    try {
+      await steps[i].run();
+    } catch (error) {
+      return { next: i, error: error as Error };
+    }
+  }
+  return { next: steps.length };
+}
+
+async function tenantData(t: Onboarded) {
+  return tableFingerprint(t.target.database, t.target.schema, t.id);
+}
+
+/** Everything of the tenant that could be left behind, each with how many are left. */
+async function orphanChecks(t: Onboarded) {
+  const { id, identityTenant } = t;
+  const checks: { where: string; what: string; left: number }[] = [];
+  const check = async (where: string, what: string, count: () => Promise<number>) => checks.push({ where, what, left: await count() });
+  const one = async (sql: string, params: unknown[], db = "postgres") => (await server.query(sql, params, db))[0].n as number;
+  await check("postgres", `database ${naming.database(id)}`, () => one(`SELECT count(*)::int AS n FROM pg_database WHERE datname = $1`, [naming.database(id)]));
+  await check("postgres", `role ${naming.role(id)}`, () => one(`SELECT count(*)::int AS n FROM pg_roles WHERE rolname = $1`, [naming.role(id)]));
+  await check("postgres", `sessions of ${naming.role(id)}`, () => one(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1`, [naming.role(id)]));
+  await check("postgres", `schema ${naming.schema(id)} in ${naming.schemaDatabase}`, () => one(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = $1`, [naming.schema(id)], naming.schemaDatabase));
+  const sharedTables = (await server.query(`SELECT tablename FROM pg_tables WHERE schemaname = $1`, [naming.sharedSchema], naming.sharedDatabase)).map((r) => r.tablename as string);
+  for (const table of sharedTables.filter((name) => name !== "schema_migrations")) {
+    await check("postgres", `rows of ${id} in ${naming.sharedSchema}.${table}`, () => one(`SELECT count(*)::int AS n FROM ${naming.sharedSchema}.${table} WHERE tenant_id = $1`, [id], naming.sharedDatabase));
+  }
+  const mc = createManagementClient(identityConnection());
+  await check("identity", `organization ${id} on the control plane`, async () => (await mc.listAll<{ name: string }>(ah.controlPlaneTenantId, "list", "/organizations")).filter((o) => o.name === id).length);
+  await check("identity", `applications in ${identityTenant}`, async () => (await mc.listAll<unknown>(identityTenant, "list", "/clients")).length);
+  await check("identity", `connections in ${identityTenant}`, async () => (await mc.listAll<unknown>(identityTenant, "list", "/connections")).length);
+  await check("identity", `resource servers in ${identityTenant}`, async () => (await mc.listAll<unknown>(identityTenant, "list", "/resource-servers")).length);
+  await check("identity", `roles in ${identityTenant}`, async () => (await mc.listAll<unknown>(identityTenant, "list", "/roles")).length);
+  await check("identity", `users in ${identityTenant}`, async () => (await ah.data.users.list(identityTenant, {})).users.length);
+  const keys = ((await s3.client.send(new ListObjectsV2Command({ Bucket: t.backupInputs.store.bucket }))).Contents ?? []).map((o) => o.Key!).filter((k) => k.includes(`/${id}/`));
+  await check("s3", `objects of ${id} other than its backup and metadata`, async () => keys.filter((k) => !/\.dump(\.json)?$/.test(k)).length);
+  console.log(
+    `orphan check for ${id} (${t.isolation}):\n${checks.map((c) => `  ${c.left === 0 ? "none" : `${c.left} LEFT`}  ${c.where}: ${c.what}`).join("\n")}\n` +
+      "  not checked: bucket, DNS record, certificate, custom hostnames (their providers need the Pulumi CLI's plugins);\n" +
+      "  the identity tenant record itself (made by the AuthHero harness, not by a provider)",
+  );
+  return { checks, keys };
+}
+
 describe.each(MODES)("tenant lifecycle, isolation %s", (isolation) => {
   it("onboard -> update -> suspend -> resume -> offboard leaves nothing but a restorable backup", async () => {
     const id = `e2e-${isolation}`;
-    const log: string[] = [];
+    const t = await onboard(isolation, id);
     const events = () => receiver.requests.filter((r) => JSON.parse(r.body).tenant.id === id);
 
-    // ---------- onboard (creation order: right end of the chain first) ----------
-    let tenant: HookTenant = { id, name: "Acme Corporation", friendly_name: "Acme", plan: "pro", status: "active", cell: "eu-1", region: "eu-west-1", parent: null };
-    const deletedInputs = (t: HookTenant): DeletedHookInputs => ({ tenant: t, urls: [`${receiver.url}/deleted`], secret: SECRET, ca: receiver.ca });
-    const deletedHook = await deletedHookCreate(deletedInputs(tenant));
-    // The engine updates along the chain too: the right end first, the LifecycleHook last.
-    let deletedState = deletedHook.outs as DeletedHookInputs;
-    const updateDeletedHook = async (t: HookTenant) => {
-      deletedState = (await deletedHookUpdate(deletedHook.id, deletedState, deletedInputs(t))).outs as DeletedHookInputs;
-    };
-
-    const password = `pw-${id}-canary-1f2e`;
-    for (const sql of provisionSql(isolation, id, password)) await server.query(sql);
-    const target = targetFor(server.admin, isolation, id);
-    const set = migrationSet(3, loadMigrations());
-    await createMigrations({ ...target, targetVersion: set.version, fingerprint: set.fingerprint, migrations: set.migrations });
-    let seed = (await createSeed({ ...target, name: tenant.name, friendlyName: tenant.friendly_name, settings: { tier: "gold" } })).outs as TenantSeedOutputs;
-    const { password: adminPassword, ...adminConnection } = { ...server.admin, database: "postgres" };
-    let suspension = (await suspensionCreate({ connection: adminConnection, password: adminPassword, role: naming.role(id), suspended: false })).outs as TenantSuspensionOutputs;
-
-    const { password: targetPassword, ...targetWithoutPassword } = target;
-    const backupInputs: TenantBackupInputs = {
-      target: targetWithoutPassword,
-      password: targetPassword,
-      store: { bucket: BUCKET, region: s3.region, endpoint: s3.endpoint, forcePathStyle: true },
-      credentials: s3.credentials,
-      onDelete: "backup",
-    };
-    const backup = await backupCreate(backupInputs);
-
-    const identityTenant = naming.identityTenant(id);
-    await ah.createTenant(identityTenant, tenant.name);
-    const entitySync = await createEntitySync({ connection: identityConnection(), tenantId: id, entities: ENTITIES, fingerprint: entityFingerprint(ENTITIES), ...fastIdentity });
-    const orgInputs = (t: HookTenant): OrganizationInputs => ({
-      connection: identityConnection(),
-      tenantId: id,
-      displayName: t.name,
-      metadata: { plan: t.plan, status: t.status, cell: t.cell },
-      roles: ["tenant-member"],
-      adminRole: "tenant-admin",
-      admins: [`ops@${id}.example.com`],
-    });
-    let organization = await createOrganization({ ...orgInputs(tenant), ...fastIdentity });
-    const identitySeed = await createIdentitySeed({ connection: identityConnection(), tenantId: id, hostnames: [`${id}.example.com`], admins: [`ops@${id}.example.com`], ...fastIdentity });
-
-    const hookInputs = (t: HookTenant): LifecycleHookInputs => ({
-      tenant: t,
-      urls: { created: [`${receiver.url}/created`], updated: [`${receiver.url}/updated`], deleting: [`${receiver.url}/deleting`] },
-      secret: SECRET,
-      ca: receiver.ca,
-    });
-    let hook = (await lifecycleHookCreate(hookInputs(tenant))).outs as LifecycleHookInputs;
-    log.push("onboarded: role/database, migrations 1-3, seed, suspension, backup preflight, entities, organization, identity seed, created hook");
-
     // The tenant uses its database.
-    const tenantClient = await server.tenantClient(isolation, id, password);
-    tenantClient.on("error", () => undefined);
-    await tenantClient.query(`SET search_path TO ${target.schema}`);
-    await tenantClient.query(`INSERT INTO projects (name) SELECT 'project ' || g FROM generate_series(1, 40) g`);
-    await tenantClient.query(`INSERT INTO invoices (project_id, amount_cents, currency) SELECT id, id * 250, 'EUR' FROM projects`);
+    const session = await server.tenantClient(isolation, id, t.password);
+    session.on("error", () => undefined);
+    await session.query(`SET search_path TO ${t.target.schema}`);
+    await session.query(`INSERT INTO projects (name) SELECT 'project ' || g FROM generate_series(1, 40) g`);
+    await session.query(`INSERT INTO invoices (project_id, amount_cents, currency) SELECT id, id * 250, 'EUR' FROM projects`);
 
-    // ---------- update: rename and change plan ----------
-    const renamed: HookTenant = { ...tenant, name: "Acme Inc.", plan: "enterprise" };
-    await updateDeletedHook(renamed);
-    seed = (await updateSeed(seed.tenantId, seed, { ...seed, name: renamed.name })).outs;
-    organization = { id: organization.id, outs: (await updateOrganization(organization.id, organization.outs, { ...orgInputs(renamed), ...fastIdentity })).outs };
-    hook = (await lifecycleHookUpdate("h", hook, hookInputs(renamed))).outs as LifecycleHookInputs;
-    tenant = renamed;
-    const [profile] = await server.query(`SELECT name FROM ${target.schema}.tenant_profile WHERE tenant_id = $1`, [id], target.database);
+    // update: rename and change plan
+    await t.update({ ...t.tenant, name: "Acme Inc.", plan: "enterprise" });
+    const [profile] = await server.query(`SELECT name FROM ${t.target.schema}.tenant_profile WHERE tenant_id = $1`, [id], t.target.database);
     expect(profile.name).toBe("Acme Inc.");
 
-    // ---------- suspend ----------
-    const suspendedTenant: HookTenant = { ...tenant, status: "suspended" };
-    await updateDeletedHook(suspendedTenant);
-    suspension = (await suspensionUpdate("s", suspension, { ...suspension, suspended: true })).outs as TenantSuspensionOutputs;
-    expect(suspension.terminated).toBe(1);
-    await expect(tenantClient.query("SELECT 1")).rejects.toThrow();
-    await expect(server.tenantClient(isolation, id, password)).rejects.toThrow(/not permitted to log in/);
-    organization = { id: organization.id, outs: (await updateOrganization(organization.id, organization.outs, { ...orgInputs(suspendedTenant), ...fastIdentity })).outs };
-    hook = (await lifecycleHookUpdate("h", hook, hookInputs(suspendedTenant))).outs as LifecycleHookInputs;
+    // suspend: the open session ends, logins are refused, the organization says so
+    const before = await tenantData(t);
+    expect(await t.update({ ...t.tenant, status: "suspended" })).toEqual({ terminated: 1 });
+    await expect(session.query("SELECT 1")).rejects.toThrow();
+    await expect(server.tenantClient(isolation, id, t.password)).rejects.toThrow(/not permitted to log in/);
     const orgs = await createManagementClient(identityConnection()).listAll<{ name: string; metadata: Record<string, string> }>(ah.controlPlaneTenantId, "list", "/organizations");
     expect(orgs.find((o) => o.name === id)?.metadata.status).toBe("suspended");
 
-    // ---------- resume ----------
-    const before = await tableFingerprint(target.database, target.schema, id);
-    await updateDeletedHook(tenant);
-    suspension = (await suspensionUpdate("s", suspension, { ...suspension, suspended: false })).outs as TenantSuspensionOutputs;
-    organization = { id: organization.id, outs: (await updateOrganization(organization.id, organization.outs, { ...orgInputs(tenant), ...fastIdentity })).outs };
-    hook = (await lifecycleHookUpdate("h", hook, hookInputs(tenant))).outs as LifecycleHookInputs;
-    const back = await server.tenantClient(isolation, id, password);
-    await back.query(`SET search_path TO ${target.schema}`);
+    // resume: the tenant is back to untouched data
+    await t.update({ ...t.tenant, status: "active" });
+    const back = await server.tenantClient(isolation, id, t.password);
+    await back.query(`SET search_path TO ${t.target.schema}`);
     expect((await back.query(`SELECT count(*)::int AS n FROM projects`)).rows[0].n).toBe(40);
     await back.end();
-    expect(await tableFingerprint(target.database, target.schema, id)).toEqual(before);
-    expect(before.projects.rows).toBe(40);
-    expect(before.invoices.rows).toBe(40);
-    expect(before.tenant_profile.rows).toBe(1);
+    expect(await tenantData(t)).toEqual(before);
+    expect(before).toMatchObject({ tenant_profile: { rows: 1 }, projects: { rows: 40 }, invoices: { rows: 40 } });
 
-    // ---------- offboard (deletion order: left end of the chain first) ----------
-    await lifecycleHookDelete("h", hook);
-    await deleteIdentitySeed(identitySeed.id, { ...identitySeed.outs, ...fastIdentity });
-    await deleteOrganization(organization.id, { ...organization.outs, ...fastIdentity });
-    await deleteEntitySync(entitySync.id, { ...entitySync.outs, ...fastIdentity });
-    await backupDelete(backup.id, backup.outs as TenantBackupInputs);
-    await deleteSeed(seed.tenantId, seed);
-    await deleteMigrations("m", { ...target, targetVersion: 3, fingerprint: set.fingerprint, version: 3, applied: [], reverted: [] });
-    await dropDatabaseResources(isolation, id);
-    await deletedHookDelete(deletedHook.id, deletedState);
-
-    // ---------- orphans ----------
-    const checks: { where: string; what: string; left: number }[] = [];
-    const check = async (where: string, what: string, count: () => Promise<number>) => checks.push({ where, what, left: await count() });
-    const one = async (sql: string, params: unknown[], db = "postgres") => (await server.query(sql, params, db))[0].n as number;
-    await check("postgres", `database ${naming.database(id)}`, () => one(`SELECT count(*)::int AS n FROM pg_database WHERE datname = $1`, [naming.database(id)]));
-    await check("postgres", `role ${naming.role(id)}`, () => one(`SELECT count(*)::int AS n FROM pg_roles WHERE rolname = $1`, [naming.role(id)]));
-    await check("postgres", `sessions of ${naming.role(id)}`, () => one(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1`, [naming.role(id)]));
-    await check("postgres", `schema ${naming.schema(id)} in ${naming.schemaDatabase}`, () => one(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = $1`, [naming.schema(id)], naming.schemaDatabase));
-    const sharedTables = (await server.query(`SELECT tablename FROM pg_tables WHERE schemaname = $1`, [naming.sharedSchema], naming.sharedDatabase)).map((r) => r.tablename as string);
-    for (const table of sharedTables.filter((t) => t !== "schema_migrations")) {
-      await check("postgres", `rows of ${id} in ${naming.sharedSchema}.${table}`, () => one(`SELECT count(*)::int AS n FROM ${naming.sharedSchema}.${table} WHERE tenant_id = $1`, [id], naming.sharedDatabase));
-    }
-    const mc = createManagementClient(identityConnection());
-    await check("identity", `organization ${id} on the control plane`, async () => (await mc.listAll<{ name: string }>(ah.controlPlaneTenantId, "list", "/organizations")).filter((o) => o.name === id).length);
-    await check("identity", `applications in ${identityTenant}`, async () => (await mc.listAll<unknown>(identityTenant, "list", "/clients")).length);
-    await check("identity", `connections in ${identityTenant}`, async () => (await mc.listAll<unknown>(identityTenant, "list", "/connections")).length);
-    await check("identity", `resource servers in ${identityTenant}`, async () => (await mc.listAll<unknown>(identityTenant, "list", "/resource-servers")).length);
-    await check("identity", `roles in ${identityTenant}`, async () => (await mc.listAll<unknown>(identityTenant, "list", "/roles")).length);
-    await check("identity", `users in ${identityTenant}`, async () => (await ah.data.users.list(identityTenant, {})).users.length);
-    const keys = ((await s3.client.send(new ListObjectsV2Command({ Bucket: BUCKET }))).Contents ?? []).map((o) => o.Key!).filter((k) => k.includes(`/${id}/`));
-    await check("s3", `objects of ${id} other than its backup and metadata`, async () => keys.filter((k) => !/\.dump(\.json)?$/.test(k)).length);
-
-    console.log(
-      `orphan check for ${id} (${isolation}):\n${checks.map((c) => `  ${c.left === 0 ? "none" : `${c.left} LEFT`}  ${c.where}: ${c.what}`).join("\n")}\n` +
-        "  not checked: bucket, DNS record, certificate, custom hostnames (their providers need the Pulumi CLI's plugins);\n" +
-        "  the identity tenant record itself (made by the AuthHero harness, not by a provider)",
-    );
+    // offboard
+    expect(await runSteps(t.offboardSteps())).toEqual({ next: 9 });
+    const { checks, keys } = await orphanChecks(t);
     expect(checks.filter((c) => c.left !== 0)).toEqual([]);
     expect(checks.length).toBeGreaterThanOrEqual(isolation === "shared" ? 15 : 11);
 
-    // ---------- the backup restores to the data as it was ----------
-    const [key] = await listBackups(backupInputs.store, id, s3.credentials);
+    // the backup restores to the data as it was
+    const [key] = await listBackups(t.backupInputs.store, id, s3.credentials);
     expect(keys.sort()).toEqual([key, `${key}.json`]);
     const scratch = `restore_e2e_${isolation}`;
     await server.query(`CREATE DATABASE ${scratch}`);
-    const metadata = await restoreBackup({ store: backupInputs.store, credentials: s3.credentials, key, into: { ...server.admin, database: scratch } });
+    const metadata = await restoreBackup({ store: t.backupInputs.store, credentials: s3.credentials, key, into: { ...server.admin, database: scratch } });
     expect(metadata).toMatchObject({ tenant: id, isolation, migrationVersion: 3 });
-    expect(await tableFingerprint(scratch, target.schema, id)).toEqual(before);
-    log.push(`backup ${key} (${metadata.size} bytes) restored into ${scratch}: ${TABLES.map((t) => `${t} ${before[t].rows} rows`).join(", ")}, checksums equal`);
+    expect(await tableFingerprint(scratch, t.target.schema, id)).toEqual(before);
+    console.log(`backup ${key} (${metadata.size} bytes) restored into ${scratch}: ${TABLES.map((name) => `${name} ${before[name].rows} rows`).join(", ")}, checksums equal`);
 
-    // ---------- the hooks, in order, all signed ----------
+    // the hooks, in order, all signed
     const received = events();
     for (const r of received) expect(verifySignature({ secret: SECRET, header: r.headers["x-tenancy-signature"] as string, body: r.body }).ok).toBe(true);
     expect(received.map((r) => `${JSON.parse(r.body).event}:${JSON.parse(r.body).tenant.status}`)).toEqual([
@@ -248,6 +288,46 @@ describe.each(MODES)("tenant lifecycle, isolation %s", (isolation) => {
       "deleted:active",
     ]);
     expect(JSON.parse(received[1].body).tenant).toMatchObject({ name: "Acme Inc.", plan: "enterprise" });
-    console.log(log.join("\n"));
+  });
+});
+
+describe("offboarding that fails", () => {
+  it("a refused deleting hook deletes nothing; a failed backup drops no data; reruns converge", async () => {
+    const bucket = "tenancy-backups-flaky";
+    await s3.client.send(new CreateBucketCommand({ Bucket: bucket }));
+    const id = "e2e-failing";
+    const t = await onboard("database", id, bucket);
+    const admin = await server.tenantClient("database", id, t.password);
+    await admin.query(`INSERT INTO projects (name) VALUES ('keep me')`);
+    await admin.end();
+    const before = await tenantData(t);
+    const steps = t.offboardSteps();
+
+    // 1. The deleting hook's receiver refuses: nothing at all is deleted.
+    receiver.respond = (r) => (r.path === "/deleting" ? 422 : 200);
+    const first = await runSteps(steps);
+    expect(first.next).toBe(0);
+    expect(first.error?.message).toMatch(/deleting webhook of tenant e2e-failing failed .*HTTP 422 .*Nothing of tenant e2e-failing was deleted/);
+    expect((await orphanChecks(t)).checks.filter((c) => c.left > 0).map((c) => c.what)).toEqual(
+      expect.arrayContaining([`database ${naming.database(id)}`, `role ${naming.role(id)}`, `organization ${id} on the control plane`, `applications in ${id}`]),
+    );
+
+    // 2. The receiver is fixed but the backups bucket is gone: the identity stage goes, the data stays.
+    receiver.respond = () => 200;
+    await s3.client.send(new DeleteBucketCommand({ Bucket: bucket }));
+    const second = await runSteps(steps, first.next);
+    expect(steps[second.next].name).toBe("backup");
+    expect(second.error?.message).toMatch(/backup of tenant e2e-failing failed, so nothing of it was deleted: backup bucket s3:\/\/tenancy-backups-flaky .* does not exist/);
+    expect(await tenantData(t)).toEqual(before);
+
+    // 3. The bucket is back: the rerun takes the backup and finishes the deletion.
+    await s3.client.send(new CreateBucketCommand({ Bucket: bucket }));
+    expect(await runSteps(steps, second.next)).toEqual({ next: steps.length });
+    const { checks } = await orphanChecks(t);
+    expect(checks.filter((c) => c.left !== 0)).toEqual([]);
+    expect(await listBackups(t.backupInputs.store, id, s3.credentials)).toHaveLength(1);
+    const deliveries = receiver.requests.filter((r) => JSON.parse(r.body).tenant.id === id).map((r) => `${JSON.parse(r.body).event}`);
+    // The refused delivery, then the accepted one on the rerun; `deleted` once, at the very end.
+    expect(deliveries).toEqual(["created", "deleting", "deleting", "deleted"]);
   });
 });
