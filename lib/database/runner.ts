@@ -385,9 +385,38 @@ export async function appliedVersion(targetIn: Target): Promise<number | null> {
 }
 
 /**
- * What deleting a tenant's migrations removes: schema mode drops the tenant schema with
+ * Drops the schema with every object in it, whatever the migrations created, and creates it again
+ * with the same owner and privileges, in one transaction.
+ */
+async function emptySchema(client: Client, schema: string): Promise<void> {
+  const s = q(schema);
+  await client.query("BEGIN");
+  try {
+    const { rows } = await client.query(
+      `SELECT n.nspowner::regrole::text AS owner,
+              ARRAY(SELECT format('GRANT %s ON SCHEMA %s TO %s%s', a.privilege_type, $2::text,
+                                  CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END,
+                                  CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)
+                      FROM aclexplode(n.nspacl) a) AS grants
+         FROM pg_namespace n WHERE n.nspname = $1`,
+      [schema, s],
+    );
+    await client.query(`DROP SCHEMA ${s} CASCADE`);
+    await client.query(`CREATE SCHEMA ${s} AUTHORIZATION ${rows[0].owner}`);
+    for (const grant of rows[0].grants as string[]) await client.query(grant);
+    await client.query("COMMIT");
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * What deleting a tenant's migrations removes: schema mode empties the tenant schema of
  * everything in it; shared mode deletes the tenant's rows and its role mapping; database mode
- * removes nothing, because dropping the database belongs to the database resource.
+ * removes nothing, because dropping the database belongs to the database resource. The emptied
+ * schema stays, with its owner and grants, for the schema and grant resources that made it to
+ * drop and revoke (they are deleted after this).
  */
 export async function removeTenantData(targetIn: Target): Promise<void> {
   const target = checkTarget(targetIn);
@@ -395,12 +424,12 @@ export async function removeTenantData(targetIn: Target): Promise<void> {
   const client = await connect(target);
   try {
     await lockTarget(client, target);
-    if (target.isolation === "schema") {
-      await client.query(`DROP SCHEMA IF EXISTS ${q(target.schema)} CASCADE`);
-      return;
-    }
     const { rows } = await client.query(`SELECT to_regnamespace($1) IS NOT NULL AS present`, [target.schema]);
     if (!rows[0].present) return;
+    if (target.isolation === "schema") {
+      await emptySchema(client, target.schema);
+      return;
+    }
     await inTransaction(client, target, async () => {
       // Newest tables first, so rows that reference older tables go before what they reference.
       const { rows: tables } = await client.query(

@@ -113,8 +113,11 @@ describe.each(MODES)("through the engine, isolation %s", (mode) => {
     expect(await row()).toBeUndefined();
     await call(migrations, "delete", created.id, updated.outs);
     await call(migrations, "delete", created.id, updated.outs); // a repeated delete converges
-    const schemaLeft = await server.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [target.schema], target.database);
-    expect(schemaLeft.length).toBe(mode === "schema" ? 0 : 1);
+    // Schema mode: the tenant's tables are gone (the schema itself is the Schema resource's to drop).
+    const tablesLeft = await server.query(`SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY 1`, [target.schema], target.database);
+    expect(tablesLeft.map((r) => r.tablename)).toEqual(
+      mode === "schema" ? [] : mode === "shared" ? ["invoices", "projects", "schema_migrations", "tenant_profile", "tenant_roles"] : ["invoices", "projects", "schema_migrations", "tenant_profile"],
+    );
   });
 });
 

@@ -92,7 +92,15 @@ describe.each(MODES)("isolation %s", (mode) => {
       // Dropping the database belongs to the Database resource; the runner leaves it alone.
       expect(await versions(a)).toEqual([1, 2, 3]);
     } else if (mode === "schema") {
-      expect(await server.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [a.schema], a.database)).toEqual([]);
+      // Emptied, but kept with its grants for the Schema and Grant resources, which are deleted next.
+      const left = await server.query(
+        `SELECT (SELECT count(*)::int FROM pg_class WHERE relnamespace = n.oid) + (SELECT count(*)::int FROM pg_proc WHERE pronamespace = n.oid) AS objects,
+                has_schema_privilege($2, n.oid, 'USAGE') AS usage
+           FROM pg_namespace n WHERE nspname = $1`,
+        [a.schema, a.role],
+        a.database,
+      );
+      expect(left).toEqual([{ objects: 0, usage: true }]);
       expect(await count(b)).toBe(1);
     } else {
       expect(await count(a)).toBe(0);
