@@ -30,8 +30,11 @@ interface Measurement {
   peakMb: number;
 }
 
-/** `n` tenants cycling through every isolation mode, both storage modes and 0-2 custom domains. */
-export function generatedCatalog(n: number): Catalog {
+/**
+ * `n` tenants of the example catalog's defaults, cycling through every isolation mode, both storage
+ * modes, 0-2 custom domains, two regions and the given cells.
+ */
+export function generatedCatalog(n: number, cells: readonly string[] = [CELL]): Catalog {
   const isolations = ["database", "schema", "shared"];
   const files: CatalogFile[] = ["_defaults.yaml", "_control-plane.yaml"].map((name) => ({
     name,
@@ -39,15 +42,18 @@ export function generatedCatalog(n: number): Catalog {
     text: readFileSync(`tenants/${name}`, "utf8"),
   }));
   for (let i = 0; i < n; i++) {
+    // Mixed radix, cell the lowest digit: every combination appears once per 36 x cells tenants.
+    const j = Math.floor(i / cells.length);
+    const digits = (radix: number, below: number) => Math.floor(j / below) % radix;
     const id = `tenant-${String(i).padStart(4, "0")}`;
-    const custom = Array.from({ length: i % 3 }, (_, d) => `login${d}.${id}.example.com`);
+    const custom = Array.from({ length: digits(3, 6) }, (_, d) => `login${d}.${id}.example.com`);
     const text = [
       `id: ${id}`,
       `name: Tenant ${i}`,
-      `cell: ${CELL}`,
-      `region: ${i % 4 === 3 ? "us-east-1" : "eu-west-1"}`,
-      `database: { isolation: ${isolations[i % 3]}, server: main }`,
-      `storage: { mode: ${i % 2 ? "prefix" : "bucket"}, versioning: true, noncurrent_days: 30 }`,
+      `cell: ${cells[i % cells.length]}`,
+      `region: ${digits(2, 18) ? "us-east-1" : "eu-west-1"}`,
+      `database: { isolation: ${isolations[digits(3, 1)]}, server: main }`,
+      `storage: { mode: ${digits(2, 3) ? "prefix" : "bucket"}, versioning: true, noncurrent_days: 30 }`,
       `domains: { custom: [${custom.join(", ")}] }`,
       "",
     ].join("\n");
@@ -147,7 +153,9 @@ async function main() {
   console.log(`ratio=${(perTenant("ours", large, "cpuMs") / perTenant("floor", large, "cpuMs")).toFixed(2)}`);
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.stack : String(error));
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.stack : String(error));
+    process.exitCode = 1;
+  });
+}

@@ -7,7 +7,7 @@ import { cellReport, estimateCellOverhead, estimateTenantResources } from "../..
 import { parseTenancyConfig, rawConfigFromStackFile } from "../../../lib/config";
 import { evaluate } from "../../../lib/plan/evaluate";
 import { catalogFromDir, registerProgram, tenantsOfCell } from "../../../lib/program";
-import { catalogOf, DEFAULTS, tenantText } from "./fixture";
+import { generatedCatalog } from "../../../bench/program";
 
 const config = parseTenancyConfig(rawConfigFromStackFile(readFileSync("Pulumi.example.yaml", "utf8")));
 const HINT = "the components changed what they register: update TENANT_RESOURCES / CELL_RESOURCES in lib/cells/estimate.ts";
@@ -50,26 +50,11 @@ describe("the resource estimate against the program under mocks", () => {
     expect(tenants.length).toBeGreaterThanOrEqual(4);
   });
 
-  it("is exact for every isolation and storage mode, with and without custom domains, over two cells and regions", async () => {
-    const texts: Record<string, string> = { "_defaults.yaml": DEFAULTS };
-    let n = 0;
-    for (const isolation of ["database", "schema", "shared"]) {
-      for (const mode of ["bucket", "prefix"]) {
-        for (const custom of [0, 2]) {
-          const id = `t${++n}-${isolation}-${mode}`;
-          const domains = Array.from({ length: custom }, (_, i) => `d${i}.${id}.example.com`);
-          texts[`${id}.yaml`] = tenantText(
-            id,
-            `cell: ${n % 2 ? "eu-1" : "eu-2"}`,
-            `region: ${n % 3 ? "eu-west-1" : "us-east-1"}`,
-            `database: { isolation: ${isolation}, server: main }`,
-            `storage: { mode: ${mode}, versioning: true, noncurrent_days: 30 }`,
-            `domains: { custom: [${domains.join(", ")}] }`,
-          );
-        }
-      }
-    }
-    const counts = await expectEstimateExact(catalogOf(texts));
+  it("is exact for every isolation and storage mode with 0-2 custom domains, in two cells", async () => {
+    const catalog = generatedCatalog(36, ["eu-1", "eu-2"]);
+    const combinations = new Set(catalog.tenants.map((t) => `${t.cell} ${t.database.isolation} ${t.storage.mode} ${t.domains.custom.length}`));
+    expect(combinations.size).toBe(36);
+    const counts = await expectEstimateExact(catalog);
     expect([...counts.keys()]).toEqual(["eu-1", "eu-2"]);
   });
 });
