@@ -201,11 +201,14 @@ export async function backupTenant(request: BackupRequest): Promise<BackupResult
   } catch (error) {
     throw fail((error as Error).message);
   }
-  let migrationVersion: number;
+  let migrationVersion: number | null;
   try {
     migrationVersion = await appliedVersion(target);
   } catch (error) {
     throw fail(`cannot read the migration version of ${target.database}.${target.schema}: ${(error as Error).message}`);
+  }
+  if (migrationVersion === null) {
+    throw fail(`${target.database}.${target.schema} holds no migrated tenant data (the database, the schema or its schema_migrations table is missing)`);
   }
 
   const started = request.now ?? new Date();
