@@ -9,15 +9,15 @@ const HARDENED_BUCKET = 6;
 
 /** Resources registered per tenant, by the part that registers them. */
 export const TENANT_RESOURCES = {
-  /** The Tenant component and its TenantDatabase, TenantStorage and TenantDomain components. */
-  components: 4,
+  /** The Tenant component and its TenantDatabase, TenantStorage, TenantDomain and TenantIdentity components. */
+  components: 5,
   database: {
-    /** Password, role, database, the grant revoking CONNECT from PUBLIC. */
-    database: 4,
-    /** Password, role, schema, the grants of CONNECT on the schemas' database and USAGE on the schema. */
-    schema: 5,
-    /** Password, role (a member of the shared application role). */
-    shared: 2,
+    /** Password, role, database, the grant revoking CONNECT from PUBLIC, migrations, seed. */
+    database: 6,
+    /** Password, role, schema, the grants of CONNECT on the schemas' database and USAGE on the schema, migrations, seed. */
+    schema: 7,
+    /** Password, role (a member of the shared application role), migrations, seed. */
+    shared: 4,
   },
   storage: {
     bucket: HARDENED_BUCKET,
@@ -28,6 +28,8 @@ export const TENANT_RESOURCES = {
   domain: 4,
   /** A Cloudflare custom hostname per custom domain. */
   perCustomDomain: 1,
+  /** Organization, entity sync, identity seed. */
+  identity: 3,
 } as const;
 
 /** Resources a cell registers once, whatever its tenants. */
@@ -54,6 +56,7 @@ export function estimateTenantResources(tenant: EstimatedTenant): number {
     r.database[tenant.database.isolation] +
     r.storage[tenant.storage.mode] +
     r.domain +
+    r.identity +
     r.perCustomDomain * tenant.domains.custom.length
   );
 }
