@@ -49,6 +49,10 @@ export function parseYamlFile(file: string, text: string, maxBytes: number, limi
       }),
     };
   }
+  // A %YAML 1.1 directive would bring back yes/no booleans, octal 010 and timestamps.
+  if (doc.directives?.yaml.version !== "1.2") {
+    return { ok: false, errors: [at(1, 1, `YAML ${doc.directives?.yaml.version} is not supported; catalog files are YAML 1.2, so remove the %YAML line`)] };
+  }
   const keyErrors: CatalogError[] = [];
   checkKeys(doc.contents, [], lines, (pos, path, message) => keyErrors.push(at(pos.line, pos.col, message, formatPath(path))));
   if (keyErrors.length > 0) return { ok: false, errors: keyErrors };
@@ -73,6 +77,8 @@ function describeYamlProblem(code: string, message: string): string {
       return "tab used for indentation; YAML indents with spaces";
     case "TAG_RESOLVE_FAILED":
       return `unsupported tag ${first.replace(/^Unresolved tag: /, "")}; catalog files hold plain data (text, numbers, booleans, lists, mappings)`;
+    case "BAD_DIRECTIVE":
+      return `unsupported directive: ${first}`;
     case "MULTIPLE_DOCS":
       return "a second YAML document starts here; a catalog file holds one document, so remove the --- line";
     case "RESOURCE_EXHAUSTION":

@@ -4,14 +4,15 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, posix, resolve } from "node:path";
 import type { CatalogFile } from "./load";
 
-const CATALOG_FILE = /\.(yaml|yml)$/;
+/** Hidden files are editors' and file systems' leftovers (`.#acme.yaml` locks, macOS `._acme.yaml`), never the catalog. */
+const CATALOG_FILE = /^[^.].*\.(yaml|yml)$/s;
 
 /** The catalog files in `dir` (relative to `cwd`), each labelled `<dir>/<name>` for messages. */
 export function readCatalogDir(dir: string, cwd = process.cwd()): CatalogFile[] {
   const full = resolve(cwd, dir);
   const label = dir.split("\\").join("/");
   return readdirSync(full)
-    .filter((name) => CATALOG_FILE.test(name) && statSync(join(full, name)).isFile())
+    .filter((name) => CATALOG_FILE.test(name) && statSync(join(full, name), { throwIfNoEntry: false })?.isFile())
     .map((name) => ({ name, path: posix.join(label, name), text: readFileSync(join(full, name), "utf8") }));
 }
 
@@ -45,10 +46,42 @@ export function readCatalogAtRef(ref: string, dir: string, cwd = process.cwd(), 
     return []; // the directory did not exist at that revision: an empty catalog
   }
   // --full-tree: from a subdirectory, ls-tree would otherwise list only what lies under it.
-  // -z: names come raw (no quoting of unusual characters); entries are "<mode> <type> <hash>\t<name>".
+  // -z: names come raw (no quoting of unusual characters).
+  const found: CatalogFile[] = [];
+  for (const entry of parseTree(listing)) {
+    if (!files.test(entry.name)) continue;
+    const text = blobText(git, commit, posix.join(treePath, entry.name), entry);
+    if (text !== undefined) found.push({ name: entry.name, path: posix.join(dir.split("\\").join("/"), entry.name), text });
+  }
+  return found;
+}
+
+interface TreeEntry {
+  mode: string;
+  type: string;
+  hash: string;
+  name: string;
+}
+
+/** `git ls-tree -z` output: entries "<mode> <type> <hash>\t<name>", each ended by NUL. */
+function parseTree(listing: string): TreeEntry[] {
   return listing
     .split("\0")
-    .map((entry) => /^\d+ (\w+) ([0-9a-f]+)\t(.+)$/s.exec(entry))
-    .filter((m): m is RegExpExecArray => m !== null && m[1] === "blob" && files.test(m[3]))
-    .map(([, , hash, name]) => ({ name, path: posix.join(dir.split("\\").join("/"), name), text: git("cat-file", "blob", hash) }));
+    .map((entry) => /^(\d+) (\w+) ([0-9a-f]+)\t(.+)$/s.exec(entry))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map(([, mode, type, hash, name]) => ({ mode, type, hash, name }));
+}
+
+/**
+ * The text of a file at the commit, following symbolic links inside the repository the way
+ * readCatalogDir follows them on disk; undefined for a directory or a link that leads nowhere.
+ */
+function blobText(git: (...args: string[]) => string, commit: string, path: string, entry: TreeEntry, hops = 0): string | undefined {
+  if (entry.type !== "blob") return undefined;
+  if (entry.mode !== "120000") return git("cat-file", "blob", entry.hash);
+  if (hops >= 8) return undefined;
+  const target = posix.normalize(posix.join(posix.dirname(path), git("cat-file", "blob", entry.hash)));
+  if (target.startsWith("../") || posix.isAbsolute(target)) return undefined;
+  const [next] = parseTree(git("ls-tree", "--full-tree", "-z", commit, "--", target));
+  return next && next.name === target ? blobText(git, commit, target, next, hops + 1) : undefined;
 }

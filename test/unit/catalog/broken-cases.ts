@@ -34,6 +34,8 @@ export const brokenCases: readonly BrokenCase[] = [
   { name: "duplicate key", files: { "alpha.yaml": alpha("plan: pro", "plan: starter") }, errors: ['tenants/alpha.yaml:4:1 plan: duplicate key "plan" (first set on line 3); each key may appear once in a mapping'] },
   { name: "duplicate nested key", files: { "alpha.yaml": alpha("database:", "  isolation: schema", "  isolation: database") }, errors: ['tenants/alpha.yaml:5:3 database.isolation: duplicate key "isolation" (first set on line 4); each key may appear once in a mapping'] },
   { name: "two documents in one file", files: { "alpha.yaml": alpha("---", "id: beta") }, errors: ["tenants/alpha.yaml:3:1 a second YAML document starts here; a catalog file holds one document, so remove the --- line"] },
+  { name: "YAML 1.1 directive", files: { "alpha.yaml": ["%YAML 1.1", "---", "id: alpha", "name: Alpha Ltd", "storage: { mode: bucket, versioning: yes, noncurrent_days: 7 }"] }, errors: ["tenants/alpha.yaml:1:1 YAML 1.1 is not supported; catalog files are YAML 1.2, so remove the %YAML line"] },
+  { name: "unknown directive", files: { "alpha.yaml": ["%INCLUDE base.yaml", "---", "id: alpha", "name: Alpha Ltd"] }, errors: ["tenants/alpha.yaml:1:1 unsupported directive: Unknown directive %INCLUDE"] },
   { name: "custom tag", files: { "alpha.yaml": alpha("plan: !include pro.yaml") }, errors: ["tenants/alpha.yaml:3:7 unsupported tag !include; catalog files hold plain data (text, numbers, booleans, lists, mappings)"] },
   {
     name: "alias bomb",

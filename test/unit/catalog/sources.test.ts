@@ -1,6 +1,6 @@
 // Reading the catalog from the working tree and from a git revision of a real, temporary repository.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,6 +20,7 @@ const committed: Record<string, string> = {
   "beta.yaml": "id: beta\nname: Beta\n",
   "odd name é.yaml": "not: read by the loader, but listed\n",
   "legacy.yml": "id: legacy\nname: Legacy\n",
+  "linked.yaml": "id: linked\nname: Linked\n",
 };
 let firstCommit: string;
 
@@ -29,10 +30,17 @@ beforeAll(() => {
   git("config", "user.email", "test@example.com");
   git("config", "user.name", "test");
   git("config", "commit.gpgsign", "false");
-  for (const [name, text] of Object.entries(committed)) write(`tenants/${name}`, text);
+  for (const [name, text] of Object.entries(committed)) if (name !== "linked.yaml") write(`tenants/${name}`, text);
   write("tenants/tenant.schema.json", "{}\n");
   write("tenants/archive.yaml/old.yaml", "id: old\nname: Old\n");
   write("README.md", "catalog\n");
+  // Leftovers that must never be read as catalog files: a macOS resource fork, an Emacs lock, a dangling link.
+  write("tenants/._alpha.yaml", "\u0000\u0005binary resource fork");
+  symlinkSync("user@host.1234", join(repo, "tenants/.#alpha.yaml"));
+  symlinkSync("gone.yaml", join(repo, "tenants/dangling.yaml"));
+  // A link to a file elsewhere in the repository is read through, at a revision as on disk.
+  write("shared/linked.yaml", "id: linked\nname: Linked\n");
+  symlinkSync("../shared/linked.yaml", join(repo, "tenants/linked.yaml"));
   git("add", "-A");
   git("commit", "--quiet", "-m", "catalog");
   firstCommit = git("rev-parse", "HEAD");
@@ -64,7 +72,7 @@ describe("readCatalogAtRef", () => {
       expect(byName(readCatalogAtRef("HEAD~1", "tenants", repo))).toEqual(committed);
       const now = byName(readCatalogAtRef("HEAD", "tenants", repo));
       expect(now["alpha.yaml"]).toBe("id: alpha\nname: Alpha Renamed\n");
-      expect(Object.keys(now).sort()).toEqual(["_control-plane.yaml", "_defaults.yaml", "alpha.yaml", "gamma.yaml", "legacy.yml", "odd name é.yaml"]);
+      expect(Object.keys(now).sort()).toEqual(["_control-plane.yaml", "_defaults.yaml", "alpha.yaml", "gamma.yaml", "legacy.yml", "linked.yaml", "odd name é.yaml"]);
     } finally {
       git("reset", "--quiet", "--soft", "HEAD~1");
     }
@@ -108,9 +116,9 @@ describe("readCatalogAtRef", () => {
 });
 
 describe("readCatalogDir", () => {
-  it("reads the .yaml and .yml files of the working tree, not other files or directories", () => {
+  it("reads the .yaml and .yml files of the working tree, not hidden files, dangling links, other files or directories", () => {
     const files = readCatalogDir(join(repo, "tenants"));
-    expect(Object.keys(byName(files)).sort()).toEqual(["_control-plane.yaml", "_defaults.yaml", "alpha.yaml", "gamma.yaml", "legacy.yml", "odd name é.yaml"]);
+    expect(Object.keys(byName(files)).sort()).toEqual(["_control-plane.yaml", "_defaults.yaml", "alpha.yaml", "gamma.yaml", "legacy.yml", "linked.yaml", "odd name é.yaml"]);
     expect(byName(files)["alpha.yaml"]).toBe("id: alpha\nname: Alpha Renamed\n");
     expect(files.find((f) => f.name === "gamma.yaml")?.path).toBe(`${join(repo, "tenants")}/gamma.yaml`);
   });
