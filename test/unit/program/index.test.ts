@@ -36,8 +36,9 @@ afterEach(async () => {
 });
 
 /** Stack config as the engine passes it: every value a string, objects as JSON, secrets listed. */
-function setStackConfig(tenantsDir: string) {
+function setStackConfig(tenantsDir: string, drop: string[] = []) {
   const raw = exampleRawConfig({ tenantsDir });
+  for (const key of drop) delete raw[key];
   const values = Object.fromEntries(Object.entries(raw).map(([k, v]) => [`tenancy:${k}`, typeof v === "string" ? v : JSON.stringify(v)]));
   pulumi.runtime.setAllConfig(values, ["tenancy:databasePasswords", "tenancy:controlPlaneClientSecret", "tenancy:webhookSecret"]);
 }
@@ -55,6 +56,18 @@ test("a broken catalog throws every error and registers no resource", async () =
   // resetModules gives index.ts its own copy of lib/catalog, so the class is checked by name.
   expect((error as Error).name).toBe("CatalogInvalidError");
   expect((error as CatalogInvalidError).errors.map((e) => `${e.file.split("/").pop()} ${e.path}`)).toEqual(["globex.yaml database.isolation", "initech.yaml plan"]);
+  await pulumi.runtime.disconnect();
+  expect(registered).toEqual([]);
+});
+
+test("invalid stack config throws every problem and registers no resource", async () => {
+  setStackConfig(EXAMPLE_TENANTS, ["bucketPrefix", "databasePasswords"]);
+  const error = await import("../../../index").then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect((error as Error).name).toBe("ConfigInvalidError");
+  expect((error as Error).message).toMatch(/tenancy:bucketPrefix: missing[\s\S]*tenancy:databasePasswords: missing/);
   await pulumi.runtime.disconnect();
   expect(registered).toEqual([]);
 });
