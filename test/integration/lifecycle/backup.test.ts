@@ -171,7 +171,7 @@ describe("failures", () => {
   it("a tenant whose database is already gone fails clearly and leaves no object", async () => {
     const target = await tenantWithData("database", "bk-nodb", 1);
     const error = await backupTenant({ target: { ...target, database: "tenant_gone" }, store, credentials: s3.credentials }).catch((e) => e);
-    expect(error.message).toBe("backup of tenant bk-nodb failed, so nothing of it was deleted: tenant_gone.public holds no migrated tenant data (the database, the schema or its schema_migrations table is missing)");
+    expect(error.message).toBe("backup of tenant bk-nodb failed, so nothing of it was deleted: tenant_gone.tenant_bk_nodb holds no migrated tenant data (the database, the schema or its schema_migrations table is missing)");
     expect(await objectKeys("backups/bk-nodb/")).toEqual([]);
   });
 

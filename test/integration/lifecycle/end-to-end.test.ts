@@ -7,7 +7,7 @@
 // Not exercised here: the @pulumi/postgresql, aws and cloudflare resources need the Pulumi CLI's
 // provider plugins, which cannot be installed on these machines. Their PostgreSQL part is replayed
 // with the SQL twin of lib/database/layout.ts (provisionSql) and the statements the postgresql
-// provider issues on delete (REVOKE, DROP DATABASE, DROP OWNED, DROP ROLE); bucket, DNS and
+// provider issues on delete (DROP SCHEMA, REVOKE, DROP DATABASE, DROP OWNED, DROP ROLE); bucket, DNS and
 // certificate are not covered.
 import { CreateBucketCommand, DeleteBucketCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -70,11 +70,15 @@ async function tableFingerprint(database: string, schema: string, tenantId: stri
   return out;
 }
 
-/** What @pulumi/postgresql does when the tenant's Grant, Database and Role resources are deleted. */
+/** What @pulumi/postgresql does when the tenant's Schema, Grant, Database and Role resources are deleted. */
 async function dropDatabaseResources(isolation: Isolation, id: string): Promise<void> {
   const role = naming.role(id);
   if (isolation === "database") await server.query(`DROP DATABASE IF EXISTS ${naming.database(id)} WITH (FORCE)`);
-  if (isolation === "schema") await server.query(`REVOKE CONNECT ON DATABASE ${naming.schemaDatabase} FROM ${role}`);
+  if (isolation === "schema") {
+    // Without CASCADE, like the Schema resource: TenantMigrations' delete has emptied it already.
+    await server.query(`DROP SCHEMA IF EXISTS ${naming.schema(id)}`, [], naming.schemaDatabase);
+    await server.query(`REVOKE CONNECT ON DATABASE ${naming.schemaDatabase} FROM ${role}`);
+  }
   for (const db of ["postgres", naming.schemaDatabase, naming.sharedDatabase]) {
     await server.query(`REASSIGN OWNED BY ${role} TO ${server.pg.user}`, [], db);
     await server.query(`DROP OWNED BY ${role}`, [], db);
