@@ -1,7 +1,9 @@
 // Client for the identity control plane's Auth0-compatible Management API (AuthHero in tests).
 // One client lives inside one provider method call: it holds the token for that call and nothing
 // else, so a provider that uses it captures no credentials and no sockets.
-import pLimit from "p-limit";
+// `import = require`, not a default import: under tsx (npm run plan) a default import becomes an
+// interop wrapper that the dynamic-provider serializer cannot capture; a plain require it emits as require("p-limit").
+import pLimit = require("p-limit");
 
 /** Where the Management API is and how to authenticate; `clientSecret` arrives as a Pulumi secret. */
 export interface ManagementConnection {

@@ -158,6 +158,15 @@ describe("runPlan", () => {
     expect(text.output).toContain("~ acme: migrations 2→3\n    runs 0003_invoices.sql\n");
   });
 
+  it("runs as `npm run plan` does: the CLI under tsx, whose module interop dynamic-provider serialization must survive", () => {
+    const root = join(__dirname, "../../..");
+    const out = execFileSync(process.execPath, ["--import", "tsx", "lib/cli/main.ts", "plan", "--format", "json"], { cwd: root, encoding: "utf8" });
+    const doc = JSON.parse(out) as JsonPlan;
+    expect(doc.errors).toEqual([]);
+    expect(doc.tenants.map((t) => t.id)).toEqual(["acme", "acme-research", "globex", "initech", "umbrella"]);
+    expect(doc.resources.every((r) => r.action === "create")).toBe(true);
+  });
+
   it("exits 1 with located errors on an invalid catalog, and plans nothing", async () => {
     const { exitCode, output } = await withChange(
       () => writeFileSync(join(repo, "tenants/initech.yaml"), "id: initech\nname: Initech\nplan: platinum\n"),
