@@ -60,7 +60,8 @@ async function main() {
     // own id in current_tenant_id(), and the tenant role able to use its tables.
     const check = new Client(pg.config(naming.database("clone-0000")));
     await check.connect();
-    const { rows } = await check.query(`SELECT current_tenant_id() AS id, has_table_privilege($1, 'public.invoices', 'INSERT') AS can`, [naming.role("clone-0000")]);
+    const schema = naming.schema("clone-0000");
+    const { rows } = await check.query(`SELECT ${schema}.current_tenant_id() AS id, has_table_privilege($1, '${schema}.invoices', 'INSERT') AS can`, [naming.role("clone-0000")]);
     await check.end();
     if (rows[0].id !== "clone-0000" || !rows[0].can) throw new Error(`cloned database is not the tenant's: ${JSON.stringify(rows[0])}`);
 

@@ -12,9 +12,12 @@ export function databaseOf(isolation: Isolation, tenantId: string): string {
   return isolation === "schema" ? naming.schemaDatabase : naming.sharedDatabase;
 }
 
+/**
+ * Database mode uses the tenant's schema inside its own database too, not `public`: the tenant owns
+ * that database, and the admin must never run migrations in a schema the tenant can create in.
+ */
 export function schemaOf(isolation: Isolation, tenantId: string): string {
-  if (isolation === "database") return "public";
-  return isolation === "schema" ? naming.schema(tenantId) : naming.sharedSchema;
+  return isolation === "shared" ? naming.sharedSchema : naming.schema(tenantId);
 }
 
 /** Where a tenant's tables live, apart from the server: every name from lib/naming.ts. */
@@ -75,7 +78,10 @@ export function serverProvisionSql(admin: string): string[] {
  *
  * Pulumi equivalent:
  * - database: Role (login, inherit false, password); Database (owner: the role); Grant to role
- *   `public`, objectType database, privileges [] (revokes PUBLIC's CONNECT and TEMPORARY).
+ *   `public`, objectType database, privileges [] (revokes PUBLIC's CONNECT and TEMPORARY). An
+ *   admin that is not a superuser also needs GrantRole(role: admin, grantRole: the tenant role), to
+ *   connect and create the tenant's schema there. The tables live in a schema named like the role
+ *   (created by TenantMigrations), which the tenant's default search_path ("$user") finds.
  * - schema:   Role (login, inherit false, password); Grant CONNECT on tenancy_schemas to the role.
  *   The schema itself, and USAGE on it for the role alone, come from TenantMigrations.
  * - shared:   Role (login, password, roles: [tenancy_app]); nothing else: CONNECT comes through

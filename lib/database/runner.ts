@@ -3,8 +3,9 @@
 // everything the functions need arrives as arguments.
 //
 // Where the tables live, per isolation mode (the same SQL files in every mode):
-// - database: the tenant's own database, schema `public`; tables owned by the migrating admin, the
-//   tenant role gets DML on them.
+// - database: the tenant's own database, in a schema named like the tenant role (not `public`: the
+//   tenant owns its database, and no migration runs where the tenant can create objects); tables
+//   owned by the migrating admin, the tenant role gets USAGE and DML.
 // - schema:   the tenant's schema (created here, dropped by removeTenantData), in a shared
 //   database; the tenant role gets USAGE on that schema only, and DML on its tables.
 // - shared:   one shared schema per database server, owned by the owner role; every table carries
@@ -33,7 +34,7 @@ export interface Connection {
 export interface Target extends Connection {
   isolation: Isolation;
   tenantId: string;
-  /** Schema that holds the tables: `public`, the tenant schema, or the shared schema. */
+  /** Schema that holds the tables: the tenant's schema (database and schema modes) or the shared schema. */
   schema: string;
   /** The tenant's login role. */
   role: string;
@@ -54,6 +55,8 @@ const ISOLATION_MODES = ["database", "schema", "shared"];
 const SSL_MODES = ["disable", "require", "verify-full"];
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 const LOCK_PREFIX = "tenancy-migrations:";
+/** Schema of a template database; renamed to the tenant's schema in each clone. */
+export const TEMPLATE_SCHEMA = "tenancy_template";
 /** Tables of the runner itself; tenants never get privileges on them. */
 const BOOKKEEPING = ["schema_migrations", "tenant_roles"];
 
@@ -113,6 +116,9 @@ export async function connect(connection: Connection): Promise<Client> {
     ssl,
     application_name: "tenancy-migrations",
     connectionTimeoutMillis: 15_000,
+    // A database-mode tenant owns its database and could give it a search_path default leading to
+    // functions of its own; startup options override that for the admin's session.
+    options: "-c search_path=pg_catalog,pg_temp",
   });
   // An idle client whose backend is terminated emits "error"; the failed query reports it instead.
   client.on("error", () => undefined);
@@ -170,6 +176,18 @@ async function lockTarget(client: Client, target: Target): Promise<void> {
 async function prepare(client: Client, target: Target): Promise<void> {
   const s = q(target.schema);
   await inTransaction(client, target, async () => {
+    if (target.isolation === "database") {
+      // A database cloned from a template (template.ts) holds the template's schema: it becomes
+      // the tenant's. Only if the admin made it: a schema the tenant created is never adopted.
+      await client.query(
+        `DO $do$ BEGIN
+           IF to_regnamespace(${literal(target.schema)}) IS NULL AND EXISTS (
+                SELECT 1 FROM pg_namespace WHERE nspname = ${literal(TEMPLATE_SCHEMA)} AND nspowner = current_user::regrole) THEN
+             ALTER SCHEMA ${q(TEMPLATE_SCHEMA)} RENAME TO ${s};
+           END IF;
+         END $do$`,
+      );
+    }
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
     await client.query(
       `CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (
@@ -181,7 +199,7 @@ async function prepare(client: Client, target: Target): Promise<void> {
         `CREATE OR REPLACE FUNCTION ${s}.current_tenant_id() RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
          AS $fn$ SELECT ${literal(target.tenantId)}::text $fn$`,
       );
-      if (target.isolation === "schema") await client.query(`GRANT USAGE ON SCHEMA ${s} TO ${q(target.role)}`);
+      await client.query(`GRANT USAGE ON SCHEMA ${s} TO ${q(target.role)}`);
       return;
     }
     const { rows } = await client.query(`SELECT to_regclass($1) IS NOT NULL AS present`, [`${s}.tenant_roles`]);

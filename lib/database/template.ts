@@ -1,11 +1,12 @@
 // Tenant databases cloned from a migrated template (CREATE DATABASE ... TEMPLATE) instead of
 // migrated from empty. One template per migration set: its name carries the set's fingerprint, so
 // a clone is always of exactly the version it claims. The template holds no tenant's data or
-// grants: it is migrated as the admin, and the first run of the runner on a clone rewrites
-// current_tenant_id() and grants the tenant role (see migrate's re-grant on a no-op run).
+// grants: it is migrated as the admin into the schema TEMPLATE_SCHEMA, and the first run of the
+// runner on a clone renames that schema to the tenant's, rewrites current_tenant_id() and grants
+// the tenant role (see prepare, and migrate's re-grant on a no-op run).
 import type { ServerConnection } from "./layout";
 import { fingerprint, type Migration } from "./migrations";
-import { connect, migrate } from "./runner";
+import { connect, migrate, TEMPLATE_SCHEMA } from "./runner";
 
 export function templateName(setFingerprint: string): string {
   return `tenancy_tpl_${setFingerprint.slice(0, 16)}`;
@@ -20,7 +21,7 @@ export async function ensureTemplate(server: ServerConnection, migrations: Migra
     if (rows[0]?.datistemplate) return name;
     if (rows.length === 0) await admin.query(`CREATE DATABASE ${name}`);
     await migrate(
-      { ...server, database: name, isolation: "database", tenantId: "template", schema: "public", role: server.user, ownerRole: server.user, appRole: server.user },
+      { ...server, database: name, isolation: "database", tenantId: "template", schema: TEMPLATE_SCHEMA, role: server.user, ownerRole: server.user, appRole: server.user },
       migrations,
       version,
     );

@@ -5,7 +5,7 @@
 // the ones the Pulumi program creates (lib/database/layout.ts provisionSql).
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { Client } from "pg";
-import { loadMigrations } from "../../../lib/database/migrations";
+import { loadMigrations, MIGRATIONS_DIR } from "../../../lib/database/migrations";
 import { migrate, type Isolation, type Target } from "../../../lib/database/runner";
 import { naming } from "../../../lib/naming";
 import { MODES, startServer, type Server } from "./setup";
@@ -108,11 +108,14 @@ function commonAttempts(a: Tenant, b: Tenant): Attempt[] {
 
 /**
  * Traps for the admin or for other tenants: objects planted where someone else's session resolves
- * names. In database mode the tenant owns its database, so these apply to the shared databases only.
+ * names. (A database-mode tenant owns its database, so it may create temp objects and schemas there;
+ * the next test shows the admin's migrations never resolve names through them.)
  */
+const publicTrap: Attempt = { name: "create a function in public", sql: [`CREATE FUNCTION public.trap() RETURNS int LANGUAGE sql AS 'SELECT 1'`] };
 const plantAttempts: Attempt[] = [
-  { name: "create a function in public", sql: [`CREATE FUNCTION public.trap() RETURNS int LANGUAGE sql AS 'SELECT 1'`] },
+  publicTrap,
   { name: "create a temp function (pg_temp trap)", sql: [`CREATE FUNCTION pg_temp.current_tenant_id() RETURNS text LANGUAGE sql AS $$SELECT 'x'$$`] },
+  { name: "create a function in one's own tenant schema", sql: [`CREATE FUNCTION current_tenant_id(integer) RETURNS text LANGUAGE sql AS $$SELECT 'x'$$`] },
 ];
 
 function modeAttempts(mode: Isolation, a: Tenant, b: Tenant): Attempt[] {
@@ -125,6 +128,8 @@ function modeAttempts(mode: Isolation, a: Tenant, b: Tenant): Attempt[] {
     return [
       { name: "connect to B's database", database: b.target.database, sql: ["SELECT 1"] },
       ...otherDbs,
+      publicTrap,
+      plantAttempts[2],
       { name: "take over B's database", sql: [`ALTER DATABASE ${b.target.database} OWNER TO ${naming.role(a.id)}`] },
       { name: "grant oneself CONNECT on B's database", sql: [`GRANT CONNECT ON DATABASE ${b.target.database} TO ${naming.role(a.id)}`] },
       { name: "rename B's database", sql: [`ALTER DATABASE ${b.target.database} RENAME TO stolen`] },
@@ -144,7 +149,6 @@ function modeAttempts(mode: Isolation, a: Tenant, b: Tenant): Attempt[] {
       { name: "truncate B's invoices", sql: [`TRUNCATE ${bs}.invoices`] },
       { name: "lock B's table", sql: [`BEGIN`, `LOCK TABLE ${bs}.projects`] },
       { name: "create a table in B's schema", sql: [`CREATE TABLE ${bs}.planted (x int)`] },
-      { name: "create a function in one's own schema", sql: [`CREATE FUNCTION ${a.target.schema}.trap() RETURNS int LANGUAGE sql AS 'SELECT 1'`] },
       { name: "call B's owner-defined function", sql: [`SELECT ${bs}.current_tenant_id()`] },
       { name: "grant oneself USAGE on B's schema", sql: [`GRANT USAGE ON SCHEMA ${bs} TO ${naming.role(a.id)}`] },
       { name: "take over B's schema", sql: [`ALTER SCHEMA ${bs} OWNER TO ${naming.role(a.id)}`] },
@@ -248,7 +252,7 @@ describe.each(MODES)("isolation %s", (mode) => {
     const allowed = outcomes.filter((o) => !o.denied).map((o) => `${o.name}: ${o.detail}`);
     expect(allowed).toEqual([]);
     expect(deniedCount).toBe(attempts.length);
-    expect(attempts.length).toBeGreaterThanOrEqual(mode === "database" ? 24 : 30);
+    expect(attempts.length).toBeGreaterThanOrEqual(mode === "database" ? 26 : 35);
 
     // B's data came through untouched, and B's session is still alive.
     const projects = await server.query(`SELECT name FROM ${b.target.schema}.projects WHERE tenant_id = $1`, [b.id], b.target.database);
@@ -258,4 +262,32 @@ describe.each(MODES)("isolation %s", (mode) => {
     const alive = await server.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1`, [naming.role(b.id)]);
     expect(alive[0].n).toBe(1);
   });
+});
+
+test("a database-mode tenant cannot make the admin's migrations run its functions", async () => {
+  const a = { id: "trap-owner", ...(await server.tenant("database", "trap-owner")) };
+  await migrate(a.target, loadMigrations(), 2);
+  // As the owner of its database, the tenant plants functions that beat the built-ins the runner
+  // calls (an exact argument match wins over pg_catalog's), and makes its schema first on the path.
+  const tenant = await server.tenantClient("database", a.id, a.password);
+  try {
+    await tenant.query(`CREATE SCHEMA trap`);
+    for (const signature of ["hashtextextended(text, integer)", "to_regclass(text)", "to_regnamespace(text)", "format(text, text)"]) {
+      const returns = signature.startsWith("hash") ? "bigint" : signature.startsWith("format") ? "text" : signature.startsWith("to_regclass") ? "regclass" : "regnamespace";
+      await tenant.query(`CREATE FUNCTION trap.${signature} RETURNS ${returns} LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION 'trap sprung'; END$$`);
+    }
+    await tenant.query(`ALTER DATABASE ${a.target.database} SET search_path = trap, pg_catalog`);
+  } finally {
+    await tenant.end();
+  }
+  // The trap is real: an admin session that takes the database's defaults walks into it.
+  const naive = await server.pg.adminClient(a.target.database);
+  try {
+    await expect(naive.query(`SELECT pg_advisory_lock(hashtextextended($1, 0))`, ["x"])).rejects.toThrow(/trap sprung/);
+  } finally {
+    await naive.end();
+  }
+  const withNew = loadMigrations(MIGRATIONS_DIR, [{ name: "0004_tags.sql", text: "CREATE TABLE tags (tenant_id text NOT NULL DEFAULT current_tenant_id(), tag text);" }]);
+  expect(await migrate(a.target, withNew, 4)).toMatchObject({ from: 2, to: 4, applied: [3, 4] });
+  expect(await migrate(a.target, withNew, 4)).toMatchObject({ applied: [] });
 });

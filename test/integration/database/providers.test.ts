@@ -139,7 +139,7 @@ test("a failing migration reports file and message through the engine, without t
   const run = await migrations.run([{ method: "create", args: [migrations.inputs(migrationInputs(target, 4, broken))] }]);
   logs.push(run.logs);
   expect(run.results[0]).toEqual({ ok: false, message: 'migration 0004_broken.sql failed: relation "nowhere" does not exist' });
-  const versions = await server.query(`SELECT version FROM public.schema_migrations ORDER BY 1`, [], target.database);
+  const versions = await server.query(`SELECT version FROM ${target.schema}.schema_migrations ORDER BY 1`, [], target.database);
   expect(versions.map((r) => r.version)).toEqual([1, 2, 3]);
 });
 

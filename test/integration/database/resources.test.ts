@@ -46,7 +46,7 @@ test("TenantMigrations registers the tenant's place, its ring's version and fing
   const set = migrationSet(2);
   expect(mig.inputs).toMatchObject({
     database: "tenant_acme",
-    schema: "public",
+    schema: "tenant_acme",
     role: "tenant_acme",
     isolation: "database",
     tenantId: "acme",

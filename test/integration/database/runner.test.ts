@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { checksum, loadMigrations } from "../../../lib/database/migrations";
 import { appliedVersion, migrate, removeTenantData, type Target } from "../../../lib/database/runner";
+import { naming } from "../../../lib/naming";
 import { MODES, migrationsWith, startServer, type Server } from "./setup";
 
 let server: Server;
@@ -182,7 +183,7 @@ describe("faults (schema mode)", () => {
 test("a run with nothing to apply restores grants taken away by hand", async () => {
   const { target, password } = await server.tenant("database", "regrant");
   await migrate(target, migrations, 3);
-  await server.query(`REVOKE ALL ON public.projects FROM ${target.role}`, [], target.database);
+  await server.query(`REVOKE ALL ON ${target.schema}.projects FROM ${target.role}`, [], target.database);
   expect(await migrate(target, migrations, 3)).toMatchObject({ applied: [], reverted: [] });
   const tenant = await server.tenantClient("database", "regrant", password);
   try {
@@ -205,6 +206,23 @@ test("a second shared tenant reuses the shared tables without touching their pol
     { role_name: "tenant_shared_one", tenant_id: "shared-one" },
     { role_name: "tenant_shared_two", tenant_id: "shared-two" },
   ]);
+});
+
+test.each(MODES)("a non-superuser admin migrates, seeds and removes in %s mode with the grants provisionSql documents", async (mode) => {
+  const admin = "plain_admin";
+  await server.query(`DO $$ BEGIN CREATE ROLE ${admin} LOGIN CREATEDB CREATEROLE PASSWORD 'plain-admin-pw'; EXCEPTION WHEN duplicate_object THEN NULL; END $$`);
+  await server.query(`GRANT ${naming.sharedOwnerRole} TO ${admin}`);
+  await server.query(`GRANT CREATE, CONNECT ON DATABASE ${naming.schemaDatabase} TO ${admin}`);
+  const id = `plain-${mode}`;
+  const { target: asSuperuser } = await server.tenant(mode, id);
+  // Database mode: the tenant role owns the database and its public schema; the admin creates the
+  // tables there through membership of that role.
+  if (mode === "database") await server.query(`GRANT ${asSuperuser.role} TO ${admin}`);
+  const target = { ...asSuperuser, user: admin, password: "plain-admin-pw" };
+  expect(await migrate(target, migrations, 3)).toMatchObject({ to: 3 });
+  expect(await appliedVersion(target)).toBe(3);
+  expect(await migrate(target, migrations, 2)).toMatchObject({ to: mode === "shared" ? 3 : 2 });
+  await removeTenantData(target);
 });
 
 describe("shared mode guards", () => {

@@ -6,7 +6,7 @@ import { Client } from "pg";
 import { provisionSql } from "../../../lib/database/layout";
 import { fingerprint, loadMigrations } from "../../../lib/database/migrations";
 import { tenantTemplateProvider, type TenantTemplateInputs } from "../../../lib/database/providers";
-import { migrate } from "../../../lib/database/runner";
+import { migrate, TEMPLATE_SCHEMA } from "../../../lib/database/runner";
 import { ensureTemplate, templateName } from "../../../lib/database/template";
 import { targetFor } from "../../../lib/database/layout";
 import { naming } from "../../../lib/naming";
@@ -58,8 +58,8 @@ test("clones of the template are the tenants' own databases, at the template's v
     // Only the admin (owner) and this tenant hold privileges on the tables.
     const acl = await server.query(
       `SELECT DISTINCT (aclexplode(relacl)).grantee::regrole::text AS who FROM pg_class
-        WHERE relnamespace = 'public'::regnamespace AND relacl IS NOT NULL ORDER BY 1`,
-      [],
+        WHERE relnamespace = $1::regnamespace AND relacl IS NOT NULL ORDER BY 1`,
+      [t.target.schema],
       t.target.database,
     );
     expect(acl.map((r) => r.who).sort()).toEqual([server.pg.user, naming.role(t.id)].sort());
@@ -76,7 +76,7 @@ test("clones of the template are the tenants' own databases, at the template's v
   expect(await server.query(`SELECT 1 FROM pg_database WHERE datname = $1`, [created.id])).toEqual([]);
   expect((await provider.call("read", created.id, created.outs)).id).toBe("");
   // The clones do not depend on their template.
-  const left = await server.query(`SELECT count(*)::int AS n FROM projects`, [], naming.database("clone-c"));
+  const left = await server.query(`SELECT count(*)::int AS n FROM ${naming.schema("clone-c")}.projects`, [], naming.database("clone-c"));
   expect(left[0].n).toBe(1);
 });
 
@@ -84,10 +84,30 @@ test("a template build that died after CREATE DATABASE converges on the next run
   const name = templateName(fingerprint(migrations, 2));
   await server.query(`CREATE DATABASE ${name}`);
   expect(await ensureTemplate(server.admin, migrations, 2)).toBe(name);
-  const versions = await server.query(`SELECT version FROM public.schema_migrations ORDER BY 1`, [], name).catch((e: Error) => e);
+  const versions = await server.query(`SELECT version FROM ${TEMPLATE_SCHEMA}.schema_migrations ORDER BY 1`, [], name).catch((e: Error) => e);
   // Connections are closed once it is a template; open it briefly to look inside.
   expect(versions).toBeInstanceOf(Error);
   await server.query(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS true`);
-  const rows = await server.query(`SELECT version FROM public.schema_migrations ORDER BY 1`, [], name);
+  const rows = await server.query(`SELECT version FROM ${TEMPLATE_SCHEMA}.schema_migrations ORDER BY 1`, [], name);
   expect(rows.map((r) => r.version)).toEqual([1, 2]);
+});
+
+test("a schema the tenant names like the template's is never adopted as its tables' schema", async () => {
+  const { target, password } = await server.tenant("database", "fake-template");
+  const tenant = await server.tenantClient("database", "fake-template", password);
+  try {
+    await tenant.query(`CREATE SCHEMA ${TEMPLATE_SCHEMA}`);
+  } finally {
+    await tenant.end();
+  }
+  await migrate(target, migrations, 3);
+  const owners = await server.query(
+    `SELECT nspname::text AS schema, nspowner::regrole::text AS owner FROM pg_namespace WHERE nspname IN ($1, $2) ORDER BY 1`,
+    [target.schema, TEMPLATE_SCHEMA],
+    target.database,
+  );
+  expect(owners).toEqual([
+    { schema: TEMPLATE_SCHEMA, owner: target.role },
+    { schema: target.schema, owner: server.pg.user },
+  ]);
 });
