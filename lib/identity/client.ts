@@ -112,8 +112,6 @@ export interface RequestOptions {
 export interface ClientOptions {
   retry?: Partial<RetryPolicy>;
   concurrency?: number;
-  /** Called for every HTTP attempt (method, path, tenant); used by the benchmark to replay the same calls. Never sees headers. */
-  onRequest?: (call: { method: Method; path: string; tenant: string; body?: unknown }) => void;
 }
 
 export interface ManagementClient {
@@ -203,7 +201,6 @@ export function createManagementClient(connection: ManagementConnection, options
     const headers: Record<string, string> = { authorization: `Bearer ${await bearer()}`, accept: "application/json" };
     if (tenant !== connection.controlPlaneTenantId) headers["tenant-id"] = tenant;
     if (opts.body !== undefined) headers["content-type"] = "application/json";
-    options.onRequest?.({ method, path, tenant, body: opts.body });
     const { status, text } = await send(tenant, operation, `${base}/api/v2${path}`, {
       method,
       headers,

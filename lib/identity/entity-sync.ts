@@ -6,7 +6,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { ControlPlane } from "../catalog/schema";
 import { naming } from "../naming";
 import { createManagementClient, type ClientOptions, type ManagementClient } from "./client";
-import { checkConnection, isManaged, MANAGED_METADATA, requireIdentityTenant, type ConnectionInput } from "./managed";
+import { checkConnection, connectionChanged, isManaged, MANAGED_METADATA, requireIdentityTenant, type ConnectionInput } from "./managed";
 
 export interface EntitySyncInputs {
   connection: ConnectionInput;
@@ -160,10 +160,15 @@ async function apply(inputs: WithClientOptions<EntitySyncInputs>): Promise<Entit
   const connection = checkConnection(inputs.connection);
   const client = createManagementClient(connection, inputs.__clientOptions);
   const identityTenant = naming.identityTenant(inputs.tenantId);
-  await requireIdentityTenant(client, identityTenant, connection.url);
-  // The control plane first: the tenant's copies and the organization's roles refer to its entities.
-  await syncEntities(client, connection.controlPlaneTenantId, inputs.entities);
-  const ids = await syncEntities(client, identityTenant, inputs.entities);
+  // The copies refer to the control plane's entities by name only, so both tenants are synced at once.
+  const [controlPlane, copies] = await Promise.allSettled([
+    syncEntities(client, connection.controlPlaneTenantId, inputs.entities),
+    requireIdentityTenant(client, identityTenant, connection.url).then(() => syncEntities(client, identityTenant, inputs.entities)),
+  ]);
+  // Both finish before either failure is reported, so no request is left running behind an error.
+  if (controlPlane.status === "rejected") throw controlPlane.reason;
+  if (copies.status === "rejected") throw copies.reason;
+  const ids = copies.value;
   return { connection, tenantId: inputs.tenantId, entities: inputs.entities, fingerprint: inputs.fingerprint, identityTenant, ...ids };
 }
 
@@ -173,11 +178,15 @@ export async function createEntitySync(inputs: WithClientOptions<EntitySyncInput
 }
 
 export async function diffEntitySync(_id: string, olds: EntitySyncOutputs, news: EntitySyncInputs): Promise<pulumi.dynamic.DiffResult> {
-  const replaces = olds.tenantId !== news.tenantId ? ["tenantId"] : [];
+  // Another control plane is another place: the copies there are new objects.
+  const replaces = [
+    ...(olds.tenantId !== news.tenantId ? ["tenantId"] : []),
+    ...(olds.connection.controlPlaneTenantId !== news.connection.controlPlaneTenantId ? ["connection"] : []),
+  ];
   const changed = [
     ...replaces,
     ...(olds.fingerprint !== news.fingerprint ? ["fingerprint"] : []),
-    ...(olds.connection.url !== news.connection.url || olds.connection.controlPlaneTenantId !== news.connection.controlPlaneTenantId ? ["connection"] : []),
+    ...(connectionChanged(olds.connection, news.connection) ? ["connection"] : []),
   ];
   return { changes: changed.length > 0, replaces, deleteBeforeReplace: true };
 }

@@ -6,7 +6,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { naming } from "../naming";
 import { createManagementClient, type ClientOptions, type ManagementClient } from "./client";
-import { checkConnection, isManaged, MANAGED_BY, MANAGED_BY_KEY, requireIdentityTenant, type ConnectionInput } from "./managed";
+import { checkConnection, connectionChanged, isManaged, MANAGED_BY, MANAGED_BY_KEY, requireIdentityTenant, type ConnectionInput } from "./managed";
 import { PASSWORD_CONNECTION } from "./organization";
 
 export const DEFAULT_APPLICATION_NAME = "Default Application";
@@ -123,7 +123,7 @@ export async function createIdentitySeed(inputs: WithClientOptions<IdentitySeedI
 export async function diffIdentitySeed(_id: string, olds: IdentitySeedOutputs, news: IdentitySeedInputs): Promise<pulumi.dynamic.DiffResult> {
   const replaces = olds.tenantId !== news.tenantId ? ["tenantId"] : [];
   const sorted = (a: string[]) => JSON.stringify([...a].sort());
-  const changes = replaces.length > 0 || sorted(olds.hostnames) !== sorted(news.hostnames) || sorted(olds.admins) !== sorted(news.admins) || olds.connection.url !== news.connection.url;
+  const changes = replaces.length > 0 || sorted(olds.hostnames) !== sorted(news.hostnames) || sorted(olds.admins) !== sorted(news.admins) || connectionChanged(olds.connection, news.connection);
   return { changes, replaces, deleteBeforeReplace: true };
 }
 

@@ -20,6 +20,14 @@ export function isManaged(entity: { metadata?: unknown }): boolean {
  */
 export type ConnectionInput = ManagementConnection;
 
+/**
+ * Whether the stored connection differs from the new one. A rotated client secret counts: the update
+ * that follows stores it, so a later delete does not authenticate with a revoked one.
+ */
+export function connectionChanged(olds: ManagementConnection, news: ManagementConnection): boolean {
+  return olds.url !== news.url || olds.clientId !== news.clientId || olds.clientSecret !== news.clientSecret;
+}
+
 /** The same fields, checked: a clear message for each missing one. */
 export function checkConnection(connection: Partial<ManagementConnection> | undefined): ManagementConnection {
   const missing = (["url", "clientId", "clientSecret", "controlPlaneTenantId"] as const).filter((k) => !connection?.[k]);

@@ -8,7 +8,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { naming } from "../naming";
 import { createManagementClient, type ClientOptions, type ManagementClient } from "./client";
-import { checkConnection, type ConnectionInput } from "./managed";
+import { checkConnection, connectionChanged, type ConnectionInput } from "./managed";
 
 /** The Auth0 database connection every identity tenant has; admins are created in it. */
 export const PASSWORD_CONNECTION = "Username-Password-Authentication";
@@ -164,7 +164,7 @@ export async function diffOrganization(_id: string, olds: OrganizationOutputs, n
     !same([...olds.roles].sort(), [...news.roles].sort()) ||
     olds.adminRole !== news.adminRole ||
     !same([...olds.admins].sort(), [...news.admins].sort()) ||
-    olds.connection.url !== news.connection.url;
+    connectionChanged(olds.connection, news.connection);
   return { changes, replaces, deleteBeforeReplace: true };
 }
 

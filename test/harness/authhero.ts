@@ -137,7 +137,14 @@ export async function startAuthHero(options: StartAuthHeroOptions = {}): Promise
   const controlPlaneTenantId = options.controlPlaneTenantId ?? "control-plane";
   const sqlite = new Database(":memory:");
   const migrator = new Kysely<any>({ dialect: new SqliteDialect({ database: sqlite }) });
-  await migrateToLatest(migrator, false);
+  // The migrations narrate on console.log even with debug off; that would bury test output.
+  const log = console.log;
+  console.log = () => undefined;
+  try {
+    await migrateToLatest(migrator, false);
+  } finally {
+    console.log = log;
+  }
   // 9.6.1 reads and writes this column on every tenant; the 10.x migrations do not create it.
   await migrator.schema.alterTable("tenants").addColumn("default_client_id", "varchar(255)").execute();
   const db = migrator.withPlugin(dropUnknownColumns(await tableColumns(migrator)));

@@ -76,6 +76,9 @@ describe("EntitySync", () => {
     expect(entityFingerprint(changed)).not.toBe(olds.fingerprint);
     expect(await diffEntitySync("a", olds, { ...olds, entities: changed, fingerprint: entityFingerprint(changed) })).toMatchObject({ changes: true, replaces: [] });
     expect(await diffEntitySync("a", olds, { ...olds, tenantId: "b" })).toMatchObject({ changes: true, replaces: ["tenantId"] });
+    // A rotated client secret is an update (stored for the next delete); another control plane replaces.
+    expect(await diffEntitySync("a", olds, { ...olds, connection: { ...olds.connection, clientSecret: "rotated" } })).toMatchObject({ changes: true, replaces: [] });
+    expect(await diffEntitySync("a", olds, { ...olds, connection: { ...olds.connection, controlPlaneTenantId: "other" } })).toMatchObject({ changes: true, replaces: ["connection"] });
   });
 
   it("update changes permissions, removes dropped entities, and leaves the tenant's own alone", async () => {
