@@ -82,6 +82,22 @@ describe("deletion order", () => {
   });
 });
 
+describe("secrets of the lifecycle resources, as the engine receives them", () => {
+  it("are secret inputs, secret outputs, and absent from the serialized provider code", async () => {
+    const { registrations } = await evaluate(program());
+    const byType = (type: string) => registrations.find((r) => r.type === `pulumi-nodejs:dynamic/tenancy:${type}`)!;
+    expect(byType("TenantBackup")).toMatchObject({ secretInputs: ["password"], additionalSecretOutputs: ["password", "credentials"] });
+    expect(byType("LifecycleHook")).toMatchObject({ secretInputs: ["secret"], additionalSecretOutputs: ["secret"] });
+    expect(byType("DeletedHook")).toMatchObject({ secretInputs: ["secret"], additionalSecretOutputs: ["secret"] });
+    for (const type of ["TenantBackup", "LifecycleHook", "DeletedHook"]) {
+      const code = byType(type).providerCode!;
+      expect(code).toContain("exports.handler");
+      expect(code).not.toContain(SECRET);
+      expect(code).not.toContain("canary-order-password");
+    }
+  });
+});
+
 describe("stageOf / deletionWaves", () => {
   it("classifies the tenant's resource types", () => {
     expect(stageOf("pulumi-nodejs:dynamic/tenancy:Organization")).toBe("identity");
