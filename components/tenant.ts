@@ -16,7 +16,7 @@ export interface TenantArgs {
     /** Name of the server in `tenancy:databaseServers`; must be the one the tenant asks for. */
     serverName: string;
     provider: postgresql.Provider;
-    /** The server's shared objects; required for isolation schema and shared. */
+    /** The server's shared objects, for isolation schema and shared, when this stack manages them. */
     server?: DatabaseServer;
     /** Admin connection for the migrations and the seed. */
     connection: DatabaseServerArgs;

@@ -21,6 +21,11 @@ export const DatabaseServerSchema = z.strictObject({
   port: z.int().min(1).max(65535).default(5432),
   adminUser: z.string().min(1, { message: "expected the admin user the provider connects as" }),
   sslmode: z.enum(SSL_MODES).default("require"),
+  /**
+   * Whether this stack creates the server's shared roles and databases (DatabaseServer). Cells that
+   * share a server must leave that to exactly one of their stacks: a second create would fail.
+   */
+  manageShared: z.boolean().default(true),
 });
 export type DatabaseServerSettings = z.infer<typeof DatabaseServerSchema>;
 

@@ -87,9 +87,11 @@ export function registerProgram(catalog: Catalog, config: TenancyConfig): Progra
       sslmode: server.sslmode,
     });
   }
-  // The shared roles and databases, on each server that schema or shared tenants of the cell use.
+  // The shared roles and databases, on each server that schema or shared tenants of the cell use,
+  // unless another cell's stack manages them.
   const serverComponents: Record<string, DatabaseServer> = {};
-  for (const name of [...new Set(tenants.filter((t) => t.database.isolation !== "database").map((t) => t.database.server))].sort()) {
+  const sharedUsers = tenants.filter((t) => t.database.isolation !== "database" && config.databaseServers[t.database.server].manageShared);
+  for (const name of [...new Set(sharedUsers.map((t) => t.database.server))].sort()) {
     serverComponents[name] = new DatabaseServer(`postgresql-${name}`, { adminUser: config.databaseServers[name].adminUser, provider: pgProviders[name] });
   }
   const regions = [...new Set(tenants.map((t) => t.region))].sort();

@@ -13,8 +13,8 @@ export interface TenantDatabaseArgs {
   /** The @pulumi/postgresql provider connected to the tenant's server as its admin. */
   provider: postgresql.Provider;
   /**
-   * The server's shared objects (DatabaseServer), which schema and shared tenants live in;
-   * their resources are created after it.
+   * The server's shared objects (DatabaseServer), which schema and shared tenants live in, when
+   * this stack manages them; the tenant's resources are created after it.
    */
   server?: pulumi.Resource;
   /** Admin connection the migrations and the seed run through (password secret). */
@@ -34,8 +34,8 @@ export function databaseArgProblems(args: Omit<TenantDatabaseArgs, "provider" | 
   if (!isTenantId(args.tenantId)) problems.push(`tenantId ${JSON.stringify(args.tenantId)} is not a tenant id`);
   if (!(ISOLATIONS as readonly string[]).includes(args.isolation)) {
     problems.push(`isolation ${JSON.stringify(args.isolation)} is not one of ${ISOLATIONS.join("|")}`);
-  } else if (args.isolation !== "database" && !args.server) {
-    problems.push(`isolation ${args.isolation} needs server (the DatabaseServer holding the shared databases)`);
+  } else if (args.isolation === "database" && args.server) {
+    problems.push("isolation database takes no server: its tenant owns a database of its own");
   }
   if (!Number.isInteger(args.maxMigration) || args.maxMigration < 0) problems.push(`maxMigration must be a whole number >= 0, got ${args.maxMigration}`);
   return problems;

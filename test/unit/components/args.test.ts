@@ -18,9 +18,10 @@ describe("databaseArgProblems", () => {
     expect(databaseArgProblems({ ...base, isolation: "shared", server, suspended: true, maxMigration: 0 })).toEqual([]);
   });
   test("names every problem", () => {
-    expect(databaseArgProblems({ ...base, tenantId: "Acme!", isolation: "schema", maxMigration: -1 })).toEqual([
+    expect(databaseArgProblems({ ...base, isolation: "shared" })).toEqual([]);
+    expect(databaseArgProblems({ ...base, tenantId: "Acme!", isolation: "database", server, maxMigration: -1 })).toEqual([
       'tenantId "Acme!" is not a tenant id',
-      "isolation schema needs server (the DatabaseServer holding the shared databases)",
+      "isolation database takes no server: its tenant owns a database of its own",
       "maxMigration must be a whole number >= 0, got -1",
     ]);
     expect(databaseArgProblems({ ...base, isolation: "rows" as never })).toEqual([

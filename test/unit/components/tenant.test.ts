@@ -175,6 +175,13 @@ describe("Tenant", async () => {
     expect(byName(ev, "db-prefix-role").dependencies.filter((d) => server.includes(d))).toEqual([]);
   });
 
+  test("a server whose shared objects another cell's stack manages gets no DatabaseServer here", async () => {
+    const config = exampleConfig({ databaseServers: { main: { host: "db", adminUser: "admin", manageShared: false } } });
+    const other = await evaluate(() => registerProgram(catalog, config));
+    expect(other.registrations.filter((r) => r.type.startsWith("tenancy:database:DatabaseServer"))).toEqual([]);
+    expect(other.registrations.find((r) => r.name === "shared-prefix-role")!.inputs).toMatchObject({ roles: ["tenancy_app"] });
+  });
+
   test("bucket mode: hardened bucket, versioning and retention from the YAML, tags", () => {
     expect(byName(ev, "db-bucket-bucket").inputs).toMatchObject({
       bucket: "example-tenancy-db-bucket",

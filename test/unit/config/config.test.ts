@@ -69,7 +69,7 @@ describe("Pulumi.example.yaml", () => {
       bucketPrefix: "example-tenancy",
       baseDomain: "saas.example.com",
       controlPlane: { url: "https://auth.saas.example.com", clientId: "tenancy-provisioner", tenantId: "control-plane" },
-      databaseServers: { main: { name: "main", host: "db-main.internal.example.com", port: 5432, adminUser: "tenancy_admin", sslmode: "require" } },
+      databaseServers: { main: { name: "main", host: "db-main.internal.example.com", port: 5432, adminUser: "tenancy_admin", sslmode: "require", manageShared: true } },
     });
     expect(await isSecret(config.databaseServers.main.password)).toBe(true);
   });
@@ -84,7 +84,7 @@ describe("parseTenancyConfig", () => {
     const config = parseTenancyConfig(raw);
     expect(config.tenantsDir).toBe("tenants");
     expect(config.cell).toBe("default");
-    expect(config.databaseServers.main).toMatchObject({ port: 5432, sslmode: "require" });
+    expect(config.databaseServers.main).toMatchObject({ port: 5432, sslmode: "require", manageShared: true });
   });
 
   test("reports every problem at once, each named by its key", () => {
