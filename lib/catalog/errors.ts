@@ -21,10 +21,13 @@ export function formatPath(path: readonly PropertyKey[]): string {
   let out = "";
   for (const part of path) {
     if (typeof part === "number") out += `[${part}]`;
+    // A key that a dot path cannot show plainly (a dot, a space, a line break, nothing) is quoted.
+    else if (!PLAIN_KEY.test(String(part))) out += `[${JSON.stringify(String(part))}]`;
     else out += out ? `.${String(part)}` : String(part);
   }
   return out;
 }
+const PLAIN_KEY = /^[^\p{Cc}\s.[\]"]+$/u;
 
 /** A "did you mean" suffix for a misspelt word, or "" when nothing is close enough to be a likely typo. */
 export function didYouMean(word: string, candidates: readonly string[]): string {

@@ -31,7 +31,7 @@ export function issuesToErrors(schema: z.ZodType, issues: readonly Issue[], orig
     if (issue.code === "unrecognized_keys") {
       const known = knownKeys(schema, path);
       for (const key of issue.keys) {
-        report(path, () => `unknown key "${key}"${didYouMean(key, known)}${known.length ? ` (allowed: ${known.join(", ")})` : ""}`, key);
+        report(path, () => `unknown key ${JSON.stringify(key)}${didYouMean(key, known)}${known.length ? ` (allowed: ${known.join(", ")})` : ""}`, key);
       }
       continue;
     }

@@ -133,7 +133,8 @@ export function kindOf(value: unknown): string {
   if (typeof value === "string") {
     // A URL's password must not reach a log through an error message.
     const shown = value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:\s]*):[^/@\s]*@/i, "$1:***@");
-    return `"${shown.length > 60 ? shown.slice(0, 57) + "..." : shown}"`;
+    // JSON quoting keeps a line break or control character from splitting the one-line message.
+    return JSON.stringify(shown.length > 60 ? shown.slice(0, 57) + "..." : shown);
   }
   return `${typeof value} ${String(value)}`;
 }

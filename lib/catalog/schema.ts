@@ -27,6 +27,15 @@ export const Subdomain = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?
   message: "expected one DNS label: lowercase letters, digits and inner hyphens, at most 63 characters",
 });
 
+/** Names shown to people (and sent to the identity provider): one line of printable text. */
+const DisplayName = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine((name) => !/\p{Cc}/u.test(name), { message: "expected a name without line breaks, tabs or other control characters" });
+
 export const Email = z
   .string()
   .refine(isEmail, { message: "expected an e-mail address such as ops@example.com" })
@@ -60,8 +69,8 @@ export const Hooks = z.strictObject({
  */
 export const TenantSchema = z.strictObject({
   id: TenantId.describe("Stable identifier; equals the file name. Every real object's name derives from it."),
-  name: z.string().trim().min(1).max(200).describe("Display name; may change freely."),
-  friendly_name: z.string().trim().min(1).max(100).optional().describe("Short display name; defaults to name."),
+  name: DisplayName(200).describe("Display name; may change freely."),
+  friendly_name: DisplayName(100).optional().describe("Short display name; defaults to name."),
   status: z.enum(STATUSES).describe("suspended: DNS points at maintenance, logins refused, data untouched."),
   plan: Slug.describe("One of the plans listed in _defaults.yaml."),
   cell: Slug.describe("The stack (cell) that deploys this tenant."),

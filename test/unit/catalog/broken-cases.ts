@@ -84,6 +84,19 @@ export const brokenCases: readonly BrokenCase[] = [
   { name: "settings not a mapping", files: { "alpha.yaml": alpha("settings: [dark]") }, errors: ["tenants/alpha.yaml:3:11 settings: expected a mapping, got a list"] },
   { name: "infinite number in settings", files: { "alpha.yaml": alpha("settings:", "  session: { timeout: .inf }") }, errors: ["tenants/alpha.yaml:4:23 settings.session.timeout: expected plain data (text, a finite number, true/false, a list or a mapping), got number Infinity"] },
   { name: "too many webhooks", files: { "alpha.yaml": alpha(`hooks: { created: [${Array.from({ length: 11 }, (_, i) => `https://h${i}.alpha.com`).join(", ")}] }`) }, errors: ["tenants/alpha.yaml:3:19 hooks.created: expected at most 10 item(s), got a list"] },
+  {
+    name: "name with a line break",
+    files: { "alpha.yaml": ["id: alpha", 'name: "Alpha\\nLtd"', 'friendly_name: "A\\tL"'] },
+    errors: [
+      'tenants/alpha.yaml:2:7 name: expected a name without line breaks, tabs or other control characters, got "Alpha\\nLtd"',
+      'tenants/alpha.yaml:3:16 friendly_name: expected a name without line breaks, tabs or other control characters, got "A\\tL"',
+    ],
+  },
+  {
+    name: "unknown key with a line break",
+    files: { "alpha.yaml": alpha('"pla\\nn": pro') },
+    errors: [`tenants/alpha.yaml:3:1 ["pla\\nn"]: unknown key "pla\\nn"; did you mean "plan"? (allowed: ${TENANT_KEYS})`],
+  },
   { name: "name missing", files: { "alpha.yaml": ["id: alpha"] }, errors: ["tenants/alpha.yaml:1:1 name: missing; expected a string"] },
   { name: "unknown top-level key", files: { "alpha.yaml": alpha("plna: pro") }, errors: [`tenants/alpha.yaml:3:1 plna: unknown key "plna"; did you mean "plan"? (allowed: ${TENANT_KEYS})`] },
   { name: "unknown nested key", files: { "alpha.yaml": alpha("database: { isolation: schema, sever: main }") }, errors: ['tenants/alpha.yaml:3:32 database.sever: unknown key "sever"; did you mean "server"? (allowed: isolation, server)'] },

@@ -214,6 +214,7 @@ describe("error formatting", () => {
     expect(formatPath(["domains", "custom", 1])).toBe("domains.custom[1]");
     expect(formatPath([0, "a", 2, 3])).toBe("[0].a[2][3]");
     expect(formatPath([])).toBe("");
+    expect(formatPath(["settings", "a.b", "line\nbreak", "", "with space", "ok-key_1"])).toBe('settings["a.b"]["line\\nbreak"][""]["with space"].ok-key_1');
   });
 
   it("sorts by file, line, column and message, and drops repeats", () => {
