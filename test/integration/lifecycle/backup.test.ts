@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadMigrations } from "../../../lib/database/migrations";
 import { migrate, type Target } from "../../../lib/database/runner";
 import { backupTenant, listBackups, restoreBackup, type BackupStore } from "../../../lib/lifecycle/backup";
+import { suspendRole } from "../../../lib/lifecycle/suspend";
 import { MODES, startServer, type Server } from "../database/setup";
 import { startS3, type TestS3 } from "../../harness/s3";
 
@@ -100,6 +101,36 @@ describe.each(MODES)("isolation %s", (mode) => {
       const [{ n }] = await server.query(`SELECT count(*)::int AS n FROM ${target.schema}.projects WHERE tenant_id <> $1`, [id], into.database);
       expect(n).toBe(0);
     }
+  });
+});
+
+describe("suspended tenants", () => {
+  it("a suspended shared tenant (NOLOGIN) is still backed up, with its rows only", async () => {
+    const target = await tenantWithData("shared", "bk-suspended", 5);
+    await suspendRole({ ...server.admin, database: "postgres" }, target.role);
+    const source = await fingerprint(target.database, target.schema, "bk-suspended");
+    const result = await backupTenant({ target, store, credentials: s3.credentials });
+    const into = await scratchDatabase("restore_suspended");
+    await restoreBackup({ store, credentials: s3.credentials, key: result.key, into });
+    expect(await fingerprint(into.database, target.schema)).toEqual(source);
+    expect(source.projects.rows).toBe(5);
+  });
+});
+
+describe("a non-superuser admin", () => {
+  it("backs up a shared tenant only once it is a member of the tenant role, and says so before", async () => {
+    const target = await tenantWithData("shared", "bk-member", 3);
+    const adminPassword = "backup-admin-canary-77aa";
+    await server.query(`CREATE ROLE backup_admin LOGIN CREATEROLE PASSWORD '${adminPassword}' IN ROLE tenancy_owner`);
+    const asAdmin = { ...target, user: "backup_admin", password: adminPassword };
+    const error = await backupTenant({ target: asAdmin, store, credentials: s3.credentials }).catch((e) => e);
+    expect(error.message).toMatch(/backup of tenant bk-member failed, so nothing of it was deleted: pg_dump exited with code 1: .*permission denied to set role "tenant_bk_member"/s);
+    expect(error.message).not.toContain(adminPassword);
+    expect(await objectKeys("backups/bk-member/")).toEqual([]);
+
+    await server.query(`GRANT ${target.role} TO backup_admin`);
+    const result = await backupTenant({ target: asAdmin, store, credentials: s3.credentials });
+    expect(result.migrationVersion).toBe(3);
   });
 });
 
