@@ -75,7 +75,10 @@ export class ConfigInvalidError extends Error {
   }
 }
 
-/** Raw values as read from the stack: plain keys as parsed JSON/strings, secret keys as plain text. */
+/**
+ * Raw values as read from the stack: plain keys as parsed JSON or strings; the secret strings as
+ * secret Outputs (or plain text, from a stack file or a test); databasePasswords as a plain map.
+ */
 export type RawConfig = Record<string, unknown>;
 
 function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
@@ -107,6 +110,7 @@ export function parseTenancyConfig(raw: RawConfig): TenancyConfig {
 
   const secretString = (key: "controlPlaneClientSecret" | "webhookSecret"): pulumi.Output<string> | undefined => {
     const value = raw[key];
+    if (pulumi.Output.isInstance(value)) return pulumi.secret(value as pulumi.Output<string>);
     if (typeof value !== "string" || value.length === 0) {
       const what = value === undefined || value === "" ? "missing" : "expected a string";
       problems.push(`${CONFIG_NAMESPACE}:${key}: ${what}; set it with \`pulumi config set --secret ${CONFIG_NAMESPACE}:${key} <value>\``);
@@ -153,10 +157,15 @@ export const OBJECT_KEYS: ReadonlySet<string> = new Set(["databaseServers", "con
 /** Reads `tenancy:*` from the running stack. */
 export function readTenancyConfig(config = new pulumi.Config(CONFIG_NAMESPACE)): TenancyConfig {
   const raw: RawConfig = {};
-  for (const key of [...Object.keys(PlainConfigSchema.shape), ...SECRET_KEYS]) {
-    // Secret keys are read as plain text only to be checked and wrapped at once by parseTenancyConfig:
-    // requireSecret would hide a missing server password until after resources were registered.
+  for (const key of [...Object.keys(PlainConfigSchema.shape), "databasePasswords"]) {
+    // databasePasswords is read as plain text only to be checked and wrapped at once by
+    // parseTenancyConfig: getSecretObject would hide a missing server password inside an Output
+    // until after resources were registered.
     const value = OBJECT_KEYS.has(key) ? config.getObject<unknown>(key) : config.get(key);
+    if (value !== undefined) raw[key] = value;
+  }
+  for (const key of ["controlPlaneClientSecret", "webhookSecret"]) {
+    const value = config.getSecret(key);
     if (value !== undefined) raw[key] = value;
   }
   return parseTenancyConfig(raw);
