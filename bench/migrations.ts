@@ -34,6 +34,8 @@ async function main() {
   const pg = await startPostgres();
   const server: ServerConnection = { host: pg.host, port: pg.port, user: pg.user, password: pg.password, sslmode: "disable" };
   const admin = await pg.adminClient();
+  // The server stops under it at the end, or after a failure that is reported below.
+  admin.on("error", () => undefined);
   try {
     for (const sql of serverProvisionSql(pg.user)) await admin.query(sql);
     const current = loadMigrations();
@@ -58,11 +60,11 @@ async function main() {
 
     // A cloned database must be indistinguishable from a migrated one: same tables, the tenant's
     // own id in current_tenant_id(), and the tenant role able to use its tables.
-    const check = new Client(pg.config(naming.database("clone-0000")));
-    await check.connect();
     const schema = naming.schema("clone-0000");
-    const { rows } = await check.query(`SELECT ${schema}.current_tenant_id() AS id, has_table_privilege($1, '${schema}.invoices', 'INSERT') AS can`, [naming.role("clone-0000")]);
-    await check.end();
+    const check = await pg.adminClient(naming.database("clone-0000"));
+    const { rows } = await check
+      .query(`SELECT ${schema}.current_tenant_id() AS id, has_table_privilege($1, '${schema}.invoices', 'INSERT') AS can`, [naming.role("clone-0000")])
+      .finally(() => check.end());
     if (rows[0].id !== "clone-0000" || !rows[0].can) throw new Error(`cloned database is not the tenant's: ${JSON.stringify(rows[0])}`);
 
     // 2 x TENANTS databases at the current version (cloned: setup, not measured).
@@ -84,8 +86,7 @@ async function main() {
     for (const id of floor) {
       const client = new Client(pg.config(naming.database(id)));
       await client.connect();
-      await client.query(NEW_MIGRATION.text);
-      await client.end();
+      await client.query(`SET search_path TO ${naming.schema(id)};\n${NEW_MIGRATION.text}`).finally(() => client.end());
     }
     const floorMs = ms(start);
 
