@@ -94,7 +94,12 @@ export function loadCatalog(files: readonly CatalogFile[], dirLabel = "tenants")
       errors.push(...result.errors);
       continue;
     }
+    const before = errors.length;
     const tenant = validateTenant(result.parsed, defaults.parsed, defaults.value, errors);
+    // Plan, ring and roles are checked even in a file with other errors, so one run shows them all;
+    // a value the schema already refused is not reported twice.
+    const refused = new Set(errors.slice(before).map((e) => e.path));
+    checkReferences(referencesOf(result.parsed.value), result.parsed, [], defaults.value, roles, errors, refused);
     if (!tenant) continue;
     const expectedName = `${tenant.id}.yaml`;
     if (f.name !== expectedName) {
@@ -107,7 +112,6 @@ export function loadCatalog(files: readonly CatalogFile[], dirLabel = "tenants")
     parsedTenants.push({ tenant, parsed: result.parsed });
   }
 
-  for (const { tenant, parsed } of parsedTenants) checkReferences(referencesOf(tenant), parsed, [], defaults.value, roles, errors);
   checkUniqueness(parsedTenants, defaults.value, errors);
   // Parents are looked up among all tenant files, valid or not, so one bad parent file is not also
   // reported as a missing parent in each of its children.
@@ -220,10 +224,19 @@ function validateTenant(parsed: ParsedFile, defaultsParsed: ParsedFile, defaults
  * so a bad value in the defaults' tenant section is reported once, in _defaults.yaml, not once per
  * tenant. `roles` is undefined when _control-plane.yaml is broken.
  */
-function checkReferences(refs: References, parsed: ParsedFile, prefix: PropertyKey[], defaults: Defaults, roles: string[] | undefined, errors: CatalogError[]) {
+function checkReferences(
+  refs: References,
+  parsed: ParsedFile,
+  prefix: PropertyKey[],
+  defaults: Defaults,
+  roles: string[] | undefined,
+  errors: CatalogError[],
+  refused: ReadonlySet<string> = new Set(),
+) {
   const at = (path: PropertyKey[], message: string) => {
     const full = [...prefix, ...path];
-    if (has(parsed, full)) errors.push({ file: parsed.file, ...locate(parsed, full), path: formatPath(full), message });
+    const text = formatPath(full);
+    if (has(parsed, full) && !refused.has(text)) errors.push({ file: parsed.file, ...locate(parsed, full), path: text, message });
   };
   const rings = Object.keys(defaults.rollout.rings);
   const { plan, ring } = refs;
@@ -231,23 +244,24 @@ function checkReferences(refs: References, parsed: ParsedFile, prefix: PropertyK
   if (ring !== undefined && !rings.includes(ring)) at(["rollout", "ring"], `unknown ring "${ring}"; expected one of ${rings.join("|")}${didYouMean(ring, rings)}`);
   if (!roles) return;
   (refs.roles ?? []).forEach((role, i) => {
-    if (!roles.includes(role)) at(["access", "roles", i], unknownRole(role, roles));
+    if (role !== undefined && !roles.includes(role)) at(["access", "roles", i], unknownRole(role, roles));
   });
 }
 
 interface References {
   plan?: string;
   ring?: string;
-  roles?: string[];
+  /** Indexed as in the file; an entry that is not text is undefined (the schema reports it). */
+  roles?: (string | undefined)[];
 }
 
-/**
- * The names a tenant, or the defaults' tenant section, refers to. The section's values have passed
- * the tenant schema by now (through the probe), but any of them may be absent.
- */
-function referencesOf(tenant: Partial<Tenant> | Record<string, unknown>): References {
-  const t = tenant as Partial<Tenant>;
-  return { plan: t.plan, ring: t.rollout?.ring, roles: t.access?.roles };
+/** The names a tenant file, or the defaults' tenant section, refers to, taken from the raw document. */
+function referencesOf(raw: unknown): References {
+  const record = (v: unknown): Record<string, unknown> => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+  const text = (v: unknown) => (typeof v === "string" ? v : undefined);
+  const doc = record(raw);
+  const roles = record(doc.access).roles;
+  return { plan: text(doc.plan), ring: text(record(doc.rollout).ring), roles: Array.isArray(roles) ? roles.map(text) : undefined };
 }
 
 function unknownRole(role: string, roles: string[]): string {

@@ -130,6 +130,11 @@ export const brokenCases: readonly BrokenCase[] = [
 
   // --- references across files ---
   { name: "unknown plan", files: { "alpha.yaml": alpha("plan: strater") }, errors: ['tenants/alpha.yaml:3:7 plan: unknown plan "strater"; expected one of starter|pro; did you mean "starter"?'] },
+  {
+    name: "plan that is not even a plan name (reported once)",
+    files: { "alpha.yaml": alpha("plan: Gold Plan") },
+    errors: ['tenants/alpha.yaml:3:7 plan: expected a lowercase word (letters, digits, hyphens; starting with a letter; at most 63 characters), got "Gold Plan"'],
+  },
   { name: "unknown ring", files: { "alpha.yaml": alpha("rollout: { ring: canery }") }, errors: ['tenants/alpha.yaml:3:18 rollout.ring: unknown ring "canery"; expected one of canary|stable; did you mean "canary"?'] },
   { name: "unknown role", files: { "alpha.yaml": alpha("access: { admins: [], roles: [tenant-membr] }") }, errors: ['tenants/alpha.yaml:3:31 access.roles[0]: no role "tenant-membr" in _control-plane.yaml; did you mean "tenant-member"?'] },
   { name: "parent missing", files: { "alpha.yaml": alpha("parent: alfa") }, errors: ['tenants/alpha.yaml:3:9 parent: no tenant "alfa" in the catalog; did you mean "alpha"?'] },
@@ -257,6 +262,7 @@ export const brokenCases: readonly BrokenCase[] = [
       "gamma.yaml": "id: gamma\nname: [Gamma\n",
     },
     errors: [
+      'tenants/alpha.yaml:3:7 plan: unknown plan "gold"; expected one of starter|pro',
       'tenants/alpha.yaml:4:24 database.isolation: expected one of database|schema|shared, got "databse"; did you mean "database"?',
       'tenants/beta.yaml:3:9 region: expected one of af-south-1|ap-east-1|ap-east-2|ap-northeast-1|ap-northeast-2|ap-northeast-3|ap-south-1|ap-south-2|ap-southeast-1|ap-southeast-2|ap-southeast-3|ap-southeast-4|... (46 values), got "mars-1"',
       `tenants/beta.yaml:4:1 statu: unknown key "statu"; did you mean "status"? (allowed: ${TENANT_KEYS})`,
