@@ -44,8 +44,17 @@ function physicalName(change: ResourceChange): string {
 }
 
 function dataLossText(change: ResourceChange): string {
+  // The migrations resource's delete removes what it migrated: the schema's tables, or the rows.
+  if (change.type.endsWith(":TenantMigrations")) return `the tenant's ${change.registration.inputs.isolation === "shared" ? "rows in the shared tables" : "tables"} (${change.name})`;
   return `${labelOf(change)?.text ?? change.type} ${physicalName(change)}`;
 }
+
+/** What the deletion flow does with the data first, from the removed file's `lifecycle.on_delete`. */
+const ON_DELETE_NOTE: Record<string, string> = {
+  backup: "a backup is taken first (lifecycle.on_delete: backup)",
+  delete: "no backup is taken (lifecycle.on_delete: delete)",
+  retain: "data resources are kept (lifecycle.on_delete: retain)",
+};
 
 function migrationText(step: MigrationStep): string {
   if (step.held) return `migrations held at ${step.from} (the shared schema does not move down)`;
@@ -99,6 +108,7 @@ export function formatText(plan: Plan): string {
     lines.push(`${SIGN[t.action]} ${t.id}: ${summaryWords(t).join(", ")}`);
     if (t.migration && t.migration.files.length > 0) lines.push(`    runs ${t.migration.files.join(", ")}`);
     for (const loss of t.dataLoss) lines.push(`    !!! DATA LOSS: ${loss.replace ? "replaces" : "deletes"} ${dataLossText(loss)}`);
+    if (t.onDelete && t.dataLoss.length > 0) lines.push(`    ${ON_DELETE_NOTE[t.onDelete]}`);
   }
   const unchanged = plan.tenants.filter((t) => t.action === "same").map((t) => t.id);
   if (unchanged.length > 0) lines.push(`= unchanged: ${unchanged.join(", ")}`);
@@ -140,6 +150,7 @@ export function formatMarkdown(plan: Plan): string {
   if (losses.length > 0) {
     out.push("> [!WARNING]", `> **⚠️ DATA LOSS: ${losses.length} data resource(s) would be deleted or replaced:**`);
     for (const { t, c } of losses) out.push(`> - **${md(t.id)}: ${md(dataLossText(c))}${c.replace ? " (replaced)" : ""}**`);
+    for (const t of plan.tenants.filter((x) => x.onDelete && x.dataLoss.length > 0)) out.push(`> - ${md(t.id)}: ${md(ON_DELETE_NOTE[t.onDelete!])}`);
     out.push("");
   }
   const changed = changedTenants(plan);
@@ -204,6 +215,7 @@ export function formatJson(plan: Plan): string {
       summary: summaryWords(t),
       migration: t.migration ?? null,
       dataLoss: t.dataLoss.map((c) => c.urn),
+      onDelete: t.onDelete ?? null,
     })),
     resources,
   };

@@ -17,6 +17,8 @@ export interface TenantPlan {
   migration?: MigrationStep;
   /** Deletions that destroy data. */
   dataLoss: ResourceChange[];
+  /** For a deleted tenant: what its file said happens to its data (`lifecycle.on_delete`). */
+  onDelete?: "retain" | "backup" | "delete";
 }
 
 export interface Plan {
@@ -106,6 +108,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
       resources,
       ...(migration ? { migration } : {}),
       dataLoss: resources.filter((c) => c.dataLoss),
+      ...(b && !h ? { onDelete: b.lifecycle.on_delete } : {}),
     };
   });
 

@@ -139,8 +139,11 @@ describe("formatters", () => {
     expect(text).toContain("~ globex: migrations 3→4\n    runs 0004_d.sql\n");
     expect(text).toContain("~ umbrella: DNS (content)\n");
     expect(text).toContain("- initech: role, bucket, DNS, certificate, migrations, seed\n");
-    expect(text).toContain("    !!! DATA LOSS: deletes bucket example-initech\n");
-    expect(text).toContain("    !!! DATA LOSS: deletes migrations initech-migrations\n");
+    expect(text).toContain(
+      "    !!! DATA LOSS: deletes the tenant's rows in the shared tables (initech-migrations)\n" +
+        "    !!! DATA LOSS: deletes bucket example-initech\n" +
+        "    a backup is taken first (lifecycle.on_delete: backup)\n",
+    );
     expect(text).toMatch(/ {2}~ cloudflare:index\/dnsRecord:DnsRecord +umbrella-dns {2}changed: content\n/);
     expect(text).toMatch(/ {2}- aws:s3\/bucket:Bucket +initech-bucket {2}!!! DATA LOSS\n/);
     expect(text).toContain("= unchanged: acme, acme-research\n");

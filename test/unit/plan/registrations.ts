@@ -45,7 +45,7 @@ export function tenantRegistrations(
     db,
     reg("postgresql:index/role:Role", `${id}-role`, db, { name: `tenant_${id}`, login: true, password: "pw" }, { secretInputs: ["password"] }),
     ...data,
-    reg("pulumi-nodejs:dynamic/tenancy:TenantMigrations", `${id}-migrations`, db, { target: { isolation, tenantId: id }, version: migrations }),
+    reg("pulumi-nodejs:dynamic/tenancy:TenantMigrations", `${id}-migrations`, db, { isolation, tenantId: id, schema: `tenant_${id}`, maxVersion: migrations }),
     reg("pulumi-nodejs:dynamic/tenancy:TenantSeed", `${id}-seed`, db, { name: id }),
     storage,
     reg("aws:s3/bucket:Bucket", `${id}-bucket`, storage, { bucket: `example-${id}` }, { protect, retainOnDelete: retain }),

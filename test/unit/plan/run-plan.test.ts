@@ -5,7 +5,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runPlan } from "../../../lib/plan";
+import { computePlan, FORMATS, formatPlan, runPlan } from "../../../lib/plan";
 
 interface JsonPlan {
   errors: string[];
@@ -74,6 +74,23 @@ describe("runPlan", () => {
     expect(json!.tenants.find((t) => t.id === "acme")!.summary).toEqual(
       expect.arrayContaining(["database", "bucket", "DNS", "certificate", "custom domain login.acme-corp.com"]),
     );
+  });
+
+  it("uses the cell's own stack file, and prints none of its secrets in any format", async () => {
+    const canary = "canary-5b2f9e-stack-secret";
+    const example = readFileSync(join(__dirname, "../../../Pulumi.example.yaml"), "utf8");
+    expect(example).toContain("secure: v1:PLACEHOLDER");
+    const stackFile = example.replace(/secure: v1:PLACEHOLDER[^\n]*/g, `secure: ${canary}`);
+    const planned = await withChange(() => writeFileSync(join(repo, "Pulumi.default.yaml"), stackFile), () => computePlan({ dir: "tenants", cwd: repo }));
+    expect(planned.errors).toEqual([]);
+    for (const format of FORMATS) expect(formatPlan(planned, format)).not.toContain(canary);
+    // The stack file is what the plan reads: one that lacks the tenants' server is refused, by name.
+    const { exitCode, output } = await withChange(
+      () => writeFileSync(join(repo, "Pulumi.default.yaml"), stackFile.replace(/\n {4}main:\n/g, "\n    other:\n")),
+      () => runPlan({ dir: "tenants", format: "text", cwd: repo }),
+    );
+    expect(exitCode).toBe(1);
+    expect(output).toContain('tenants/acme.yaml: database.server "main" is not in tenancy:databaseServers (other)');
   });
 
   it("against HEAD with nothing changed, plans nothing", async () => {
