@@ -35,6 +35,13 @@ export function issuesToErrors(schema: z.ZodType, issues: readonly Issue[], orig
       }
       continue;
     }
+    if (issue.code === "invalid_key") {
+      // A bad key of a record (a ring name, say) is reported at the key, with what the key should be.
+      const key = String(path[path.length - 1]);
+      const why = issue.issues.map((inner) => inner.message).join("; ");
+      report(path.slice(0, -1), () => `invalid key ${JSON.stringify(key)}: ${why}`, key);
+      continue;
+    }
     if (issue.code === "invalid_union") {
       // The only unions in the schema are free-form JSON values (settings); zod reports the whole
       // value, so point at the leaf that is not plain data instead.
@@ -85,10 +92,17 @@ export function describeIssue(issue: Issue, present = true): string {
     case "too_small":
     case "too_big":
       if (!/^Too (small|big)/.test(issue.message)) return `${issue.message}, got ${got}`;
-      return issue.code === "too_small" ? `${bound(issue, "at least")}, got ${got}` : `${bound(issue, "at most")}, got ${got}`;
+      return `${bound(issue, issue.code === "too_small" ? "at least" : "at most")}, got ${size(issue.input) ?? got}`;
     default:
       return `${issue.message}, got ${got}`;
   }
+}
+
+/** How big a list or a long text is, where showing the value itself would not help. */
+function size(input: unknown): string | undefined {
+  if (Array.isArray(input)) return `${input.length} item(s)`;
+  if (typeof input === "string" && input.length > 60) return `${input.length} characters`;
+  return undefined;
 }
 
 function bound(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig, word: string): string {

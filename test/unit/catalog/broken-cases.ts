@@ -83,7 +83,7 @@ export const brokenCases: readonly BrokenCase[] = [
   { name: "empty mapping value", files: { "alpha.yaml": alpha("database:") }, errors: ["tenants/alpha.yaml:3:1 database: expected a mapping, got nothing"] },
   { name: "settings not a mapping", files: { "alpha.yaml": alpha("settings: [dark]") }, errors: ["tenants/alpha.yaml:3:11 settings: expected a mapping, got a list"] },
   { name: "infinite number in settings", files: { "alpha.yaml": alpha("settings:", "  session: { timeout: .inf }") }, errors: ["tenants/alpha.yaml:4:23 settings.session.timeout: expected plain data (text, a finite number, true/false, a list or a mapping), got number Infinity"] },
-  { name: "too many webhooks", files: { "alpha.yaml": alpha(`hooks: { created: [${Array.from({ length: 11 }, (_, i) => `https://h${i}.alpha.com`).join(", ")}] }`) }, errors: ["tenants/alpha.yaml:3:19 hooks.created: expected at most 10 item(s), got a list"] },
+  { name: "too many webhooks", files: { "alpha.yaml": alpha(`hooks: { created: [${Array.from({ length: 11 }, (_, i) => `https://h${i}.alpha.com`).join(", ")}] }`) }, errors: ["tenants/alpha.yaml:3:19 hooks.created: expected at most 10 item(s), got 11 item(s)"] },
   {
     name: "name with a line break",
     files: { "alpha.yaml": ["id: alpha", 'name: "Alpha\\nLtd"', 'friendly_name: "A\\tL"'] },
@@ -97,6 +97,7 @@ export const brokenCases: readonly BrokenCase[] = [
     files: { "alpha.yaml": alpha('"pla\\nn": pro') },
     errors: [`tenants/alpha.yaml:3:1 ["pla\\nn"]: unknown key "pla\\nn"; did you mean "plan"? (allowed: ${TENANT_KEYS})`],
   },
+  { name: "name too long", files: { "alpha.yaml": ["id: alpha", `name: ${"Alpha ".repeat(40)}Ltd`] }, errors: ["tenants/alpha.yaml:2:7 name: expected at most 200 character(s), got 243 characters"] },
   { name: "name missing", files: { "alpha.yaml": ["id: alpha"] }, errors: ["tenants/alpha.yaml:1:1 name: missing; expected a string"] },
   { name: "unknown top-level key", files: { "alpha.yaml": alpha("plna: pro") }, errors: [`tenants/alpha.yaml:3:1 plna: unknown key "plna"; did you mean "plan"? (allowed: ${TENANT_KEYS})`] },
   { name: "unknown nested key", files: { "alpha.yaml": alpha("database: { isolation: schema, sever: main }") }, errors: ['tenants/alpha.yaml:3:32 database.sever: unknown key "sever"; did you mean "server"? (allowed: isolation, server)'] },
@@ -198,6 +199,14 @@ export const brokenCases: readonly BrokenCase[] = [
   { name: "unknown plan in _defaults.yaml (reported once)", files: { "_defaults.yaml": defaultsWith("  plan: starter", "  plan: startr"), "beta.yaml": ["id: beta", "name: Beta"] }, errors: ['tenants/_defaults.yaml:4:9 tenant.plan: unknown plan "startr"; expected one of starter|pro; did you mean "starter"?'] },
   { name: "unknown admin role in _defaults.yaml", files: { "_defaults.yaml": defaultsWith("  admin_role: tenant-admin", "  admin_role: tenant-admn") }, errors: ['tenants/_defaults.yaml:20:15 access.admin_role: no role "tenant-admn" in _control-plane.yaml; did you mean "tenant-admin"?'] },
   { name: "unknown default role in _defaults.yaml", files: { "_defaults.yaml": defaultsWith("  default_roles: [tenant-member]", "  default_roles: [tenant-member, auditor]") }, errors: ['tenants/_defaults.yaml:21:34 access.default_roles[1]: no role "auditor" in _control-plane.yaml'] },
+  {
+    name: "bad ring name and version in _defaults.yaml",
+    files: { "_defaults.yaml": defaultsWith("  rings: { canary: 5, stable: 3 }", "  rings: { Canary: 5, stable: -1 }") },
+    errors: [
+      'tenants/_defaults.yaml:18:12 rollout.rings.Canary: invalid key "Canary": expected a lowercase word (letters, digits, hyphens; starting with a letter; at most 63 characters)',
+      "tenants/_defaults.yaml:18:31 rollout.rings.stable: expected a number >= 0, got number -1",
+    ],
+  },
   { name: "no rollout ring in _defaults.yaml", files: { "_defaults.yaml": defaultsWith("  rings: { canary: 5, stable: 3 }", "  rings: {}") }, errors: ["tenants/_defaults.yaml:18:10 rollout.rings: expected at least one ring, got none"] },
   { name: "_defaults.yaml not a mapping", files: { "_defaults.yaml": ["- starter", "- pro"] }, errors: ["tenants/_defaults.yaml:1:1 expected a mapping of keys to values, got a list"] },
   { name: "unknown top-level key in _defaults.yaml", files: { "_defaults.yaml": defaultsWith("inherit: [branding]", "inherits: [branding]") }, errors: [`tenants/_defaults.yaml:14:1 inherits: unknown key "inherits"; did you mean "inherit"? (allowed: ${DEFAULTS_KEYS})`] },
