@@ -198,14 +198,18 @@ export function createManagementClient(connection: ManagementConnection, options
   }
 
   async function request<T>(tenant: string, operation: string, method: Method, path: string, opts: RequestOptions = {}): Promise<T> {
-    const headers: Record<string, string> = { authorization: `Bearer ${await bearer()}`, accept: "application/json" };
-    if (tenant !== connection.controlPlaneTenantId) headers["tenant-id"] = tenant;
-    if (opts.body !== undefined) headers["content-type"] = "application/json";
-    const { status, text } = await send(tenant, operation, `${base}/api/v2${path}`, {
-      method,
-      headers,
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-    }, opts.idempotent ?? true);
+    const attempt = async () => {
+      const headers: Record<string, string> = { authorization: `Bearer ${await bearer()}`, accept: "application/json" };
+      if (tenant !== connection.controlPlaneTenantId) headers["tenant-id"] = tenant;
+      if (opts.body !== undefined) headers["content-type"] = "application/json";
+      return send(tenant, operation, `${base}/api/v2${path}`, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) }, opts.idempotent ?? true);
+    };
+    let { status, text } = await attempt();
+    if (status === 401 && token) {
+      // A token the server stopped accepting before its expiry (key rotation, restart): fetch a new one, once.
+      token = undefined;
+      ({ status, text } = await attempt());
+    }
     if (status === 404 && opts.allowNotFound) return undefined as T;
     if (status < 200 || status >= 300) throw managementApiError(tenant, operation, status, apiMessage(text));
     return parseBody(text) as T;

@@ -136,7 +136,7 @@ async function syncRolePermissions(client: ManagementClient, tenant: string, rol
     const want = new Set(desired.map(permissionKey));
     const missing = desired.filter((p) => !have.has(permissionKey(p)));
     const extra = current.filter((p) => !want.has(permissionKey(p))).map((p) => ({ resource_server_identifier: p.resource_server_identifier, permission_name: p.permission_name }));
-    if (missing.length > 0) await client.request(tenant, operation, "POST", path, { body: { permissions: missing } });
+    if (missing.length > 0) await client.request(tenant, operation, "POST", path, { body: { permissions: missing }, idempotent: false });
     if (extra.length > 0) await client.request(tenant, operation, "DELETE", path, { body: { permissions: extra }, idempotent: false });
   });
 }

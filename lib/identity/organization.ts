@@ -44,6 +44,9 @@ interface User {
   user_id: string;
   email?: string;
 }
+interface Member extends User {
+  roles?: Role[];
+}
 interface Role {
   id: string;
   name: string;
@@ -117,25 +120,30 @@ async function apply(inputs: WithClientOptions<OrganizationInputs>, previous?: O
 
   const members = Object.fromEntries(await client.map(inputs.admins, async (email) => [email, await ensureUser(client, email)] as const));
   const userIds = Object.values(members);
-  if (userIds.length > 0) await client.request(tenant, `add members to organization ${name}`, "POST", `${orgPath}/members`, { body: { members: userIds } });
-  await client.map(userIds, (userId) =>
-    client.request(tenant, `give roles ${wanted.join(", ")} to ${userId} in organization ${name}`, "POST", `${orgPath}/members/${encodeURIComponent(userId)}/roles`, { body: { roles: ids } }),
-  );
+  // Only what this resource granted before is taken back; members and roles added some other way stay.
+  const dropped = previous ? Object.entries(previous.members).filter(([email]) => !(email in members)).map(([, id]) => id) : [];
+  const revoked = previous ? adminRoles(previous).filter((r) => !wanted.includes(r)) : [];
+  const revokedIds = revoked.length > 0 ? await existingRoleIds(client, revoked) : [];
 
-  if (previous) {
-    // Only what this resource granted before is taken back; members added some other way stay.
-    const dropped = Object.entries(previous.members).filter(([email]) => !(email in members)).map(([, id]) => id);
-    if (dropped.length > 0) await client.request(tenant, `remove members from organization ${name}`, "DELETE", `${orgPath}/members`, { body: { members: dropped } });
-    const revoked = adminRoles(previous).filter((r) => !wanted.includes(r));
-    if (revoked.length > 0 && userIds.length > 0) {
-      const revokedIds = await existingRoleIds(client, revoked);
-      if (revokedIds.length > 0) {
-        await client.map(userIds, (userId) =>
-          client.request(tenant, `take roles ${revoked.join(", ")} from ${userId} in organization ${name}`, "DELETE", `${orgPath}/members/${encodeURIComponent(userId)}/roles`, { body: { roles: revokedIds } }),
-        );
-      }
-    }
-  }
+  // Read, then write only the difference: a write whose answer was lost is followed by a fresh read,
+  // never resent (adding a member twice answers 409, removing a missing role 500).
+  await client.converge(tenant, `set members of organization ${name}`, async () => {
+    const current = new Map(
+      (await client.listAll<Member>(tenant, `list members of organization ${name}`, `${orgPath}/members`)).map((m) => [m.user_id, new Set((m.roles ?? []).map((r) => r.id))]),
+    );
+    const joining = userIds.filter((id) => !current.has(id));
+    if (joining.length > 0) await client.request(tenant, `add members to organization ${name}`, "POST", `${orgPath}/members`, { body: { members: joining }, idempotent: false });
+    const leaving = dropped.filter((id) => current.has(id));
+    if (leaving.length > 0) await client.request(tenant, `remove members from organization ${name}`, "DELETE", `${orgPath}/members`, { body: { members: leaving }, idempotent: false });
+    await client.map(userIds, async (userId) => {
+      const has = current.get(userId) ?? new Set<string>();
+      const rolesPath = `${orgPath}/members/${encodeURIComponent(userId)}/roles`;
+      const give = ids.filter((id) => !has.has(id));
+      const take = revokedIds.filter((id) => has.has(id));
+      if (give.length > 0) await client.request(tenant, `give roles ${wanted.join(", ")} to ${userId} in organization ${name}`, "POST", rolesPath, { body: { roles: give }, idempotent: false });
+      if (take.length > 0) await client.request(tenant, `take roles ${revoked.join(", ")} from ${userId} in organization ${name}`, "DELETE", rolesPath, { body: { roles: take }, idempotent: false });
+    });
+  });
 
   const { __clientOptions: _ignored, ...plain } = inputs;
   return { ...plain, connection, organizationId: org.id, name, members };

@@ -28,6 +28,8 @@ const FAULTS: Fault[] = [
 ];
 // Ten attempts at a 30% fault rate: a request fails for good with probability 0.3^10 (6e-6).
 const CLIENT_OPTIONS = { retry: { attempts: 10, baseDelayMs: 2, maxDelayMs: 20 } };
+/** FAULT_SEED=<n> replays (or explores) another fault sequence. */
+const SEED = Number(process.env.FAULT_SEED ?? 20261122);
 
 let ah: AuthHeroServer;
 let proxy: FaultProxy;
@@ -68,6 +70,21 @@ describe("Management API client under faults", () => {
     expect(tokenRequests).toBe(1);
   });
 
+  it("fetches a new token once when the server stops accepting the cached one", async () => {
+    let tokenRequests = 0;
+    let unauthorized = 0;
+    proxy.setPlan((req) => {
+      if (req.path.startsWith("/oauth/token")) tokenRequests++;
+      else if (tokenRequests === 1 && unauthorized++ === 0) return { kind: "status", status: 401 };
+      return undefined;
+    });
+    const client = createManagementClient(viaProxy(), CLIENT_OPTIONS);
+    await client.request(ah.controlPlaneTenantId, "list roles", "GET", "/roles");
+    expect([tokenRequests, unauthorized]).toEqual([2, 1]);
+    proxy.setPlan((req) => (req.path.startsWith("/api/") ? { kind: "status", status: 401 } : undefined));
+    await expect(client.request(ah.controlPlaneTenantId, "list roles", "GET", "/roles")).rejects.toThrow(/list roles failed: HTTP 401: injected 401/);
+  });
+
   it("honours Retry-After", async () => {
     let n = 0;
     proxy.setPlan((req) => (req.path.startsWith("/api/") && n++ === 0 ? { kind: "status", status: 429, retryAfter: 1 } : undefined));
@@ -97,7 +114,7 @@ describe("Management API client under faults", () => {
 describe("providers under injected faults", () => {
   it("EntitySync, Organization and IdentitySeed each finish with exactly one object of each kind", async () => {
     const tenants = [await freshTenant(), await freshTenant(), await freshTenant()];
-    proxy.setPlan(randomFaults(0.3, 20261122, FAULTS));
+    proxy.setPlan(randomFaults(0.3, SEED, FAULTS));
     const before = proxy.stats.requests;
     const results = await Promise.all(
       tenants.map(async (tenantId) => {
@@ -144,7 +161,7 @@ describe("providers under injected faults", () => {
     }
 
     // Updates and deletes under the same faults converge too.
-    proxy.setPlan(randomFaults(0.3, 7, FAULTS));
+    proxy.setPlan(randomFaults(0.3, SEED + 1, FAULTS));
     const changed: ControlPlane = { ...ENTITIES, roles: [{ ...ENTITIES.roles[0]!, permissions: [{ resource_server: "https://api.example.com", scopes: ["read:projects"] }] }] };
     await Promise.all(
       results.map(async ({ sync, org, seed }) => {
