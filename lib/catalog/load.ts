@@ -8,6 +8,7 @@ import {
   ControlPlaneSchema,
   DefaultsSchema,
   HOOK_EVENTS,
+  MAX_FILE_BYTES_LIMIT,
   TenantSchema,
   type ControlPlane,
   type Defaults,
@@ -80,13 +81,21 @@ export function loadCatalog(files: readonly CatalogFile[], dirLabel = "tenants")
 
   const defaults = parseDefaults(defaultsFile, errors);
   const controlPlane = controlPlaneFile ? parseControlPlane(controlPlaneFile, errors) : { resource_servers: [], roles: [] };
-  if (!defaults) return { ok: false, errors: sortErrors(errors) };
+  const tenantFiles = sorted.filter((f) => TENANT_FILE.test(f.name) && !f.name.startsWith("_"));
+  if (!defaults) {
+    // The tenant files cannot be validated without their defaults, but their YAML can be read, so
+    // syntax errors show up in the same run. The configured size limit is unknown: use the highest allowed.
+    for (const f of tenantFiles) {
+      const result = parseYamlFile(f.path, f.text, MAX_FILE_BYTES_LIMIT, `the highest limits.max_file_bytes allowed`);
+      if (!result.ok) errors.push(...result.errors);
+    }
+    return { ok: false, errors: sortErrors(errors) };
+  }
   // With a broken _control-plane.yaml the tenants are still checked, all but their roles.
   const roles = controlPlane?.roles.map((r) => r.name);
   checkReferences(referencesOf(defaults.value.tenant), defaults.parsed, ["tenant"], defaults.value, roles, errors);
   if (controlPlaneFile && roles) checkDefaultRoles(defaults.parsed, defaults.value, roles, errors);
 
-  const tenantFiles = sorted.filter((f) => TENANT_FILE.test(f.name) && !f.name.startsWith("_"));
   const parsedTenants: { tenant: Tenant; parsed: ParsedFile }[] = [];
   for (const f of tenantFiles) {
     const result = parseYamlFile(f.path, f.text, defaults.value.limits.max_file_bytes, `limits.max_file_bytes in ${DEFAULTS_FILE}`);

@@ -113,6 +113,9 @@ const SettingsPath = z.string().regex(/^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/, {
   message: "expected a dot path into settings, such as branding.primary_color",
 });
 
+/** The highest limits.max_file_bytes _defaults.yaml may set. */
+export const MAX_FILE_BYTES_LIMIT = 1048576;
+
 export const DefaultsSchema = z.strictObject({
   tenant: z.record(z.string(), z.unknown()).describe("Values for every tenant field a tenant file leaves out."),
   settings: JsonObject.default({}).describe("Catalog-wide settings; only the keys listed in inherit reach tenants."),
@@ -132,7 +135,7 @@ export const DefaultsSchema = z.strictObject({
   limits: z
     .strictObject({
       max_depth: z.int().min(1).max(10).default(3).describe("Deepest tenant hierarchy allowed."),
-      max_file_bytes: z.int().min(1024).max(1048576).default(65536),
+      max_file_bytes: z.int().min(1024).max(MAX_FILE_BYTES_LIMIT).default(65536),
     })
     .default({ max_depth: 3, max_file_bytes: 65536 }),
   cells: z

@@ -256,6 +256,14 @@ export const brokenCases: readonly BrokenCase[] = [
 
   // --- several errors together ---
   {
+    name: "broken _defaults.yaml does not hide YAML errors in tenant files",
+    files: { "_defaults.yaml": defaultsWith("plans: [starter, pro]", "plans: starter"), "beta.yaml": ["id: beta", "name: [Beta"] },
+    errors: [
+      'tenants/_defaults.yaml:15:8 plans: expected a list, got "starter"',
+      "tenants/beta.yaml:2:12 YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]",
+    ],
+  },
+  {
     name: "a broken _control-plane.yaml does not hide tenant errors",
     files: { "_control-plane.yaml": ["resource_servers: {}", "roles: []"], "alpha.yaml": alpha("status: paused") },
     errors: [
