@@ -9,6 +9,9 @@
 // additionalSecretOutputs). Create checks what delete will need (pg_dump on PATH, the bucket
 // reachable), so a setup that could never back up fails at onboarding, not at offboarding.
 import * as pulumi from "@pulumi/pulumi";
+import type { ResolvedTenant } from "../catalog/load";
+import { placement } from "../database/layout";
+import type { DatabaseServerArgs } from "../database/resources";
 import type { Target } from "../database/runner";
 import { targetProblems } from "../database/runner";
 import type { BackupStore, S3Credentials } from "./backup";
@@ -109,6 +112,24 @@ export const tenantBackupProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 type Args<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+
+/**
+ * TenantBackup's arguments for a catalog tenant: the admin connection the migrations use
+ * (TenantDatabaseArgs.connection) and the backups bucket from tenancy:backupBucket/backupRegion.
+ */
+export function tenantBackupArgs(
+  t: Pick<ResolvedTenant, "id" | "database" | "lifecycle">,
+  connection: DatabaseServerArgs,
+  store: BackupStore,
+): Args<TenantBackupInputs> {
+  const where = placement(t.database.isolation, t.id);
+  return {
+    target: pulumi.output({ host: connection.host, port: connection.port, user: connection.user, sslmode: connection.sslmode }).apply((c) => ({ ...c, ...where })),
+    password: connection.password,
+    store,
+    onDelete: t.lifecycle.on_delete,
+  };
+}
 
 /**
  * Give it `dependsOn` the tenant's data resources (database/schema/role, migrations, seed); make

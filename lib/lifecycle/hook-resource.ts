@@ -21,8 +21,9 @@
 // Provider methods are plain exported functions; the signing secret arrives as a secret input and
 // is kept in the outputs (delete gets nothing else), marked secret with additionalSecretOutputs.
 import * as pulumi from "@pulumi/pulumi";
+import type { ResolvedTenant } from "../catalog/load";
 import type { HookTenant, RetryPolicy } from "./webhooks";
-import { checkHookUrl, sendEvent } from "./webhooks";
+import { checkHookUrl, hookTenant, sendEvent } from "./webhooks";
 import { isTenantId } from "../catalog/formats";
 
 export interface LifecycleHookUrls {
@@ -165,6 +166,18 @@ export const deletedHookProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 type Args<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+
+type HookSource = Pick<ResolvedTenant, keyof HookTenant | "hooks">;
+
+/** LifecycleHook's arguments for a catalog tenant; `secret` is the stack's tenancy:webhookSecret. */
+export function lifecycleHookArgs(t: HookSource, secret: pulumi.Input<string>): Args<LifecycleHookInputs> {
+  return { tenant: hookTenant(t), urls: { created: t.hooks.created, updated: t.hooks.updated, deleting: t.hooks.deleting }, secret };
+}
+
+/** DeletedHook's arguments for a catalog tenant. */
+export function deletedHookArgs(t: HookSource, secret: pulumi.Input<string>): Args<DeletedHookInputs> {
+  return { tenant: hookTenant(t), urls: t.hooks.deleted, secret };
+}
 
 /**
  * Sends `created` / `updated` / `deleting`. Give it `dependsOn` every other resource of the tenant

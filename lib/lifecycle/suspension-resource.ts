@@ -4,7 +4,10 @@
 // LOGIN/NOLOGIN itself, so it converges even if the Role was changed by hand). Deleting it changes
 // nothing: the role goes with its own resource.
 import * as pulumi from "@pulumi/pulumi";
+import type { ResolvedTenant } from "../catalog/load";
+import type { DatabaseServerArgs } from "../database/resources";
 import type { Connection } from "../database/runner";
+import { naming } from "../naming";
 import { targetProblems } from "../database/runner";
 import { resumeRole, suspendRole } from "./suspend";
 
@@ -77,6 +80,21 @@ export const tenantSuspensionProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 type Args<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+
+/** The admin connects to the maintenance database: pg_stat_activity and ALTER ROLE are cluster-wide. */
+export const MAINTENANCE_DATABASE = "postgres";
+
+/** TenantSuspension's arguments for a catalog tenant and its server's admin connection. */
+export function tenantSuspensionArgs(t: Pick<ResolvedTenant, "id" | "status">, connection: DatabaseServerArgs): Args<TenantSuspensionInputs> {
+  return {
+    connection: pulumi
+      .output({ host: connection.host, port: connection.port, user: connection.user, sslmode: connection.sslmode })
+      .apply((c) => ({ ...c, database: MAINTENANCE_DATABASE })),
+    password: connection.password,
+    role: naming.role(t.id),
+    suspended: t.status === "suspended",
+  };
+}
 
 /** Give it `dependsOn` the tenant's postgresql.Role. */
 export class TenantSuspension extends pulumi.dynamic.Resource {

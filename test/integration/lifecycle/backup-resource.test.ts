@@ -62,7 +62,7 @@ describe("TenantBackup through the engine", () => {
     await expect(provider.call("delete", "tb-fail-backup", broken)).rejects.toThrow(
       /backup of tenant tb-fail failed, so nothing of it was deleted: backup bucket s3:\/\/deleted-bucket .* does not exist.*set lifecycle.on_delete: delete for tenant tb-fail in one change and remove the tenant in the next/,
     );
-    const [{ n }] = await server.query(`SELECT count(*)::int AS n FROM public.projects`, [], inputs.target.database);
+    const [{ n }] = await server.query(`SELECT count(*)::int AS n FROM ${inputs.target.schema}.projects`, [], inputs.target.database);
     expect(n).toBe(2);
   });
 
