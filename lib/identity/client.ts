@@ -112,6 +112,8 @@ export interface RequestOptions {
 export interface ClientOptions {
   retry?: Partial<RetryPolicy>;
   concurrency?: number;
+  /** Clock for the token's expiry; tests move it forward. */
+  now?: () => number;
 }
 
 export interface ManagementClient {
@@ -151,6 +153,7 @@ export function createManagementClient(connection: ManagementConnection, options
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
   const base = connection.url.replace(/\/+$/, "");
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  const now = options.now ?? Date.now;
   let token: { value: string; expiresAt: number } | undefined;
   let pendingToken: Promise<string> | undefined;
 
@@ -185,12 +188,12 @@ export function createManagementClient(connection: ManagementConnection, options
     const body = JSON.parse(text) as { access_token?: string; expires_in?: number };
     if (!body.access_token) throw managementApiError(connection.controlPlaneTenantId, operation, status, "the response carries no access_token");
     // Renew a minute early so a token never expires between being read and being checked.
-    token = { value: body.access_token, expiresAt: Date.now() + Math.max(0, (body.expires_in ?? 300) - 60) * 1000 };
+    token = { value: body.access_token, expiresAt: now() + Math.max(0, (body.expires_in ?? 300) - 60) * 1000 };
     return token.value;
   }
 
   async function bearer(): Promise<string> {
-    if (token && Date.now() < token.expiresAt) return token.value;
+    if (token && now() < token.expiresAt) return token.value;
     pendingToken ??= fetchToken().finally(() => {
       pendingToken = undefined;
     });

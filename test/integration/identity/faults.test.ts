@@ -70,6 +70,21 @@ describe("Management API client under faults", () => {
     expect(tokenRequests).toBe(1);
   });
 
+  it("keeps the token until a minute before it expires, then fetches another", async () => {
+    let tokenRequests = 0;
+    proxy.setPlan((req) => void (req.path.startsWith("/oauth/token") && tokenRequests++));
+    let clock = Date.parse("2026-11-22T12:00:00Z");
+    const client = createManagementClient(viaProxy(), { ...CLIENT_OPTIONS, now: () => clock });
+    const call = () => client.request(ah.controlPlaneTenantId, "list roles", "GET", "/roles");
+    await call();
+    clock += (86_400 - 61) * 1000; // AuthHero's tokens last 86,400 s
+    await call();
+    expect(tokenRequests).toBe(1);
+    clock += 2000;
+    await call();
+    expect(tokenRequests).toBe(2);
+  });
+
   it("fetches a new token once when the server stops accepting the cached one", async () => {
     let tokenRequests = 0;
     let unauthorized = 0;
