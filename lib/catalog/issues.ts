@@ -83,8 +83,9 @@ export function describeIssue(issue: Issue, present = true): string {
     case "invalid_value": {
       const values = issue.values.map(String);
       const suggestion = typeof issue.input === "string" ? didYouMean(issue.input, values) : "";
-      const list = values.length > 12 ? `${values.slice(0, 12).join("|")}|... (${values.length} values)` : values.join("|");
-      return `expected one of ${list}, got ${got}${suggestion}`;
+      // A schema that words its own message (a long enum) keeps it; the suggestion still applies.
+      if (!issue.message.startsWith("Invalid option")) return `${issue.message}, got ${got}${suggestion}`;
+      return `expected one of ${values.join("|")}, got ${got}${suggestion}`;
     }
     case "invalid_type":
       if (issue.input === undefined && !present) return `missing; expected ${article(issue.expected)}`;

@@ -46,7 +46,10 @@ export const HttpsUrl = z
   .regex(/^https:\/\//, { message: "expected an https:// URL", abort: true })
   .refine(isHttpsUrl, { message: "expected an https:// URL with a host and no credentials" });
 
-export const Region = z.enum(AWS_REGIONS as [string, ...string[]]);
+/** Too many to list in a message; the "did you mean" suggestion does the work. */
+export const Region = z.enum(AWS_REGIONS as [string, ...string[]], {
+  error: () => `expected an AWS region such as eu-west-1 or us-east-1 (one of the ${AWS_REGIONS.length} the AWS provider knows)`,
+});
 
 export const STATUSES = ["active", "suspended"] as const;
 export const ISOLATIONS = ["database", "schema", "shared"] as const;
