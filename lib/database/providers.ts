@@ -1,11 +1,9 @@
-// The dynamic providers of a tenant database: TenantMigrations, TenantSeed, and TenantTemplate
-// (one per server and migration set: a migrated database that new tenant databases are cloned from). The engine
+// The dynamic providers of a tenant database: TenantMigrations and TenantSeed. The engine
 // serializes these objects and runs them in its own process, so every method is a plain function
 // of its arguments: the admin password arrives as a (secret) input, and is kept in the outputs
 // (marked secret by the resource classes) because delete receives nothing else.
 import { checksum, fingerprint, type Migration } from "./migrations";
-import { appliedVersion, checkTarget, connect, migrate, removeTenantData, withTarget, type Connection, type Target } from "./runner";
-import { ensureTemplate } from "./template";
+import { appliedVersion, checkTarget, migrate, removeTenantData, withTarget, type Target } from "./runner";
 
 export interface TenantMigrationsInputs extends Target {
   /** Version to migrate to: the ring's cap, or the latest migration below it. */
@@ -46,7 +44,7 @@ export function migrationsId(props: Target): string {
 }
 
 /** The migration texts must be the ones the fingerprint names, or the plan would lie about them. */
-export function checkMigrationInputs(inputs: Pick<TenantMigrationsInputs, "migrations" | "targetVersion" | "fingerprint">): void {
+export function checkMigrationInputs(inputs: TenantMigrationsInputs): void {
   const problems: string[] = [];
   for (const m of inputs.migrations ?? []) {
     if (checksum(m.sql) !== m.checksum) problems.push(`${m.file}: its SQL does not match its checksum`);
@@ -204,75 +202,4 @@ export const tenantSeedProvider = {
   update: updateSeed,
   read: readSeed,
   delete: deleteSeed,
-};
-
-export interface TenantTemplateInputs extends Connection {
-  targetVersion: number;
-  fingerprint: string;
-  migrations: Migration[];
-}
-
-export interface TenantTemplateOutputs extends Connection {
-  /** Name of the template database, to pass as `template` to postgresql.Database. */
-  templateName: string;
-  targetVersion: number;
-  fingerprint: string;
-}
-
-function templateServer(props: Connection) {
-  const { host, port, user, password, sslmode } = props;
-  return { host, port, user, password, sslmode };
-}
-
-async function buildTemplate(inputs: TenantTemplateInputs): Promise<TenantTemplateOutputs> {
-  checkMigrationInputs(inputs);
-  const templateName = await ensureTemplate(templateServer(inputs), inputs.migrations, inputs.targetVersion, inputs.database);
-  return { ...templateServer(inputs), database: inputs.database, templateName, targetVersion: inputs.targetVersion, fingerprint: inputs.fingerprint };
-}
-
-export async function createTemplate(inputs: TenantTemplateInputs): Promise<{ id: string; outs: TenantTemplateOutputs }> {
-  const outs = await buildTemplate(inputs);
-  return { id: outs.templateName, outs };
-}
-
-/** Another migration set is another template: replaced, and the old one dropped after. */
-export async function diffTemplate(_id: string, olds: TenantTemplateOutputs, news: TenantTemplateInputs): Promise<DiffResult> {
-  const replaces = (["host", "port", "database", "fingerprint"] as const).filter((k) => olds[k] !== news[k]);
-  const changes = replaces.length > 0 || (["user", "password", "sslmode"] as const).some((k) => olds[k] !== news[k]);
-  return { changes, replaces: [...replaces] };
-}
-
-export async function updateTemplate(_id: string, _olds: TenantTemplateOutputs, news: TenantTemplateInputs): Promise<{ outs: TenantTemplateOutputs }> {
-  return { outs: await buildTemplate(news) };
-}
-
-export async function readTemplate(id: string, props: TenantTemplateOutputs): Promise<{ id: string; props: TenantTemplateOutputs }> {
-  const client = await connect(props);
-  try {
-    const { rows } = await client.query(`SELECT datistemplate FROM pg_database WHERE datname = $1`, [props.templateName]);
-    return { id: rows[0]?.datistemplate ? id : "", props };
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-/** Databases cloned from the template are independent copies; dropping it touches none of them. */
-export async function deleteTemplate(_id: string, props: TenantTemplateOutputs): Promise<void> {
-  const client = await connect(props);
-  try {
-    const { rows } = await client.query(`SELECT quote_ident(datname) AS name FROM pg_database WHERE datname = $1`, [props.templateName]);
-    if (rows.length === 0) return;
-    await client.query(`ALTER DATABASE ${rows[0].name} WITH IS_TEMPLATE false`);
-    await client.query(`DROP DATABASE ${rows[0].name}`);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-export const tenantTemplateProvider = {
-  create: createTemplate,
-  diff: diffTemplate,
-  update: updateTemplate,
-  read: readTemplate,
-  delete: deleteTemplate,
 };

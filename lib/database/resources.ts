@@ -1,11 +1,10 @@
 // Resource classes for the tenant database providers, for the TenantDatabase component:
 //   new TenantMigrations(name, { server, tenantId, isolation, maxVersion }, { parent: this, dependsOn })
 //   new TenantSeed(name, { server, tenantId, isolation, name, friendlyName, settings }, { parent: this, dependsOn: [migrations] })
-//   new TenantTemplate(name, { server, maxVersion })  -> .templateName for postgresql.Database's `template`
 import * as pulumi from "@pulumi/pulumi";
 import { placement } from "./layout";
 import { migrationSet, type Migration } from "./migrations";
-import { tenantMigrationsProvider, tenantSeedProvider, tenantTemplateProvider } from "./providers";
+import { tenantMigrationsProvider, tenantSeedProvider } from "./providers";
 import type { Isolation, SslMode } from "./runner";
 
 /** Admin connection of the tenant's database server (from stack config). */
@@ -90,49 +89,6 @@ export class TenantSeed extends pulumi.dynamic.Resource {
       withSecretPassword(opts),
       "tenancy",
       "TenantSeed",
-    );
-  }
-}
-
-export interface TenantTemplateArgs {
-  server: DatabaseServerArgs;
-  /** The ring cap the cloned databases start at; TenantMigrations takes them on from there. */
-  maxVersion: number;
-  migrations?: Migration[];
-  /** Database the admin connects to for CREATE/DROP DATABASE. */
-  maintenanceDatabase?: string;
-}
-
-/**
- * A migrated template database per server and migration set. Cloning it (postgresql.Database
- * `template: t.templateName`) provisions a database-mode tenant about twice as fast as migrating
- * an empty one (bench:migrations). The Database must then carry `ignoreChanges: ["template"]`:
- * `template` forces replacement, and a later migration set renames the template.
- */
-export class TenantTemplate extends pulumi.dynamic.Resource {
-  declare public readonly templateName: pulumi.Output<string>;
-
-  constructor(name: string, args: TenantTemplateArgs, opts?: pulumi.CustomResourceOptions) {
-    const set = migrationSet(args.maxVersion, args.migrations);
-    const { host, port, user, password, sslmode } = args.server;
-    super(
-      tenantTemplateProvider,
-      name,
-      {
-        host,
-        port,
-        user,
-        password: pulumi.secret(password),
-        sslmode,
-        database: args.maintenanceDatabase ?? "postgres",
-        targetVersion: set.version,
-        fingerprint: set.fingerprint,
-        migrations: set.migrations,
-        templateName: undefined,
-      },
-      withSecretPassword(opts),
-      "tenancy",
-      "TenantTemplate",
     );
   }
 }

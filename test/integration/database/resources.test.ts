@@ -63,15 +63,6 @@ test("TenantMigrations registers the tenant's place, its ring's version and fing
   }
 });
 
-test("TenantTemplate registers the set's version and fingerprint, with a secret password", async () => {
-  const t = new resources.TenantTemplate("main-template", { server, maxVersion: 3 });
-  await new Promise<string>((resolve) => t.templateName.apply(resolve));
-  const reg = registered.find((r) => r.name === "main-template")!;
-  expect(reg.type).toBe("pulumi-nodejs:dynamic/tenancy:TenantTemplate");
-  expect(reg.inputs).toMatchObject({ database: "postgres", targetVersion: 3, fingerprint: migrationSet(3).fingerprint });
-  expect(reg.inputs.__provider).not.toContain(CANARY);
-});
-
 test("the password is a secret input and listed as a secret output", async () => {
   const inputs = resources.targetInputs({ server, tenantId: "acme", isolation: "shared" });
   expect(await pulumi.isSecret(inputs.password)).toBe(true);

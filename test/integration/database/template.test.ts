@@ -1,22 +1,18 @@
-// Provisioning database-mode tenants by cloning a migrated template: the TenantTemplate provider
-// run as the engine runs it, clones that end up exactly like migrated databases, and a template
-// build that converges after dying halfway.
+// Provisioning database-mode tenants by cloning a migrated template (what bench:migrations
+// measures): clones that end up exactly like migrated databases, and a template build that
+// converges after dying halfway.
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { Client } from "pg";
-import { provisionSql } from "../../../lib/database/layout";
+import { provisionSql, targetFor } from "../../../lib/database/layout";
 import { fingerprint, loadMigrations } from "../../../lib/database/migrations";
-import { tenantTemplateProvider, type TenantTemplateInputs } from "../../../lib/database/providers";
 import { migrate, TEMPLATE_SCHEMA } from "../../../lib/database/runner";
 import { ensureTemplate, templateName } from "../../../lib/database/template";
-import { targetFor } from "../../../lib/database/layout";
 import { naming } from "../../../lib/naming";
-import { serializeProvider, type SerializedProvider } from "../../harness/engine";
 import { startServer, type Server } from "./setup";
 
 let server: Server;
-let provider: SerializedProvider;
 beforeAll(async () => {
-  [server, provider] = await Promise.all([startServer(), serializeProvider(tenantTemplateProvider)]);
+  server = await startServer();
 });
 afterAll(async () => {
   await server?.stop();
@@ -24,25 +20,19 @@ afterAll(async () => {
 
 const migrations = loadMigrations();
 
-function inputs(version: number): TenantTemplateInputs {
-  return { ...server.admin, database: "postgres", targetVersion: version, fingerprint: fingerprint(migrations, version), migrations };
-}
-
 test("clones of the template are the tenants' own databases, at the template's version", async () => {
-  const created = await provider.call("create", provider.inputs(inputs(3)));
-  expect(created.id).toBe(templateName(fingerprint(migrations, 3)));
-  expect(created.outs.templateName).toBe(created.id);
-  expect(created.outs.password).toBe(server.admin.password);
-  const [db] = await server.query(`SELECT datistemplate, datallowconn FROM pg_database WHERE datname = $1`, [created.id]);
+  const template = await ensureTemplate(server.admin, migrations, 3);
+  expect(template).toBe(templateName(fingerprint(migrations, 3)));
+  const [db] = await server.query(`SELECT datistemplate, datallowconn FROM pg_database WHERE datname = $1`, [template]);
   expect(db).toEqual({ datistemplate: true, datallowconn: false });
-  // A second create adopts the template that is there.
-  expect((await provider.call("create", provider.inputs(inputs(3)))).id).toBe(created.id);
+  // A second call finds the template and builds nothing.
+  expect(await ensureTemplate(server.admin, migrations, 3)).toBe(template);
 
   const ids = ["clone-a", "clone-b", "clone-c"];
   const tenants = await Promise.all(
     ids.map(async (id) => {
       const password = `pw-${id}`;
-      for (const sql of provisionSql("database", id, password, { template: created.id })) await server.query(sql);
+      for (const sql of provisionSql("database", id, password, { template })) await server.query(sql);
       return { id, password, target: targetFor(server.admin, "database", id) };
     }),
   );
@@ -67,17 +57,6 @@ test("clones of the template are the tenants' own databases, at the template's v
   // Each clone is closed to the others.
   const intruder = new Client(server.pg.config(naming.database("clone-b"), naming.role("clone-a"), "pw-clone-a"));
   await expect(intruder.connect()).rejects.toMatchObject({ code: "42501" });
-
-  expect(await provider.call("diff", created.id, created.outs, provider.inputs(inputs(2)))).toEqual({ changes: true, replaces: ["fingerprint"] });
-  expect(await provider.call("diff", created.id, created.outs, provider.inputs(inputs(3)))).toEqual({ changes: false, replaces: [] });
-  expect((await provider.call("read", created.id, created.outs)).id).toBe(created.id);
-
-  await provider.call("delete", created.id, created.outs);
-  expect(await server.query(`SELECT 1 FROM pg_database WHERE datname = $1`, [created.id])).toEqual([]);
-  expect((await provider.call("read", created.id, created.outs)).id).toBe("");
-  // The clones do not depend on their template.
-  const left = await server.query(`SELECT count(*)::int AS n FROM ${naming.schema("clone-c")}.projects`, [], naming.database("clone-c"));
-  expect(left[0].n).toBe(1);
 });
 
 test("a template build that died after CREATE DATABASE converges on the next run", async () => {
