@@ -76,7 +76,12 @@ function findKey(value: unknown, key: string): unknown {
   return undefined;
 }
 
-/** Input keys whose values differ, then differing options; `__provider` text is never among inputs (see evaluate). */
+/**
+ * Input keys whose values differ, then differing options. A dynamic provider's serialized code
+ * (`__provider`, kept apart by evaluate) is not compared: base and head are evaluated with the same
+ * program code, so its text can only differ through values a closure captured, which are closure
+ * noise, not a change of the resource; the providers' own diff decides on their inputs, which are.
+ */
 export function changedKeys(base: Registration, head: Registration): string[] {
   const keys = [...new Set([...Object.keys(base.inputs), ...Object.keys(head.inputs)])].sort();
   const changed = keys.filter((k) => !isDeepStrictEqual(base.inputs[k], head.inputs[k]));

@@ -106,6 +106,7 @@ export function formatText(plan: Plan): string {
   if (plan.errors.length > 0) lines.push("");
   for (const t of changedTenants(plan)) {
     lines.push(`${SIGN[t.action]} ${t.id}: ${summaryWords(t).join(", ")}`);
+    if (t.movedFrom) lines.push(`    moves from cell ${t.movedFrom} to ${t.cell}: deleted by the ${t.movedFrom} stack, created anew by the ${t.cell} stack`);
     if (t.migration && t.migration.files.length > 0) lines.push(`    runs ${t.migration.files.join(", ")}`);
     for (const loss of t.dataLoss) lines.push(`    !!! DATA LOSS: ${loss.replace ? "replaces" : "deletes"} ${dataLossText(loss)}`);
     if (t.onDelete && t.dataLoss.length > 0) lines.push(`    ${ON_DELETE_NOTE[t.onDelete]}`);
@@ -159,7 +160,8 @@ export function formatMarkdown(plan: Plan): string {
     out.push("| | Tenant | Cell | Summary | + | ~ | - |", "|---|---|---|---|---|---|---|");
     for (const t of changed) {
       const n = (a: Action) => shown(t.resources).filter((c) => c.action === a).length;
-      const summary = md(summaryWords(t).join(", ")) + (t.dataLoss.length > 0 ? " **⚠️ DATA LOSS**" : "");
+      const moved = t.movedFrom ? ` (moves from cell ${md(t.movedFrom)})` : "";
+      const summary = md(summaryWords(t).join(", ")) + moved + (t.dataLoss.length > 0 ? " **⚠️ DATA LOSS**" : "");
       out.push(`| ${SIGN[t.action]} | \`${md(t.id)}\` | ${md(t.cell)} | ${summary} | ${n("create")} | ${n("update")} | ${n("delete")} |`);
     }
     out.push("");
@@ -215,6 +217,7 @@ export function formatJson(plan: Plan): string {
       summary: summaryWords(t),
       migration: t.migration ?? null,
       dataLoss: t.dataLoss.map((c) => c.urn),
+      movedFrom: t.movedFrom ?? null,
       onDelete: t.onDelete ?? null,
     })),
     resources,

@@ -17,6 +17,8 @@ export interface TenantPlan {
   migration?: MigrationStep;
   /** Deletions that destroy data. */
   dataLoss: ResourceChange[];
+  /** The cell the tenant leaves: its stack deletes everything of it, the new cell's stack creates it anew. */
+  movedFrom?: string;
   /** For a deleted tenant: what its file said happens to its data (`lifecycle.on_delete`). */
   onDelete?: "retain" | "backup" | "delete";
 }
@@ -108,6 +110,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
       resources,
       ...(migration ? { migration } : {}),
       dataLoss: resources.filter((c) => c.dataLoss),
+      ...(b && h && b.cell !== h.cell ? { movedFrom: b.cell } : {}),
       ...(b && !h ? { onDelete: b.lifecycle.on_delete } : {}),
     };
   });

@@ -175,6 +175,26 @@ describe("runPlan", () => {
     expect(text.output).toContain("~ acme: migrations 2→3\n    runs 0003_invoices.sql\n");
   });
 
+  it("shows a cell move as deletion from one stack and creation in the other", async () => {
+    const move = () => {
+      const path = join(repo, "tenants/initech.yaml");
+      writeFileSync(path, `${readFileSync(path, "utf8")}cell: eu-2\n`);
+    };
+    const { exitCode, json, output } = await withChange(move, async () => {
+      const result = await runPlan({ dir: "tenants", base: "HEAD", format: "json", cwd: repo });
+      const text = await runPlan({ dir: "tenants", base: "HEAD", format: "text", cwd: repo });
+      return { ...result, json: JSON.parse(result.output) as JsonPlan & { cells: string[] }, output: text.output };
+    });
+    expect(exitCode).toBe(0);
+    expect(json.cells).toEqual(["default", "eu-2"]);
+    const initech = json.resources.filter((r) => r.tenant === "initech");
+    const cellOf = (r: { urn: string }) => r.urn.split("::")[0].replace("urn:pulumi:", "");
+    expect(initech.filter((r) => r.action === "delete").every((r) => cellOf(r) === "default")).toBe(true);
+    expect(initech.filter((r) => r.action === "create").every((r) => cellOf(r) === "eu-2")).toBe(true);
+    expect(initech.filter((r) => r.action === "delete").map((r) => r.name).sort()).toEqual(initech.filter((r) => r.action === "create").map((r) => r.name).sort());
+    expect(output).toContain("    moves from cell default to eu-2: deleted by the default stack, created anew by the eu-2 stack\n");
+  });
+
   it("runs as `npm run plan` does: the CLI under tsx, whose module interop dynamic-provider serialization must survive", () => {
     const root = join(__dirname, "../../..");
     const out = execFileSync(process.execPath, ["--import", "tsx", "lib/cli/main.ts", "plan", "--format", "json"], { cwd: root, encoding: "utf8" });
