@@ -157,6 +157,23 @@ describe("affectedFromGit", () => {
     }
   });
 
+  it("touches every cell when the catalog at the base does not load", () => {
+    git("checkout", "--quiet", "-B", "broken-base", "main");
+    try {
+      write("tenants/globex.yaml", "id: globex\nname: Globex\nplan: platinum\n");
+      commitAll("break globex");
+      git("checkout", "--quiet", "-B", "fix", "broken-base");
+      write("tenants/globex.yaml", tenantText("globex"));
+      commitAll("fix globex");
+      const result = affectedFromGit({ base: "broken-base", cwd: repo });
+      expect(result.cells.map((c) => c.cell)).toEqual(["default", "eu-1", "eu-2"]);
+      expect(result.cells[1].reasons).toEqual(["no valid catalog at the base revision"]);
+    } finally {
+      git("checkout", "--quiet", "--force", "main");
+      git("branch", "--quiet", "-D", "broken-base", "fix");
+    }
+  });
+
   it("says how to fix an unknown base and refuses an invalid head catalog", () => {
     expect(() => affectedFromGit({ base: "origin/nope", cwd: repo })).toThrow('git revision "origin/nope" not found; fetch it first (for example: git fetch origin main)');
     git("checkout", "--quiet", "-B", "broken", "main");
