@@ -22,9 +22,11 @@ let canaryAtTwo: string;
 const git = (...args: string[]) =>
   execFileSync("git", ["-c", "user.name=plan-test", "-c", "user.email=plan-test@example.com", ...args], { cwd: repo, encoding: "utf8" });
 
+/** One evaluation, printed as json and text, with the exit code runPlan gives a plan (failures to plan are tested through runPlan). */
 async function plan(base?: string) {
-  const result = await runPlan({ dir: "tenants", base, format: "json", cwd: repo });
-  return { ...result, json: result.exitCode === 0 || result.output.startsWith("{") ? (JSON.parse(result.output) as JsonPlan) : undefined };
+  const planned = await computePlan({ dir: "tenants", base, cwd: repo });
+  const json = formatPlan(planned, "json");
+  return { exitCode: planned.errors.length > 0 ? 1 : 0, output: json, json: JSON.parse(json) as JsonPlan, text: formatPlan(planned, "text") };
 }
 
 /** Runs `change` on a fresh copy of the committed catalog, then restores it. */
@@ -63,15 +65,15 @@ describe("runPlan", () => {
   it("without a base, plans every tenant of the catalog as a create", async () => {
     const { exitCode, json } = await plan();
     expect(exitCode).toBe(0);
-    expect(json!.tenants.map((t) => [t.id, t.action])).toEqual([
+    expect(json.tenants.map((t) => [t.id, t.action])).toEqual([
       ["acme", "create"],
       ["acme-research", "create"],
       ["globex", "create"],
       ["initech", "create"],
       ["umbrella", "create"],
     ]);
-    expect(json!.resources.every((r) => r.action === "create")).toBe(true);
-    expect(json!.tenants.find((t) => t.id === "acme")!.summary).toEqual(
+    expect(json.resources.every((r) => r.action === "create")).toBe(true);
+    expect(json.tenants.find((t) => t.id === "acme")!.summary).toEqual(
       expect.arrayContaining(["database", "bucket", "DNS", "certificate", "custom domain login.acme-corp.com"]),
     );
   });
@@ -96,15 +98,15 @@ describe("runPlan", () => {
   it("against HEAD with nothing changed, plans nothing", async () => {
     const { exitCode, json } = await plan("HEAD");
     expect(exitCode).toBe(0);
-    expect(json!.counts.create + json!.counts.update + json!.counts.delete).toBe(0);
-    expect(json!.tenants.every((t) => t.action === "same")).toBe(true);
+    expect(json.counts.create + json.counts.update + json.counts.delete).toBe(0);
+    expect(json.tenants.every((t) => t.action === "same")).toBe(true);
   });
 
   it("after deleting a tenant file, shows every one of its resources deleted and its data resources as data loss", async () => {
-    const before = (await plan()).json!.resources.filter((r) => r.tenant === "globex");
-    const { exitCode, json, output } = await withChange(() => unlinkSync(join(repo, "tenants/globex.yaml")), () => plan("HEAD"));
+    const before = (await plan()).json.resources.filter((r) => r.tenant === "globex");
+    const { exitCode, json, output, text } = await withChange(() => unlinkSync(join(repo, "tenants/globex.yaml")), () => plan("HEAD"));
     expect(exitCode).toBe(0);
-    const deleted = json!.resources.filter((r) => r.action === "delete");
+    const deleted = json.resources.filter((r) => r.action === "delete");
     // globex is the only tenant in us-east-1, so that region's provider goes too.
     expect(deleted.filter((r) => r.tenant === "globex").map((r) => r.urn).sort()).toEqual(before.map((r) => r.urn).sort());
     expect(deleted.filter((r) => r.tenant !== "globex").map((r) => r.name)).toEqual(["aws-us-east-1"]);
@@ -112,16 +114,15 @@ describe("runPlan", () => {
     expect(lost).toEqual(expect.arrayContaining(["aws:s3/bucket:Bucket", "postgresql:index/schema:Schema"]));
     // globex keeps no retained resource: every data resource deleted is flagged.
     expect(deleted.filter((r) => r.data).map((r) => r.type)).toEqual(lost);
-    expect(json!.resources.filter((r) => r.action !== "delete").every((r) => r.action === "same")).toBe(true);
+    expect(json.resources.filter((r) => r.action !== "delete").every((r) => r.action === "same")).toBe(true);
     expect(output).not.toContain("ERROR");
-    const text = await withChange(() => unlinkSync(join(repo, "tenants/globex.yaml")), () => runPlan({ dir: "tenants", base: "HEAD", format: "text", cwd: repo }));
-    expect(text.output).toContain("!!! DATA LOSS: deletes bucket example-tenancy-globex");
-    expect(text.output).toContain("!!! DATA LOSS: deletes schema tenant_globex");
+    expect(text).toContain("!!! DATA LOSS: deletes bucket example-tenancy-globex");
+    expect(text).toContain("!!! DATA LOSS: deletes schema tenant_globex");
   });
 
   it("shows a retained tenant's data as removed from the stack, not lost", async () => {
     const { json } = await withChange(() => unlinkSync(join(repo, "tenants/umbrella.yaml")), () => plan("HEAD"));
-    const umbrella = json!.resources.filter((r) => r.tenant === "umbrella");
+    const umbrella = json.resources.filter((r) => r.tenant === "umbrella");
     expect(umbrella.every((r) => r.action === "delete")).toBe(true);
     expect(umbrella.filter((r) => r.data).map((r) => r.type)).toEqual(["postgresql:index/database:Database"]);
     expect(umbrella.some((r) => r.dataLoss)).toBe(false);
@@ -142,13 +143,13 @@ describe("runPlan", () => {
   it("shows which inputs a suspension changes, and nothing else", async () => {
     const suspend = () => writeFileSync(join(repo, "tenants/initech.yaml"), "id: initech\nname: Initech\nplan: starter\nstatus: suspended\nrollout: { ring: early }\n");
     const { json } = await withChange(suspend, () => plan("HEAD"));
-    const changed = json!.resources.filter((r) => r.action !== "same");
+    const changed = json.resources.filter((r) => r.action !== "same");
     const byName = Object.fromEntries(changed.map((r) => [r.name, r]));
     expect(byName["initech-role"]).toMatchObject({ action: "update", changedKeys: ["login"] });
     expect(byName["initech-dns"]).toMatchObject({ action: "update", changedKeys: ["content"] });
     // Suspension touches no data resource, and no other tenant.
     expect(changed.every((r) => r.tenant === "initech" && r.action === "update" && !r.data)).toBe(true);
-    expect(json!.tenants.find((t) => t.id === "initech")!.action).toBe("update");
+    expect(json.tenants.find((t) => t.id === "initech")!.action).toBe("update");
   });
 
   it("shows a region move as a replacement that loses the bucket, and refuses it for a protected tenant", async () => {
@@ -158,7 +159,7 @@ describe("runPlan", () => {
     };
     const { exitCode, json } = await withChange(move("globex.yaml", "us-east-1", "eu-west-1"), () => plan("HEAD"));
     expect(exitCode).toBe(0);
-    const bucket = json!.resources.find((r) => r.name === "globex-bucket")!;
+    const bucket = json.resources.find((r) => r.name === "globex-bucket")!;
     expect(bucket).toMatchObject({ action: "update", replace: true, dataLoss: true, changedKeys: ["options.provider"] });
     const refused = await withChange(move("acme.yaml", "eu-west-1", "eu-central-1"), () => runPlan({ dir: "tenants", base: "HEAD", format: "text", cwd: repo }));
     expect(refused.exitCode).toBe(1);
@@ -166,13 +167,12 @@ describe("runPlan", () => {
   });
 
   it("shows exactly the tenants of a raised ring migrating, from which version to which", async () => {
-    const { exitCode, json } = await plan(canaryAtTwo);
+    const { exitCode, json, text } = await plan(canaryAtTwo);
     expect(exitCode).toBe(0);
-    const migrating = json!.tenants.filter((t) => t.migration).map((t) => [t.id, t.migration!.from, t.migration!.to, t.migration!.files]);
+    const migrating = json.tenants.filter((t) => t.migration).map((t) => [t.id, t.migration!.from, t.migration!.to, t.migration!.files]);
     expect(migrating).toEqual([["acme", 2, 3, ["0003_invoices.sql"]]]);
-    expect(json!.tenants.filter((t) => t.action !== "same").map((t) => t.id)).toEqual(["acme"]);
-    const text = await runPlan({ dir: "tenants", base: canaryAtTwo, format: "text", cwd: repo });
-    expect(text.output).toContain("~ acme: migrations 2→3\n    runs 0003_invoices.sql\n");
+    expect(json.tenants.filter((t) => t.action !== "same").map((t) => t.id)).toEqual(["acme"]);
+    expect(text).toContain("~ acme: migrations 2→3\n    runs 0003_invoices.sql\n");
   });
 
   it("shows a cell move as deletion from one stack and creation in the other", async () => {
@@ -180,19 +180,15 @@ describe("runPlan", () => {
       const path = join(repo, "tenants/initech.yaml");
       writeFileSync(path, `${readFileSync(path, "utf8")}cell: eu-2\n`);
     };
-    const { exitCode, json, output } = await withChange(move, async () => {
-      const result = await runPlan({ dir: "tenants", base: "HEAD", format: "json", cwd: repo });
-      const text = await runPlan({ dir: "tenants", base: "HEAD", format: "text", cwd: repo });
-      return { ...result, json: JSON.parse(result.output) as JsonPlan & { cells: string[] }, output: text.output };
-    });
+    const { exitCode, json, text } = await withChange(move, () => plan("HEAD"));
     expect(exitCode).toBe(0);
-    expect(json.cells).toEqual(["default", "eu-2"]);
+    expect((json as JsonPlan & { cells: string[] }).cells).toEqual(["default", "eu-2"]);
     const initech = json.resources.filter((r) => r.tenant === "initech");
     const cellOf = (r: { urn: string }) => r.urn.split("::")[0].replace("urn:pulumi:", "");
     expect(initech.filter((r) => r.action === "delete").every((r) => cellOf(r) === "default")).toBe(true);
     expect(initech.filter((r) => r.action === "create").every((r) => cellOf(r) === "eu-2")).toBe(true);
     expect(initech.filter((r) => r.action === "delete").map((r) => r.name).sort()).toEqual(initech.filter((r) => r.action === "create").map((r) => r.name).sort());
-    expect(output).toContain("    moves from cell default to eu-2: deleted by the default stack, created anew by the eu-2 stack\n");
+    expect(text).toContain("    moves from cell default to eu-2: deleted by the default stack, created anew by the eu-2 stack\n");
   });
 
   it("runs as `npm run plan` does: the CLI under tsx, whose module interop dynamic-provider serialization must survive", () => {
@@ -222,7 +218,7 @@ describe("runPlan", () => {
   it("treats a base without the catalog directory as empty: everything is a create", async () => {
     const { exitCode, json } = await plan(beforeCatalog);
     expect(exitCode).toBe(0);
-    expect(json!.resources.length).toBe((await plan()).json!.resources.length);
-    expect(json!.resources.every((r) => r.action === "create")).toBe(true);
+    expect(json.resources.length).toBe((await plan()).json.resources.length);
+    expect(json.resources.every((r) => r.action === "create")).toBe(true);
   });
 });
