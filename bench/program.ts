@@ -3,7 +3,7 @@
 // mocks in the same run. Each (variant, size) runs in a fresh child process so that its peak memory
 // is its own. Prints wall time and peak memory per tenant, the growth of time per tenant from the
 // smallest to the largest size, and as the last line ratio=<ours/floor at the largest size>.
-// Each child runs BENCH_REPEAT times (default 3), ours and floor interleaved, keeping the fastest:
+// Each child runs BENCH_REPEAT times (default 2), ours and floor interleaved, keeping the fastest:
 // on a shared 2-core machine the slower runs measure the neighbours. The ratio is of CPU time per
 // tenant (user + system of the child during evaluation), which load on other cores inflates least.
 import { spawnSync } from "node:child_process";
@@ -28,6 +28,8 @@ interface Measurement {
   cpuMs: number;
   /** Peak RSS of the child minus its RSS once everything was loaded and the catalog built. */
   peakMb: number;
+  /** Serialized dynamic-provider code among the inputs: each dynamic resource carries (and stores in state) its own copy. */
+  providerCodeKb: number;
 }
 
 /**
@@ -89,7 +91,8 @@ async function child(variant: Variant, tenants: number, resources: number): Prom
   const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
   const cpu = process.cpuUsage(cpuStart);
   const peakMb = (process.resourceUsage().maxRSS * 1024 - baseline) / 2 ** 20;
-  return { variant, tenants, resources: registrations.length, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, peakMb };
+  const providerCodeKb = registrations.reduce((sum, r) => sum + (r.providerCode?.length ?? 0), 0) / 1024;
+  return { variant, tenants, resources: registrations.length, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, peakMb, providerCodeKb };
 }
 
 function runChild(variant: Variant, tenants: number, resources: number): Measurement {
@@ -105,7 +108,7 @@ function runChild(variant: Variant, tenants: number, resources: number): Measure
 }
 
 function table(rows: Measurement[]): string {
-  const header = ["variant", "tenants", "resources", "wall ms", "wall ms/tenant", "cpu ms/tenant", "peak MB", "KB/tenant"];
+  const header = ["variant", "tenants", "resources", "wall ms", "wall ms/tenant", "cpu ms/tenant", "peak MB", "KB/tenant", "provider code KB/tenant"];
   const cells = rows.map((r) => [
     r.variant,
     String(r.tenants),
@@ -115,6 +118,7 @@ function table(rows: Measurement[]): string {
     (r.cpuMs / r.tenants).toFixed(2),
     r.peakMb.toFixed(1),
     ((r.peakMb * 1024) / r.tenants).toFixed(0),
+    (r.providerCodeKb / r.tenants).toFixed(0),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   return [header, ...cells].map((c) => c.map((v, i) => (i === 0 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join("  ")).join("\n");
@@ -127,7 +131,7 @@ async function main() {
     process.stdout.write(`${JSON.stringify(measurement)}\n`);
     return;
   }
-  const repeat = Number(process.env.BENCH_REPEAT ?? 3);
+  const repeat = Number(process.env.BENCH_REPEAT ?? 2);
   const fastest = (a: Measurement | undefined, b: Measurement) => (a && a.cpuMs <= b.cpuMs ? a : b);
   const rows: Measurement[] = [];
   for (const tenants of SIZES) {
