@@ -14,7 +14,7 @@ import {
   type Defaults,
   type Tenant,
 } from "./schema";
-import { deepMerge, effectiveSettings, type JsonObject } from "./settings";
+import { deepMerge, effectiveSettings, unmatchedPath, type JsonObject } from "./settings";
 
 export const DEFAULTS_FILE = "_defaults.yaml";
 export const CONTROL_PLANE_FILE = "_control-plane.yaml";
@@ -146,7 +146,7 @@ function parseDefaults(file: CatalogFile, errors: CatalogError[]): { value: Defa
   }
   const before = errors.length;
   for (const key of PER_TENANT_KEYS) {
-    if (key in check.data.tenant) {
+    if (Object.hasOwn(check.data.tenant, key)) {
       const pos = locate(parsed, ["tenant"], key);
       errors.push({ file: file.path, line: pos.line, col: pos.col, path: `tenant.${key}`, message: `"${key}" is set per tenant, not in _defaults.yaml${key === "settings" ? "; use the top-level settings and inherit keys" : ""}` });
     }
@@ -154,6 +154,14 @@ function parseDefaults(file: CatalogFile, errors: CatalogError[]): { value: Defa
   // The defaults are checked on their own, through an example tenant, so that a typo in them is
   // reported once at its line rather than once per tenant, and even in a catalog with no tenants.
   validateTenant({ ...parsed, value: { id: "example", name: "Example" } }, parsed, check.data, errors, true);
+  // An inherit entry that names no setting would silently hand down nothing: most likely a typo.
+  check.data.inherit.forEach((path, i) => {
+    const miss = unmatchedPath(check.data.settings as JsonObject, path);
+    if (!miss) return;
+    const near = [...miss.matched, miss.missing].join(".");
+    const suggestion = didYouMean(near, miss.available.map((k) => [...miss.matched, k].join(".")));
+    errors.push({ file: file.path, ...locate(parsed, ["inherit", i]), path: `inherit[${i}]`, message: `no setting "${path}" in settings${suggestion}` });
+  });
   if (Object.keys(check.data.rollout.rings).length === 0) {
     errors.push({ file: file.path, ...locate(parsed, ["rollout", "rings"]), path: "rollout.rings", message: "expected at least one ring, got none" });
   }

@@ -41,6 +41,22 @@ export function pickPaths(settings: JsonObject, paths: readonly string[]): JsonO
   return out;
 }
 
+/**
+ * Where a dot path stops matching `settings`: the parts that matched and the keys found there;
+ * undefined when the whole path exists.
+ */
+export function unmatchedPath(settings: JsonObject, path: string): { matched: string[]; missing: string; available: string[] } | undefined {
+  const parts = path.split(".");
+  let node: JsonValue = settings;
+  for (let i = 0; i < parts.length; i++) {
+    if (!isObject(node) || !Object.hasOwn(node, parts[i])) {
+      return { matched: parts.slice(0, i), missing: parts[i], available: isObject(node) ? Object.keys(node) : [] };
+    }
+    node = node[parts[i]];
+  }
+  return undefined;
+}
+
 export function effectiveSettings(
   defaults: JsonObject,
   inherit: readonly string[],

@@ -210,6 +210,15 @@ export const brokenCases: readonly BrokenCase[] = [
       "tenants/_defaults.yaml:18:31 rollout.rings.stable: expected a number >= 0, got number -1",
     ],
   },
+  {
+    name: "inherit names a setting that does not exist",
+    files: { "_defaults.yaml": defaultsWith("inherit: [branding]", "inherit: [brandng, branding.colour, branding.color.hex, branding]") },
+    errors: [
+      'tenants/_defaults.yaml:14:11 inherit[0]: no setting "brandng" in settings; did you mean "branding"?',
+      'tenants/_defaults.yaml:14:20 inherit[1]: no setting "branding.colour" in settings; did you mean "branding.color"?',
+      'tenants/_defaults.yaml:14:37 inherit[2]: no setting "branding.color.hex" in settings',
+    ],
+  },
   { name: "no rollout ring in _defaults.yaml", files: { "_defaults.yaml": defaultsWith("  rings: { canary: 5, stable: 3 }", "  rings: {}") }, errors: ["tenants/_defaults.yaml:18:10 rollout.rings: expected at least one ring, got none"] },
   { name: "_defaults.yaml not a mapping", files: { "_defaults.yaml": ["- starter", "- pro"] }, errors: ["tenants/_defaults.yaml:1:1 expected a mapping of keys to values, got a list"] },
   { name: "unknown top-level key in _defaults.yaml", files: { "_defaults.yaml": defaultsWith("inherit: [branding]", "inherits: [branding]") }, errors: [`tenants/_defaults.yaml:14:1 inherits: unknown key "inherits"; did you mean "inherit"? (allowed: ${DEFAULTS_KEYS})`] },

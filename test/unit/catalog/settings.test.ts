@@ -2,7 +2,7 @@
 // tenant's own; mappings merge, lists replace, an explicit null removes a key.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { deepMerge, effectiveSettings, pickPaths, type JsonObject, type JsonValue } from "../../../lib/catalog/settings";
+import { deepMerge, effectiveSettings, pickPaths, unmatchedPath, type JsonObject, type JsonValue } from "../../../lib/catalog/settings";
 
 const defaults: JsonObject = {
   branding: { color: "blue", logo: "https://cdn.example.com/logo.svg" },
@@ -74,6 +74,31 @@ describe("pickPaths", () => {
 
   it("skips paths that are absent, that go through a scalar or list, or that name Object.prototype members", () => {
     expect(pickPaths(defaults, ["missing", "branding.color.hex", "regions.0", "constructor", "toString", "features.__proto__"])).toEqual({});
+  });
+});
+
+describe("unmatchedPath", () => {
+  it("is undefined for a path that exists, at any depth", () => {
+    expect(unmatchedPath(defaults, "branding")).toBeUndefined();
+    expect(unmatchedPath(defaults, "features.beta.dashboard")).toBeUndefined();
+  });
+
+  it("says where a path stops matching and what is there instead", () => {
+    expect(unmatchedPath(defaults, "brandng")).toEqual({ matched: [], missing: "brandng", available: Object.keys(defaults) });
+    expect(unmatchedPath(defaults, "features.beta.report")).toEqual({ matched: ["features", "beta"], missing: "report", available: ["dashboard", "reports"] });
+    expect(unmatchedPath(defaults, "session.idle_minutes.max")).toEqual({ matched: ["session", "idle_minutes"], missing: "max", available: [] });
+    expect(unmatchedPath(defaults, "constructor")).toEqual({ matched: [], missing: "constructor", available: Object.keys(defaults) });
+  });
+
+  it("agrees with pickPaths: an unmatched path picks nothing, and what picks something matches (a null matches, picking nothing)", () => {
+    fc.assert(
+      fc.property(tree, fc.array(fc.constantFrom("a", "b", "c", "__proto__"), { minLength: 1, maxLength: 3 }), (settings, parts) => {
+        const path = parts.join(".");
+        const picked = Object.keys(pickPaths(settings, [path])).length > 0;
+        if (unmatchedPath(settings, path) !== undefined) expect(picked).toBe(false);
+        else expect(picked || parts.reduce<JsonValue>((node, part) => (node as JsonObject)[part], settings) === null).toBe(true);
+      }),
+    );
   });
 });
 
