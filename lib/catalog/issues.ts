@@ -79,6 +79,8 @@ function firstNonJson(value: unknown, path: PropertyKey[] = []): { path: Propert
 /** A plain sentence for one issue; `present` says whether the document holds the value (possibly empty). */
 export function describeIssue(issue: Issue, present = true): string {
   const got = "input" in issue ? kindOf(issue.input) : "nothing";
+  // A check that words its issue in full (a repeated list entry) needs no "got".
+  if (issue.code === "custom" && (issue.params as { complete?: boolean } | undefined)?.complete) return issue.message;
   switch (issue.code) {
     case "invalid_value": {
       const values = issue.values.map(String);

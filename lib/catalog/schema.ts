@@ -27,6 +27,21 @@ export const Subdomain = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?
   message: "expected one DNS label: lowercase letters, digits and inner hyphens, at most 63 characters",
 });
 
+/**
+ * A list whose entries must differ: a repeat is a slip (and a repeated role would be granted twice).
+ * The issue points at the repeat and is worded in full (see describeIssue).
+ */
+function distinct<T extends z.ZodArray<z.ZodString>>(list: T): T {
+  return list.superRefine((items, ctx) => {
+    const first = new Map<string, number>();
+    items.forEach((item, i) => {
+      const seen = first.get(item);
+      if (seen === undefined) first.set(item, i);
+      else ctx.addIssue({ code: "custom", path: [i], message: `${JSON.stringify(item)} is listed twice (also [${seen}])`, params: { complete: true } });
+    });
+  }) as unknown as T;
+}
+
 /** Names shown to people (and sent to the identity provider): one line of printable text. */
 const DisplayName = (max: number) =>
   z
@@ -96,8 +111,8 @@ export const TenantSchema = z.strictObject({
     })
     .optional(),
   access: z.strictObject({
-    admins: z.array(Email).max(100).describe("Members of the organization with the admin role."),
-    roles: z.array(Slug).max(50).describe("Control-plane roles granted to the organization, besides the defaults."),
+    admins: distinct(z.array(Email).max(100)).describe("Members of the organization with the admin role."),
+    roles: distinct(z.array(Slug).max(50)).describe("Control-plane roles granted to the organization, besides the defaults."),
   }),
   rollout: z.strictObject({
     ring: Slug.describe("Rollout ring from _defaults.yaml; caps the migration version this tenant receives."),
@@ -122,9 +137,9 @@ export const MAX_FILE_BYTES_LIMIT = 1048576;
 export const DefaultsSchema = z.strictObject({
   tenant: z.record(z.string(), z.unknown()).describe("Values for every tenant field a tenant file leaves out."),
   settings: JsonObject.default({}).describe("Catalog-wide settings; only the keys listed in inherit reach tenants."),
-  inherit: z.array(SettingsPath).default([]).describe("Which settings keys tenants inherit."),
-  plans: z.array(Slug).min(1),
-  reserved_subdomains: z.array(Subdomain).default([]),
+  inherit: distinct(z.array(SettingsPath)).default([]).describe("Which settings keys tenants inherit."),
+  plans: distinct(z.array(Slug).min(1)),
+  reserved_subdomains: distinct(z.array(Subdomain)).default([]),
   rollout: z.strictObject({
     rings: z
       .record(Slug, z.int().min(0))
@@ -132,7 +147,7 @@ export const DefaultsSchema = z.strictObject({
   }),
   access: z.strictObject({
     admin_role: Slug.describe("Role given to the admins of every tenant."),
-    default_roles: z.array(Slug).default([]).describe("Roles every organization is granted."),
+    default_roles: distinct(z.array(Slug)).default([]).describe("Roles every organization is granted."),
   }),
   hooks: Hooks.optional(),
   limits: z
@@ -173,7 +188,7 @@ export const ControlPlaneSchema = z.strictObject({
       name: Slug,
       description: z.string().max(500).default(""),
       permissions: z
-        .array(z.strictObject({ resource_server: ResourceServerIdentifier, scopes: z.array(ScopeName).min(1) }))
+        .array(z.strictObject({ resource_server: ResourceServerIdentifier, scopes: distinct(z.array(ScopeName).min(1)) }))
         .default([]),
     }),
   ),

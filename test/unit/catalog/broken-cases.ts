@@ -126,6 +126,14 @@ export const brokenCases: readonly BrokenCase[] = [
       'tenants/alpha.yaml:4:27 access.admins[1]: expected an e-mail address such as ops@example.com, got "ops.alpha.com"',
       'tenants/alpha.yaml:4:42 access.admins[2]: expected an e-mail address such as ops@example.com, got "ops@@alpha.com"',
     ] },
+  {
+    name: "admin and role listed twice",
+    files: { "alpha.yaml": alpha("access: { admins: [a@alpha.com, b@alpha.com, a@alpha.com], roles: [tenant-member, tenant-member] }") },
+    errors: [
+      'tenants/alpha.yaml:3:46 access.admins[2]: "a@alpha.com" is listed twice (also [0])',
+      'tenants/alpha.yaml:3:83 access.roles[1]: "tenant-member" is listed twice (also [0])',
+    ],
+  },
   { name: "http webhook", files: { "alpha.yaml": alpha("hooks:", "  created: [http://hooks.alpha.com/x]") }, errors: ['tenants/alpha.yaml:4:13 hooks.created[0]: expected an https:// URL, got "http://hooks.alpha.com/x"'] },
   { name: "webhook with credentials", files: { "alpha.yaml": alpha("hooks:", "  deleted: ['https://user:secret@hooks.alpha.com/x']") }, errors: ['tenants/alpha.yaml:4:13 hooks.deleted[0]: expected an https:// URL with a host and no credentials, got "https://user:***@hooks.alpha.com/x"'] },
   { name: "unknown hook event", files: { "alpha.yaml": alpha("hooks:", "  create: [https://hooks.alpha.com/x]") }, errors: ['tenants/alpha.yaml:4:3 hooks.create: unknown key "create"; did you mean "created"? (allowed: created, updated, deleting, deleted)'] },
@@ -218,6 +226,11 @@ export const brokenCases: readonly BrokenCase[] = [
       'tenants/_defaults.yaml:14:20 inherit[1]: no setting "branding.colour" in settings; did you mean "branding.color"?',
       'tenants/_defaults.yaml:14:37 inherit[2]: no setting "branding.color.hex" in settings',
     ],
+  },
+  {
+    name: "plan listed twice in _defaults.yaml",
+    files: { "_defaults.yaml": defaultsWith("plans: [starter, pro]", "plans: [starter, pro, starter]") },
+    errors: ['tenants/_defaults.yaml:15:23 plans[2]: "starter" is listed twice (also [0])'],
   },
   { name: "no rollout ring in _defaults.yaml", files: { "_defaults.yaml": defaultsWith("  rings: { canary: 5, stable: 3 }", "  rings: {}") }, errors: ["tenants/_defaults.yaml:18:10 rollout.rings: expected at least one ring, got none"] },
   { name: "_defaults.yaml not a mapping", files: { "_defaults.yaml": ["- starter", "- pro"] }, errors: ["tenants/_defaults.yaml:1:1 expected a mapping of keys to values, got a list"] },
