@@ -1,7 +1,7 @@
 // Every broken catalog of the corpus is refused with exactly the located messages it lists.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { formatError, loadCatalog, readCatalogDir, type CatalogFile } from "../../../lib/catalog";
+import { CatalogInvalidError, formatError, loadCatalog, readCatalogDir, type CatalogFile } from "../../../lib/catalog";
 import { BASE_DIR, brokenCases, type BrokenCase } from "./broken-cases";
 
 const base = readCatalogDir(BASE_DIR);
@@ -19,6 +19,24 @@ describe("the base catalog of the corpus", () => {
   it("is valid, so every error below comes from the case's own change", () => {
     const result = loadCatalog(filesOf({ name: "base", files: {}, errors: [] }));
     expect(result.ok ? result.catalog.tenants.map((t) => t.id) : result.errors.map(formatError)).toEqual(["alpha"]);
+  });
+});
+
+describe("the error of a broken catalog", () => {
+  it("names the missing _defaults.yaml under the directory label given", () => {
+    const result = loadCatalog([], "catalog/prod");
+    expect(result.ok ? [] : result.errors.map(formatError)).toEqual([
+      "catalog/prod/_defaults.yaml:1:1 missing: the catalog needs a _defaults.yaml with plans, rollout rings and tenant defaults",
+    ]);
+  });
+
+  it("carries every error, and lists them one per line in its message", () => {
+    const result = loadCatalog(filesOf(brokenCases.find((c) => c.name === "several errors in several files")!));
+    if (result.ok) throw new Error("expected the catalog to be refused");
+    const error = new CatalogInvalidError(result.errors);
+    expect(error.name).toBe("CatalogInvalidError");
+    expect(error.errors).toEqual(result.errors);
+    expect(error.message).toBe(`the tenant catalog has 5 error(s):\n${result.errors.map(formatError).join("\n")}`);
   });
 });
 

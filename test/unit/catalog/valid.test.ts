@@ -225,3 +225,100 @@ describe("the resolution fixture (test/fixtures/catalogs/valid)", () => {
     );
   });
 });
+
+describe("a catalog without tenants", () => {
+  it("loads, with its catalog-wide parts", () => {
+    const catalog = load(readCatalogDir(join(ROOT, "test/fixtures/catalogs/base")).filter((f) => f.name.startsWith("_")));
+    expect(catalog.tenants).toEqual([]);
+    expect(catalog.defaults.plans).toEqual(["starter", "pro"]);
+    expect(catalog.controlPlane.roles.map((r) => r.name)).toEqual(["tenant-admin", "tenant-member"]);
+  });
+
+  it("without _control-plane.yaml has no roles or resource servers", () => {
+    const catalog = load(readCatalogDir(join(ROOT, "test/fixtures/catalogs/base")).filter((f) => f.name === "_defaults.yaml"));
+    expect(catalog.controlPlane).toEqual({ resource_servers: [], roles: [] });
+  });
+});
+
+describe("generated valid catalogs", () => {
+  const base = readCatalogDir(join(ROOT, "test/fixtures/catalogs/base")).filter((f) => f.name.startsWith("_"));
+  const RESERVED = ["www", "api", "admin"];
+  const RINGS: Record<string, number> = { canary: 5, stable: 3 };
+  const MAX_DEPTH = 2;
+
+  interface Spec {
+    id: string;
+    parent?: string;
+    ring?: string;
+    subdomain?: boolean;
+    color?: string | null;
+  }
+
+  /** Tenants where each parent comes earlier in the list and no chain is deeper than the limit. */
+  const catalogSpec = fc
+    .uniqueArray(fc.stringMatching(/^[a-z][a-z0-9]{2,8}$/).filter((id) => !RESERVED.includes(id)), { minLength: 1, maxLength: 8 })
+    .chain((ids) =>
+      fc.tuple(
+        ...ids.map((id, i) =>
+          fc.record(
+            {
+              id: fc.constant(id),
+              parentIndex: i === 0 ? fc.constant(undefined) : fc.option(fc.nat(i - 1), { nil: undefined }),
+              ring: fc.option(fc.constantFrom("canary", "stable"), { nil: undefined }),
+              subdomain: fc.boolean(),
+              color: fc.option(fc.oneof(fc.constant(null), fc.constantFrom("red", "green")), { nil: undefined }),
+            },
+            { requiredKeys: ["id", "subdomain"] },
+          ),
+        ),
+      ),
+    )
+    .map((rows) => {
+      const depth: Record<string, number> = {};
+      return rows.map(({ parentIndex, ...row }): Spec => {
+        const parent = parentIndex === undefined ? undefined : rows[parentIndex].id;
+        const ok = parent !== undefined && depth[parent] < MAX_DEPTH;
+        depth[row.id] = ok ? depth[parent] + 1 : 0;
+        return { ...row, parent: ok ? parent : undefined };
+      });
+    });
+
+  function fileOf(spec: Spec): CatalogFile {
+    const lines = [`id: ${spec.id}`, `name: Tenant ${spec.id.toUpperCase()}`];
+    if (spec.parent) lines.push(`parent: ${spec.parent}`);
+    if (spec.ring) lines.push(`rollout: { ring: ${spec.ring} }`);
+    if (spec.subdomain) lines.push(`domains: { subdomain: ${spec.id}-app, custom: [login.${spec.id}.example] }`);
+    if (spec.color !== undefined) lines.push(`settings: { branding: { color: ${spec.color === null ? "null" : spec.color} } }`);
+    return { name: `${spec.id}.yaml`, path: `tenants/${spec.id}.yaml`, text: `${lines.join("\n")}\n` };
+  }
+
+  it("resolve every rule the way the specification says", () => {
+    fc.assert(
+      fc.property(catalogSpec, (specs) => {
+        const catalog = load([...base, ...specs.map(fileOf)]);
+        expect(catalog.tenants.map((t) => t.id)).toEqual(specs.map((s) => s.id).sort());
+        const byId = Object.fromEntries(catalog.tenants.map((t) => [t.id, t]));
+        const specOf = Object.fromEntries(specs.map((s) => [s.id, s]));
+        /** The branding color a tenant ends with: its own, else its parent's, else the default; null removes it. */
+        const color = (id: string): string | undefined => {
+          const spec = specOf[id];
+          if (spec.color !== undefined) return spec.color ?? undefined;
+          return spec.parent ? color(spec.parent) : "blue";
+        };
+        for (const spec of specs) {
+          const t = byId[spec.id];
+          expect(t.parent).toBe(spec.parent ?? null);
+          expect(t.depth).toBe(spec.parent ? byId[spec.parent].depth + 1 : 0);
+          expect(t.depth).toBeLessThanOrEqual(MAX_DEPTH);
+          expect(t.max_migration).toBe(RINGS[spec.ring ?? "stable"]);
+          expect(t.domains).toEqual(spec.subdomain ? { subdomain: `${spec.id}-app`, custom: [`login.${spec.id}.example`] } : { subdomain: spec.id, custom: [] });
+          expect(t.friendly_name).toBe(`Tenant ${spec.id.toUpperCase()}`);
+          expect(t.settings).toEqual(color(spec.id) === undefined ? { branding: {} } : { branding: { color: color(spec.id) } });
+          expect(t.hooks).toEqual(noHooks);
+          expect(t.source).toBe(`tenants/${spec.id}.yaml`);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
