@@ -49,35 +49,41 @@ function loadOrThrow(files: CatalogFile[], dir: string, where: string): Catalog 
 }
 
 /**
- * Stack config for `cell`: `Pulumi.<cell>.yaml` in the project root if there is one (its encrypted
- * values stay opaque placeholders), else the example stack file. Without a real stack file the
- * servers are unknown, so every server the catalogs name gets a placeholder like the example's.
+ * Stack config for `cell`: `Pulumi.<cell>.yaml` in the project root if there is one (at `ref` when
+ * given, so a change of stack config shows in the plan too; its encrypted values stay opaque
+ * placeholders), else the example stack file. Without a real stack file the servers are unknown,
+ * so every server the catalogs name gets a placeholder like the example's.
  */
-export function planConfig(cell: string, catalogs: readonly Catalog[], cwd: string): TenancyConfig {
-  const stackFile = join(cwd, `Pulumi.${cell}.yaml`);
-  const own = existsSync(stackFile);
-  const raw: RawConfig = { ...rawConfigFromStackFile(readFileSync(own ? stackFile : EXAMPLE_STACK_FILE, "utf8")), cell };
-  if (!own) {
+export function planConfig(cell: string, catalogs: readonly Catalog[], cwd: string, ref?: string): TenancyConfig {
+  const name = `Pulumi.${cell}.yaml`;
+  const own =
+    ref === undefined
+      ? existsSync(join(cwd, name))
+        ? readFileSync(join(cwd, name), "utf8")
+        : undefined
+      : readCatalogAtRef(ref, ".", cwd, new RegExp(`^${name.replace(/\./g, "\\.")}$`))[0]?.text;
+  const raw: RawConfig = { ...rawConfigFromStackFile(own ?? readFileSync(EXAMPLE_STACK_FILE, "utf8")), cell };
+  if (own === undefined) {
     const servers = { ...(raw.databaseServers as Record<string, Record<string, unknown>>) };
     const passwords = { ...(raw.databasePasswords as Record<string, string>) };
     const [template] = Object.keys(servers);
-    for (const name of new Set(catalogs.flatMap((c) => c.tenants.map((t) => t.database.server)))) {
-      if (servers[name]) continue;
-      servers[name] = { ...servers[template], host: `db-${name}.internal.example.com` };
-      passwords[name] = passwords[template];
+    for (const server of new Set(catalogs.flatMap((c) => c.tenants.map((t) => t.database.server)))) {
+      if (servers[server]) continue;
+      servers[server] = { ...servers[template], host: `db-${server}.internal.example.com` };
+      passwords[server] = passwords[template];
     }
     Object.assign(raw, { databaseServers: servers, databasePasswords: passwords });
   }
   return parseTenancyConfig(raw);
 }
 
-/** Every registration of the catalog's cells, one evaluation (stack) per cell. */
-async function evaluateCatalog(catalog: Catalog, cells: readonly string[], catalogs: readonly Catalog[], cwd: string): Promise<Registration[]> {
+/** Every registration of the catalog's cells, one evaluation (stack) per cell; `ref`: where the stack files are read. */
+async function evaluateCatalog(catalog: Catalog, cells: readonly string[], catalogs: readonly Catalog[], cwd: string, ref?: string): Promise<Registration[]> {
   const out: Registration[] = [];
   for (const cell of cells) {
     // A cell without tenants on this side has no stack to speak of: it is created or removed whole.
     if (!catalog.tenants.some((t) => t.cell === cell)) continue;
-    const config = planConfig(cell, catalogs, cwd);
+    const config = planConfig(cell, catalogs, cwd, ref);
     const evaluation = await evaluate(() => registerProgram(catalog, config), { project: PROJECT, stack: cell });
     out.push(...evaluation.registrations);
   }
@@ -108,7 +114,7 @@ export async function computePlan(options: Omit<PlanOptions, "format">): Promise
   }
   const cells = [...new Set([...base.tenants, ...head.tenants].map((t) => t.cell))].sort();
   const catalogs = [base, head];
-  const baseRegistrations = await evaluateCatalog(base, cells, catalogs, cwd);
+  const baseRegistrations = await evaluateCatalog(base, cells, catalogs, cwd, options.base);
   const headRegistrations = await evaluateCatalog(head, cells, catalogs, cwd);
   return buildPlan({
     base: options.base ?? null,

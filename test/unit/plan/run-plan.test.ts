@@ -95,6 +95,28 @@ describe("runPlan", () => {
     expect(output).toContain('tenants/acme.yaml: database.server "main" is not in tenancy:databaseServers (other)');
   });
 
+  it("reads the stack file at the base ref too, so a change of stack config shows", async () => {
+    const example = readFileSync(join(__dirname, "../../../Pulumi.example.yaml"), "utf8");
+    const stackFile = example.replace("tenancy:baseDomain: saas.example.com", "tenancy:baseDomain: apps.example.org");
+    const { json, sameAtRef } = await withChange(
+      () => writeFileSync(join(repo, "Pulumi.default.yaml"), stackFile),
+      async () => {
+        // A commit off HEAD that holds the same stack file; the branch and index stay as they were.
+        git("add", "Pulumi.default.yaml");
+        const withStackFile = git("commit-tree", git("write-tree").trim(), "-p", "HEAD", "-m", "stack file").trim();
+        git("reset", "-q");
+        return { ...(await plan("HEAD")), sameAtRef: await plan(withStackFile) };
+      },
+    );
+    // HEAD has no stack file (the example's domain); the working tree's has another.
+    const dns = json.resources.filter((r) => r.name.endsWith("-dns") && r.type === "cloudflare:index/dnsRecord:DnsRecord");
+    expect(dns.map((r) => r.tenant)).toEqual(["acme", "acme-research", "globex", "initech", "umbrella"]);
+    expect(dns.every((r) => r.action === "update" && r.changedKeys.includes("name"))).toBe(true);
+    expect(json.resources.some((r) => r.dataLoss)).toBe(false);
+    // Against a commit with the same stack file, nothing changes.
+    expect(sameAtRef.json.resources.every((r) => r.action === "same")).toBe(true);
+  });
+
   it("against HEAD with nothing changed, plans nothing", async () => {
     const { exitCode, json } = await plan("HEAD");
     expect(exitCode).toBe(0);
