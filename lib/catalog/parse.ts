@@ -1,5 +1,6 @@
-// YAML parsing that keeps source positions and refuses what could hurt: duplicate keys,
-// alias bombs, oversized files, tags that would construct anything but plain data.
+// YAML parsing that keeps source positions and refuses what could hurt or mislead: duplicate keys,
+// alias bombs, deep nesting, oversized files, `__proto__` keys, YAML 1.1 semantics, and tags that
+// would construct anything but plain data.
 import { Document, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from "yaml";
 import { formatPath, type CatalogError } from "./errors";
 
@@ -27,7 +28,8 @@ export function parseYamlFile(file: string, text: string, maxBytes: number, limi
   if (text.charCodeAt(0) === 0xfeff) {
     return { ok: false, errors: [at(1, 1, "file starts with a byte-order mark; save it as UTF-8 without BOM")] };
   }
-  if (text.trim() === "" || /^(\s*#.*\n?)*\s*$/.test(text)) {
+  // Line by line: one pattern over the whole text backtracks exponentially on a "#####" banner.
+  if (text.split(/\r\n|\r|\n/).every((line) => /^\s*(#.*)?$/.test(line))) {
     return { ok: false, errors: [at(1, 1, "file is empty; a catalog file holds one YAML mapping")] };
   }
 
@@ -40,8 +42,8 @@ export function parseYamlFile(file: string, text: string, maxBytes: number, limi
       ok: false,
       errors: problems.map((p) => {
         // A problem found at the end of the file (an unclosed bracket) is shown where the text ends,
-        // not on a line past it.
-        // Where the parser runs out of stack depends on the stack, so that refusal is about the file as a whole.
+        // not on a line past it. Where the parser runs out of stack depends on the stack, so that
+        // refusal is about the file as a whole.
         const end = text.trimEnd().length;
         const pos =
           p.code === "RESOURCE_EXHAUSTION" ? { line: 1, col: 1 } : p.pos[0] >= end ? lines.linePos(end) : (p.linePos?.[0] ?? { line: 1, col: 1 });

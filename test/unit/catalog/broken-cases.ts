@@ -32,6 +32,11 @@ export const brokenCases: readonly BrokenCase[] = [
   { name: "byte-order mark", files: { "alpha.yaml": "\ufeffid: alpha\nname: Alpha Ltd\n" }, errors: ["tenants/alpha.yaml:1:1 file starts with a byte-order mark; save it as UTF-8 without BOM"] },
   { name: "empty file", files: { "alpha.yaml": "" }, errors: ["tenants/alpha.yaml:1:1 file is empty; a catalog file holds one YAML mapping"] },
   { name: "comment-only file", files: { "alpha.yaml": ["# nothing here yet", "", "# still nothing"] }, errors: ["tenants/alpha.yaml:1:1 file is empty; a catalog file holds one YAML mapping"] },
+  {
+    name: "comment banner, then an error (no slow pattern on banners)",
+    files: { "alpha.yaml": ["#".repeat(80), "# Alpha", "#".repeat(80), "id: alpha", "name: Alpha Ltd", "plna: pro"] },
+    errors: [`tenants/alpha.yaml:6:1 plna: unknown key "plna"; did you mean "plan"? (allowed: ${TENANT_KEYS})`],
+  },
   { name: "list instead of a mapping", files: { "alpha.yaml": ["- id: alpha", "- name: Alpha Ltd"] }, errors: ["tenants/alpha.yaml:1:1 expected a mapping of keys to values, got a list"] },
   { name: "scalar document", files: { "alpha.yaml": ["alpha"] }, errors: ['tenants/alpha.yaml:1:1 expected a mapping of keys to values, got "alpha"'] },
   { name: "duplicate key", files: { "alpha.yaml": alpha("plan: pro", "plan: starter") }, errors: ['tenants/alpha.yaml:4:1 plan: duplicate key "plan" (first set on line 3); each key may appear once in a mapping'] },

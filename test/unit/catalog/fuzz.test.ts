@@ -61,7 +61,7 @@ function expectWellFormed(result: LoadResult, name: string, text: string): void 
 const yamlToken = fc.constantFrom(
   ":", ": ", "- ", "? ", "[", "]", "{", "}", ",", "&a ", "*a", "&b ", "*b", "!!str ", "!tag ", "<<: ", "#", "'", '"', "|", ">",
   "\n", "\n  ", "\n    ", "\t", " ", "---\n", "...\n", "%YAML 1.2\n", "~", "null", "true", "0x1F", ".inf", ".nan", "1e999", "-0",
-  "id", "name", "alpha", "settings", "parent", "__proto__", "database", "isolation", "domains", "custom", "\ufeff", "\u0000", "\\",
+  "####################", "id", "name", "alpha", "settings", "parent", "__proto__", "database", "isolation", "domains", "custom", "\ufeff", "\u0000", "\\",
 );
 const yamlText = fc.array(fc.oneof(yamlToken, fc.string({ maxLength: 6 })), { maxLength: 60 }).map((parts) => parts.join(""));
 
