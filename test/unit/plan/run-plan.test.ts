@@ -231,6 +231,21 @@ describe("runPlan", () => {
     expect(output).toMatch(/^tenancy plan: the tenant catalog is invalid \(1 error\(s\)\):\ntenants\/initech\.yaml:3:7 plan: unknown plan "platinum"/);
   });
 
+  it("exits 1 with located errors when the catalog at the base ref is invalid", async () => {
+    const broken = await withChange(
+      () => writeFileSync(join(repo, "tenants/initech.yaml"), "id: initech\nname: Initech\nplan: platinum\n"),
+      async () => {
+        git("add", "tenants/initech.yaml");
+        const commit = git("commit-tree", git("write-tree").trim(), "-p", "HEAD", "-m", "broken").trim();
+        git("reset", "-q");
+        git("checkout", "--", "tenants/initech.yaml"); // the working tree's catalog is valid
+        return { commit, result: await runPlan({ dir: "tenants", base: commit, format: "text", cwd: repo }) };
+      },
+    );
+    expect(broken.result.exitCode).toBe(1);
+    expect(broken.result.output).toContain(`the tenant catalog at ${broken.commit} is invalid (1 error(s)):\ntenants/initech.yaml:3:7 plan: unknown plan "platinum"`);
+  });
+
   it("exits 1 naming a base ref that does not exist", async () => {
     const { exitCode, output } = await runPlan({ dir: "tenants", base: "no-such-branch", format: "text", cwd: repo });
     expect(exitCode).toBe(1);
