@@ -62,7 +62,7 @@ describe("broken catalogs", () => {
           expect(result.ok ? [] : result.errors.map(formatError)).toEqual(c.errors);
         },
       ),
-      { numRuns: 200 },
+      { numRuns: 100 },
     );
   });
 });

@@ -120,7 +120,7 @@ describe("loading arbitrary documents", () => {
   it("random YAML-ish text as a tenant file", () => {
     fc.assert(
       fc.property(yamlText, (text) => expectWellFormed(loadWith("alpha.yaml", text), "alpha.yaml", text)),
-      { numRuns: 200 },
+      { numRuns: 150 },
     );
   });
 
@@ -130,7 +130,7 @@ describe("loading arbitrary documents", () => {
         const text = stringify(value);
         expectWellFormed(loadWith("alpha.yaml", text), "alpha.yaml", text);
       }),
-      { numRuns: 200 },
+      { numRuns: 150 },
     );
   });
 
@@ -153,7 +153,7 @@ describe("loading arbitrary documents", () => {
         const text = stringify(tenant);
         expectWellFormed(loadWith("alpha.yaml", text), "alpha.yaml", text);
       }),
-      { numRuns: 200 },
+      { numRuns: 150 },
     );
   });
 
@@ -163,7 +163,7 @@ describe("loading arbitrary documents", () => {
         const text = edits.reduce(mutate, VALID_TENANT);
         expectWellFormed(loadWith("alpha.yaml", text), "alpha.yaml", text);
       }),
-      { numRuns: 200 },
+      { numRuns: 150 },
     );
   });
 
@@ -172,7 +172,7 @@ describe("loading arbitrary documents", () => {
       fc.property(fc.oneof(yamlText, jsonish.map((v) => stringify(v))), fc.constantFrom("_defaults.yaml", "_control-plane.yaml"), (text, name) => {
         expectWellFormed(loadWith(name, text), name, text);
       }),
-      { numRuns: 200 },
+      { numRuns: 100 },
     );
   });
 
@@ -182,7 +182,7 @@ describe("loading arbitrary documents", () => {
         const text = edits.reduce(mutate, VALID_TENANT);
         expect(loadWith("alpha.yaml", text)).toEqual(loadWith("alpha.yaml", text));
       }),
-      { numRuns: 100 },
+      { numRuns: 50 },
     );
   });
 });
