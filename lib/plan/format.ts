@@ -88,7 +88,7 @@ function countsText(plan: Plan): string {
 }
 
 function title(plan: Plan): string {
-  return plan.base === null ? "everything is new (no --base)" : `against ${plan.base}`;
+  return plan.base === null ? "(no --base: everything is new)" : `against ${plan.base}`;
 }
 
 /** What the details list: changed custom resources (components are not objects anywhere). */

@@ -116,6 +116,7 @@ describe("buildPlan", () => {
     const head = exampleCatalog();
     const plan = planOf({ ...head, tenants: [] }, head, []);
     expect(plan.tenants.map((t) => t.action)).toEqual(head.tenants.map(() => "create"));
+    expect(formatText(plan)).toMatch(/^Tenancy plan \(no --base: everything is new\); cells: default\n/);
     // Components are not counted: they are no object anywhere.
     expect(plan.counts).toEqual({ create: registrationsOf(head).filter((r) => r.custom).length, update: 0, delete: 0, same: 0 });
     expect(summaryWords(plan.tenants.find((t) => t.id === "acme")!)).toEqual(["database", "role", "bucket", "DNS", "certificate", "migrations 1-3", "seed"]);
