@@ -4,6 +4,10 @@ import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import type { ControlPlane, Defaults, ResolvedTenant } from "../lib/catalog";
 import type { DatabaseServerArgs } from "../lib/database/resources";
+import type { BackupStore } from "../lib/lifecycle/backup";
+import { TenantBackup, tenantBackupArgs } from "../lib/lifecycle/backup-resource";
+import { DeletedHook, deletedHookArgs, LifecycleHook, lifecycleHookArgs } from "../lib/lifecycle/hook-resource";
+import { naming } from "../lib/naming";
 import { DatabaseServer, TenantDatabase } from "./database";
 import { TenantDomain, type OwnershipRecord } from "./domain";
 import { identityDisplayName, TenantIdentity, type TenantIdentityArgs } from "./identity";
@@ -33,8 +37,14 @@ export interface TenantArgs {
     controlPlane: ControlPlane;
     access: Defaults["access"];
     connection: TenantIdentityArgs["connection"];
-    /** Display name of the parent tenant, which a child's organization name includes. */
+    /** The parent tenant's organization display name (its own parent's included), which a child's includes. */
     parentName?: string;
+  };
+  lifecycle: {
+    /** tenancy:webhookSecret, which signs the lifecycle webhooks (a secret). */
+    webhookSecret: pulumi.Input<string>;
+    /** The backups bucket (tenancy:backupBucket, tenancy:backupRegion). */
+    backupStore: BackupStore;
   };
   /** The parent's component, for a child tenant: the child is created after it and deleted before it. */
   parentTenant?: Tenant;
@@ -76,39 +86,12 @@ export class Tenant extends pulumi.ComponentResource {
     const suspended = t.status === "suspended";
     const protection = dataProtection(t.lifecycle);
     const tags = { tenant: t.id, plan: t.plan, cell: t.cell };
-    const childOpts = { parent: this, after };
-
-    const database = new TenantDatabase(
-      t.id,
-      {
-        tenantId: t.id,
-        isolation: t.database.isolation,
-        provider: args.database.provider,
-        server: args.database.server,
-        connection: args.database.connection,
-        maxMigration: t.max_migration,
-        profile: { name: t.name, friendlyName: t.friendly_name, settings: t.settings },
-        suspended,
-        protection,
-      },
-      childOpts,
-    );
-    const storage = new TenantStorage(
-      t.id,
-      {
-        tenantId: t.id,
-        mode: t.storage.mode,
-        versioning: t.storage.versioning,
-        noncurrentDays: t.storage.noncurrent_days,
-        expireDays: t.storage.expire_days ?? null,
-        tags,
-        bucketPrefix: args.storage.bucketPrefix,
-        provider: args.storage.provider,
-        sharedBucket: args.storage.sharedBucket,
-        protection,
-      },
-      childOpts,
-    );
+    // The seed's deletion flow as one chain of dependencies (lib/lifecycle/order.ts): each stage
+    // depends on the next, so the engine deletes them in this order and creates them in reverse:
+    // deleting-webhook, organization, backup, data, bucket, DNS and certificates, deleted-webhook.
+    // `after` hands each stage's dependency to every child of a component (dependsOn on a
+    // component reaches none of them); a child tenant's `after` also holds its parent.
+    const deleted = new DeletedHook(naming.resource(t.id, "deleted-hook"), deletedHookArgs(t, args.lifecycle.webhookSecret), { parent: this, dependsOn: after });
     const domain = new TenantDomain(
       t.id,
       {
@@ -124,10 +107,46 @@ export class Tenant extends pulumi.ComponentResource {
         awsProvider: args.storage.provider,
         tags: tenantTags(tags),
       },
-      childOpts,
+      { parent: this, after: [...after, deleted] },
     );
-
-    new TenantIdentity(
+    const storage = new TenantStorage(
+      t.id,
+      {
+        tenantId: t.id,
+        mode: t.storage.mode,
+        versioning: t.storage.versioning,
+        noncurrentDays: t.storage.noncurrent_days,
+        expireDays: t.storage.expire_days ?? null,
+        tags,
+        bucketPrefix: args.storage.bucketPrefix,
+        provider: args.storage.provider,
+        sharedBucket: args.storage.sharedBucket,
+        protection,
+      },
+      { parent: this, after: [...after, domain] },
+    );
+    const database = new TenantDatabase(
+      t.id,
+      {
+        tenantId: t.id,
+        isolation: t.database.isolation,
+        provider: args.database.provider,
+        server: args.database.server,
+        connection: args.database.connection,
+        maxMigration: t.max_migration,
+        profile: { name: t.name, friendlyName: t.friendly_name, settings: t.settings },
+        suspended,
+        protection,
+      },
+      { parent: this, after: [...after, storage] },
+    );
+    // Depending on the component reaches every custom resource under it: the dump runs while all of the data is there.
+    const backup = new TenantBackup(
+      naming.resource(t.id, "backup"),
+      tenantBackupArgs(t, args.database.connection, args.lifecycle.backupStore),
+      { parent: this, dependsOn: [...after, database] },
+    );
+    const identity = new TenantIdentity(
       t.id,
       {
         tenant: t,
@@ -137,8 +156,9 @@ export class Tenant extends pulumi.ComponentResource {
         hostnames: [domain.hostname, ...t.domains.custom],
         connection: args.identity.connection,
       },
-      childOpts,
+      { parent: this, after: [...after, backup] },
     );
+    new LifecycleHook(naming.resource(t.id, "lifecycle-hook"), lifecycleHookArgs(t, args.lifecycle.webhookSecret), { parent: this, dependsOn: [...after, identity] });
 
     this.hostname = domain.hostname;
     this.bucket = storage.bucketName;

@@ -52,6 +52,9 @@ export const PlainConfigSchema = z.strictObject({
   }),
 });
 
+/** Shortest HMAC key the lifecycle webhooks accept. */
+export const WEBHOOK_SECRET_MIN_LENGTH = 16;
+
 export const SECRET_KEYS = ["databasePasswords", "controlPlaneClientSecret", "webhookSecret"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
@@ -108,18 +111,26 @@ export function parseTenancyConfig(raw: RawConfig): TenancyConfig {
     }
   }
 
-  const secretString = (key: "controlPlaneClientSecret" | "webhookSecret"): pulumi.Output<string> | undefined => {
+  const secretString = (key: "controlPlaneClientSecret" | "webhookSecret", minLength = 1): pulumi.Output<string> | undefined => {
     const value = raw[key];
-    if (pulumi.Output.isInstance(value)) return pulumi.secret(value as pulumi.Output<string>);
+    // Neither the value nor its length is told.
+    const short = `${CONFIG_NAMESPACE}:${key}: too short; expected at least ${minLength} characters, such as the output of \`openssl rand -hex 32\``;
+    // A length cannot be checked on an Output before resources are registered: such keys take text only.
+    if (pulumi.Output.isInstance(value) && minLength <= 1) return pulumi.secret(value as pulumi.Output<string>);
     if (typeof value !== "string" || value.length === 0) {
       const what = value === undefined || value === "" ? "missing" : "expected a string";
       problems.push(`${CONFIG_NAMESPACE}:${key}: ${what}; set it with \`pulumi config set --secret ${CONFIG_NAMESPACE}:${key} <value>\``);
       return undefined;
     }
+    if (value.length < minLength) {
+      problems.push(short);
+      return undefined;
+    }
     return pulumi.secret(value);
   };
   const clientSecret = secretString("controlPlaneClientSecret");
-  const webhookSecret = secretString("webhookSecret");
+  // The lifecycle webhooks' providers refuse a shorter signing key (lib/lifecycle/hook-resource.ts).
+  const webhookSecret = secretString("webhookSecret", WEBHOOK_SECRET_MIN_LENGTH);
 
   const passwords = raw.databasePasswords;
   const passwordOf: Record<string, pulumi.Output<string>> = {};
@@ -164,10 +175,11 @@ export function readTenancyConfig(config = new pulumi.Config(CONFIG_NAMESPACE)):
     const value = OBJECT_KEYS.has(key) ? config.getObject<unknown>(key) : config.get(key);
     if (value !== undefined) raw[key] = value;
   }
-  for (const key of ["controlPlaneClientSecret", "webhookSecret"]) {
-    const value = config.getSecret(key);
-    if (value !== undefined) raw[key] = value;
-  }
+  const clientSecret = config.getSecret("controlPlaneClientSecret");
+  if (clientSecret !== undefined) raw.controlPlaneClientSecret = clientSecret;
+  // Read as plain text only to check its length before anything is registered; wrapped at once.
+  const webhookSecret = config.get("webhookSecret");
+  if (webhookSecret !== undefined) raw.webhookSecret = webhookSecret;
   return parseTenancyConfig(raw);
 }
 

@@ -6,6 +6,7 @@ import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import { DatabaseServer } from "../components/database";
 import { SharedBucket } from "../components/storage";
+import { identityDisplayName } from "../components/identity";
 import { Tenant } from "../components/tenant";
 import type { OwnershipRecord } from "../components/domain";
 import { CatalogInvalidError, loadCatalog, readCatalogDir, type Catalog, type ResolvedTenant } from "./catalog";
@@ -114,9 +115,11 @@ export function registerProgram(catalog: Catalog, config: TenancyConfig): Progra
     });
   }
 
-  const byId = new Map(catalog.tenants.map((t) => [t.id, t]));
   const components: Record<string, Tenant> = {};
+  // Organization names along the hierarchy ("Acme Corporation / Acme Research / Lab"); parents come first.
+  const displayNames = new Map<string, string>();
   for (const t of tenants) {
+    displayNames.set(t.id, identityDisplayName(t.name, t.parent ? displayNames.get(t.parent) : undefined));
     const server = config.databaseServers[t.database.server];
     const shared = sharedBuckets[t.region];
     components[t.id] = new Tenant({
@@ -148,8 +151,9 @@ export function registerProgram(catalog: Catalog, config: TenancyConfig): Progra
           clientSecret: config.controlPlaneClientSecret,
           controlPlaneTenantId: config.controlPlane.tenantId,
         },
-        parentName: t.parent ? byId.get(t.parent)?.name : undefined,
+        parentName: t.parent ? displayNames.get(t.parent) : undefined,
       },
+      lifecycle: { webhookSecret: config.webhookSecret, backupStore: { bucket: config.backupBucket, region: config.backupRegion } },
       parentTenant: t.parent ? components[t.parent] : undefined,
     });
   }

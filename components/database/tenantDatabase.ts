@@ -2,6 +2,7 @@ import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { TenantMigrations, TenantSeed } from "../../lib/database/resources";
+import { TenantSuspension, tenantSuspensionArgs } from "../../lib/lifecycle/suspension-resource";
 import { naming } from "../../lib/naming";
 import { assertNoProblems, childOptions } from "../options";
 import { databaseArgProblems, type TenantDatabaseArgs } from "./args";
@@ -55,6 +56,19 @@ export class TenantDatabase extends pulumi.ComponentResource {
       child({ retainOnDelete: data.retainOnDelete }),
     );
     const ready: pulumi.Resource[] = [role];
+    // The Role's `login` refuses new sessions; this ends the ones already open when the tenant is suspended.
+    new TenantSuspension(
+      naming.resource(id, "suspension"),
+      tenantSuspensionArgs({ id, status: args.suspended ? "suspended" : "active" }, args.connection),
+      childOptions(this, [...onServer, role]),
+    );
+    if (args.isolation !== "schema") {
+      // A non-superuser admin acts as the tenant role: in database mode to create the tables in the
+      // tenant-owned database, in shared mode for the backup's pg_dump --role (row-level security
+      // then selects the tenant's rows). Harmless for a superuser. Schema mode needs none: the admin
+      // owns the schemas' database.
+      ready.push(new postgresql.GrantRole(naming.resource(id, "admin-member"), { role: args.connection.user, grantRole: role.name }, child()));
+    }
 
     let databaseName: pulumi.Output<string>;
     let schemaName: pulumi.Output<string | undefined> = pulumi.output(undefined);

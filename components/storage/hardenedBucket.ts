@@ -10,6 +10,8 @@ export interface HardenedBucketArgs {
   /** Lifecycle rules (see lifecycleRules). */
   rules: pulumi.Input<aws.types.input.s3.BucketLifecycleConfigurationRule[]>;
   tags: Record<string, string>;
+  /** Delete the objects (every version) with the bucket, instead of failing on a non-empty bucket. */
+  forceDestroy?: boolean;
   /** Options of the Bucket itself (parent, provider, protection, dependencies). */
   bucketOptions: pulumi.CustomResourceOptions;
   /** Options of the bucket's configuration resources. */
@@ -22,7 +24,7 @@ export interface HardenedBucketArgs {
  */
 export function hardenedBucket(args: HardenedBucketArgs): aws.s3.Bucket {
   const name = (part: string) => `${args.logicalName}-${part}`;
-  const bucket = new aws.s3.Bucket(name("bucket"), { bucket: args.bucketName, tags: args.tags }, args.bucketOptions);
+  const bucket = new aws.s3.Bucket(name("bucket"), { bucket: args.bucketName, tags: args.tags, ...(args.forceDestroy ? { forceDestroy: true } : {}) }, args.bucketOptions);
   new aws.s3.BucketServerSideEncryptionConfiguration(
     name("bucket-encryption"),
     { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }] },

@@ -34,6 +34,9 @@ export class TenantStorage extends pulumi.ComponentResource {
         versioning: args.versioning,
         rules: lifecycleRules("tenant", args),
         tags,
+        // Offboarding empties and deletes the bucket, after the database backup (lib/lifecycle/order.ts).
+        // A retained bucket is never deleted by the engine; a protected one only after protection is off.
+        forceDestroy: !args.protection.retainOnDelete,
         bucketOptions: child({ protect: args.protection.protect, retainOnDelete: args.protection.retainOnDelete }),
         options: child(),
       });

@@ -12,12 +12,15 @@ export const TENANT_RESOURCES = {
   /** The Tenant component and its TenantDatabase, TenantStorage, TenantDomain and TenantIdentity components. */
   components: 5,
   database: {
-    /** Password, role, database, the grant revoking CONNECT from PUBLIC, migrations, seed. */
-    database: 6,
-    /** Password, role, schema, the grants of CONNECT on the schemas' database and USAGE on the schema, migrations, seed. */
-    schema: 7,
-    /** Password, role (a member of the shared application role), migrations, seed. */
-    shared: 4,
+    /**
+     * Password, role, its suspension, the admin's membership of the role, database, the grant revoking
+     * CONNECT from PUBLIC, migrations, seed.
+     */
+    database: 8,
+    /** Password, role, its suspension, schema, the grants of CONNECT on the schemas' database and USAGE on the schema, migrations, seed. */
+    schema: 8,
+    /** Password, role (a member of the shared application role), its suspension, the admin's membership of the role, migrations, seed. */
+    shared: 6,
   },
   storage: {
     bucket: HARDENED_BUCKET,
@@ -30,6 +33,8 @@ export const TENANT_RESOURCES = {
   perCustomDomain: 1,
   /** Organization, entity sync, identity seed. */
   identity: 3,
+  /** The lifecycle webhooks (LifecycleHook, DeletedHook) and the backup taken on deletion (TenantBackup). */
+  lifecycle: 3,
 } as const;
 
 /** Resources a cell registers once, whatever its tenants. */
@@ -57,6 +62,7 @@ export function estimateTenantResources(tenant: EstimatedTenant): number {
     r.storage[tenant.storage.mode] +
     r.domain +
     r.identity +
+    r.lifecycle +
     r.perCustomDomain * tenant.domains.custom.length
   );
 }

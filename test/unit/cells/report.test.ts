@@ -8,7 +8,7 @@ const shared = estimateTenantResources({ database: { isolation: "shared", server
 describe("estimateTenantResources", () => {
   it("adds the parts each mode registers and one resource per custom domain", () => {
     const r = TENANT_RESOURCES;
-    const base = r.components + r.domain + r.identity;
+    const base = r.components + r.domain + r.identity + r.lifecycle;
     expect(shared).toBe(base + r.database.shared + r.storage.prefix);
     const full = estimateTenantResources({
       database: { isolation: "database", server: "main" },

@@ -32,6 +32,12 @@ const COMPONENTS = [
   "tenancy:domain:TenantDomain T",
   "tenancy:identity:TenantIdentity T",
 ];
+// Directly under the Tenant: they order the whole tenant (lib/lifecycle/order.ts).
+const LIFECYCLE = [
+  "pulumi-nodejs:dynamic/tenancy:DeletedHook T-deleted-hook",
+  "pulumi-nodejs:dynamic/tenancy:LifecycleHook T-lifecycle-hook",
+  "pulumi-nodejs:dynamic/tenancy:TenantBackup T-backup",
+];
 const IDENTITY = [
   "pulumi-nodejs:dynamic/tenancy:EntitySync T-identity-entities",
   "pulumi-nodejs:dynamic/tenancy:IdentitySeed T-identity-seed",
@@ -57,12 +63,14 @@ const ROLE = [
   "random:index/randomPassword:RandomPassword T-db-password",
   "pulumi-nodejs:dynamic/tenancy:TenantMigrations T-migrations",
   "pulumi-nodejs:dynamic/tenancy:TenantSeed T-seed",
+  "pulumi-nodejs:dynamic/tenancy:TenantSuspension T-suspension",
 ];
-const DATABASE = [...ROLE, "postgresql:index/database:Database T-database", "postgresql:index/grant:Grant T-revoke-public"];
+const ADMIN_MEMBER = "postgresql:index/grantRole:GrantRole T-admin-member";
+const DATABASE = [...ROLE, ADMIN_MEMBER, "postgresql:index/database:Database T-database", "postgresql:index/grant:Grant T-revoke-public"];
 const SCHEMA = [...ROLE, "postgresql:index/grant:Grant T-connect", "postgresql:index/grant:Grant T-schema-usage", "postgresql:index/schema:Schema T-schema"];
-const SHARED = [...ROLE];
+const SHARED = [...ROLE, ADMIN_MEMBER];
 
-const expected = (id: string, ...parts: string[][]) => [...COMPONENTS, ...IDENTITY, ...parts.flat()].map((s) => s.replace(/ T/, ` ${id}`)).sort();
+const expected = (id: string, ...parts: string[][]) => [...COMPONENTS, ...LIFECYCLE, ...IDENTITY, ...parts.flat()].map((s) => s.replace(/ T/, ` ${id}`)).sort();
 
 // Every combination of isolation and storage mode, in one catalog (hybrid), plus protection options.
 const catalog = catalogOf({
@@ -109,7 +117,7 @@ describe("Tenant", async () => {
 
   test("every child hangs under its component, and the components under the Tenant (URN type chain)", () => {
     const sub = {
-      "tenancy:database:TenantDatabase": /^(postgresql:|random:|pulumi-nodejs:dynamic\/tenancy:Tenant(Migrations|Seed)$)/,
+      "tenancy:database:TenantDatabase": /^(postgresql:|random:|pulumi-nodejs:dynamic\/tenancy:Tenant(Migrations|Seed|Suspension)$)/,
       "tenancy:storage:TenantStorage": /^aws:(s3|iam)\//,
       "tenancy:domain:TenantDomain": /^(aws:acm\/|cloudflare:)/,
       "tenancy:identity:TenantIdentity": /^pulumi-nodejs:dynamic\/tenancy:(EntitySync|Organization|IdentitySeed)$/,
@@ -119,6 +127,10 @@ describe("Tenant", async () => {
         const chain = r.urn.split("::")[2].split("$");
         if (r.type === TENANT) expect(chain).toEqual([TENANT]);
         else if (!r.custom) expect(chain).toEqual([TENANT, r.type]);
+        else if (chain.length === 2) {
+          expect(r.type).toMatch(/^pulumi-nodejs:dynamic\/tenancy:(LifecycleHook|DeletedHook|TenantBackup)$/);
+          expect(r.parent).toBe(tenantUrn(ev, id));
+        }
         else {
           expect(chain).toHaveLength(3);
           expect(chain[0]).toBe(TENANT);
@@ -269,7 +281,7 @@ describe("Tenant", async () => {
     expect(byName(ev, "schema-prefix-role").inputs.login).toBe(true);
   });
 
-  test("a suspended tenant differs from its active twin in DNS, login and organization metadata only", async () => {
+  test("a suspended tenant differs from its active twin in DNS, login, sessions, organization metadata and hook payload only", async () => {
     const twin = (status: string) => catalogOf({ twin: { status, database: { isolation: "database", server: "main" }, storage: { mode: "bucket", versioning: true, noncurrent_days: 30 } } });
     const run = async (status: string) =>
       new Map((await evaluate(() => registerProgram(twin(status), exampleConfig()))).registrations.map((r) => [r.urn, JSON.stringify(r.inputs)]));
@@ -277,6 +289,6 @@ describe("Tenant", async () => {
     const suspended = await run("suspended");
     expect([...suspended.keys()].sort()).toEqual([...active.keys()].sort());
     const changed = [...suspended].filter(([urn, inputs]) => active.get(urn) !== inputs).map(([urn]) => urn.split("::")[3]);
-    expect(changed.sort()).toEqual(["twin-dns", "twin-organization", "twin-role"]);
+    expect(changed.sort()).toEqual(["twin-deleted-hook", "twin-dns", "twin-lifecycle-hook", "twin-organization", "twin-role", "twin-suspension"]);
   });
 });

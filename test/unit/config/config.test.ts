@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import Ajv2020 from "ajv/dist/2020";
 import { parse } from "yaml";
 import { afterEach, describe, expect, test } from "vitest";
-import { ConfigInvalidError, OBJECT_KEYS, parseTenancyConfig, PlainConfigSchema, rawConfigFromStackFile, readTenancyConfig, SECRET_KEYS } from "../../../lib/config";
+import { ConfigInvalidError, OBJECT_KEYS, parseTenancyConfig, PlainConfigSchema, rawConfigFromStackFile, readTenancyConfig, SECRET_KEYS, WEBHOOK_SECRET_MIN_LENGTH } from "../../../lib/config";
 import { exampleRawConfig, ROOT } from "../tenancy-fixtures";
 
 const ALL_KEYS = [...Object.keys(PlainConfigSchema.shape), ...SECRET_KEYS].sort();
@@ -140,6 +140,22 @@ describe("parseTenancyConfig", () => {
     expect(problems.join("\n")).not.toMatch(new RegExp(`4242|${CANARY}`));
   });
 
+  test("a webhook secret shorter than the hooks accept is refused, without its value or length", () => {
+    const short = "s3cr3t-canary-15";
+    expect(short.length).toBe(WEBHOOK_SECRET_MIN_LENGTH);
+    expect(() => parseTenancyConfig(exampleRawConfig({ webhookSecret: short }))).not.toThrow();
+    const tooShort = short.slice(1);
+    const problems = problemsOf(exampleRawConfig({ webhookSecret: tooShort }));
+    expect(problems).toEqual([`tenancy:webhookSecret: too short; expected at least ${WEBHOOK_SECRET_MIN_LENGTH} characters, such as the output of \`openssl rand -hex 32\``]);
+    expect(problems.join("\n")).not.toMatch(new RegExp(`${tooShort}|\\b${tooShort.length}\\b`));
+  });
+
+  test("a webhook secret must be text, so its length is checked before anything is registered", () => {
+    expect(problemsOf(exampleRawConfig({ webhookSecret: pulumi.output(CANARY) }))).toEqual([
+      "tenancy:webhookSecret: expected a string; set it with `pulumi config set --secret tenancy:webhookSecret <value>`",
+    ]);
+  });
+
   test("secrets come back as secret Outputs", async () => {
     const config = parseTenancyConfig(exampleRawConfig({ databasePasswords: { main: CANARY }, controlPlaneClientSecret: CANARY, webhookSecret: CANARY }));
     for (const output of [config.databaseServers.main.password, config.controlPlaneClientSecret, config.webhookSecret]) {
@@ -163,6 +179,16 @@ describe("readTenancyConfig", () => {
     expect(config.databaseServers.main.port).toBe(5432);
     expect(await isSecret(config.databaseServers.main.password)).toBe(true);
     expect(await secretValue(config.webhookSecret)).toBe(CANARY);
+  });
+
+  test("checks the webhook secret's length before anything is registered", () => {
+    const raw = exampleRawConfig({ webhookSecret: "too-short-x" });
+    pulumi.runtime.setAllConfig(
+      Object.fromEntries(Object.entries(raw).map(([k, v]) => [`tenancy:${k}`, typeof v === "string" ? v : JSON.stringify(v)])),
+      ["tenancy:databasePasswords", "tenancy:controlPlaneClientSecret", "tenancy:webhookSecret"],
+    );
+    expect(() => readTenancyConfig()).toThrow(/^stack config is invalid \(1 problem\(s\)\):\n  tenancy:webhookSecret: too short; expected at least 16 characters/);
+    expect(() => readTenancyConfig()).not.toThrow(/too-short/);
   });
 
   test("refuses a stack without config, naming what to set", () => {

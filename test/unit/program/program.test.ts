@@ -48,9 +48,9 @@ describe("the example catalog", async () => {
     const child = ev.registrations.find((r) => r.urn === tenantUrn(ev, "acme-research"))!;
     expect(child.dependencies).toEqual(expect.arrayContaining(parent.slice(1)));
     const childResources = owned(ev, "acme-research").filter((r) => r.custom);
-    // Schema isolation (password, role, schema, two grants, migrations, seed), a prefix policy, the
-    // four domain resources, the three identity resources.
-    expect(childResources.length).toBe(15);
+    // Schema isolation (password, role, suspension, schema, two grants, migrations, seed), a prefix
+    // policy, the four domain resources, the three identity resources, the two hooks and the backup.
+    expect(childResources.length).toBe(19);
     // Every resource of the child depends on the parent's, so the engine deletes the child's first.
     for (const r of childResources) expect(r.dependencies, r.name).toEqual(expect.arrayContaining(parent.slice(1)));
     // And not the other way round.
@@ -123,10 +123,10 @@ test("50 generated tenants of every kind: no duplicate URN, every tenant complet
   expect(new Set(urns).size).toBe(urns.length);
   expect(ev.registrations.filter((r) => r.type === "tenancy:index:Tenant")).toHaveLength(50);
   const perTenant = Object.keys(docs).map((id) => owned(ev, id).length);
-  // The smallest tenant (shared, prefix): four components, password, role, migrations, seed, policy,
-  // four domain resources, three identity resources.
-  expect(Math.min(...perTenant)).toBe(16);
-  expect(urns.length).toBeGreaterThan(50 * 16);
+  // The smallest tenant (shared, prefix): four components, password, role, suspension, the admin's
+  // membership, migrations, seed, policy, four domain resources, three identity resources, two hooks, backup.
+  expect(Math.min(...perTenant)).toBe(21);
+  expect(urns.length).toBeGreaterThan(50 * 21);
 });
 
 describe("secrets", () => {
@@ -146,6 +146,14 @@ describe("secrets", () => {
     expect(provider.secretInputs).toContain("password");
     const migrations = ev.registrations.find((r) => r.name === "acme-migrations")!;
     expect([migrations.inputs.password, migrations.secretInputs.includes("password")]).toEqual([CANARY, true]);
+    for (const [name, key] of [["acme-backup", "password"], ["acme-suspension", "password"]]) {
+      const r = ev.registrations.find((x) => x.name === name)!;
+      expect([r.inputs[key], r.secretInputs.includes(key)], name).toEqual([CANARY, true]);
+    }
+    for (const name of ["acme-lifecycle-hook", "acme-deleted-hook"]) {
+      const r = ev.registrations.find((x) => x.name === name)!;
+      expect([r.inputs.secret, r.secretInputs.includes("secret")], name).toEqual([`${CANARY}-webhook`, true]);
+    }
     const organization = ev.registrations.find((r) => r.name === "acme-organization")!;
     expect((organization.inputs.connection as { clientSecret: string }).clientSecret).toBe(`${CANARY}-client`);
     expect(organization.secretInputs).toContain("connection.clientSecret");
