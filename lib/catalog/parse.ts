@@ -36,7 +36,8 @@ export function parseYamlFile(file: string, text: string, maxBytes: number, limi
   const lines = new LineCounter();
   // Duplicate keys are found by checkKeys, which can name the key, its path and the first occurrence.
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: true, strict: true, version: "1.2" });
-  const problems = [...doc.errors, ...doc.warnings];
+  // The parser often reports a cascade at one spot; the first of them is the one to fix.
+  const problems = [...doc.errors, ...doc.warnings].filter((p, i, all) => all.findIndex((q) => q.pos[0] === p.pos[0]) === i);
   if (problems.length > 0) {
     return {
       ok: false,
@@ -86,9 +87,24 @@ function describeYamlProblem(code: string, message: string): string {
     case "RESOURCE_EXHAUSTION":
       return `refused: nested more than ${MAX_NESTING} levels deep`;
     default:
+      for (const [pattern, hint] of SYNTAX_HINTS) {
+        const match = pattern.exec(first);
+        if (match) return `YAML syntax error: ${hint(match)}`;
+      }
       return `YAML syntax error: ${first}`;
   }
 }
+
+/** The parser's wording of the usual slips, said with how to fix them. */
+const SYNTAX_HINTS: [RegExp, (match: RegExpExecArray) => string][] = [
+  [/^Flow sequence in block collection/, () => "a [ list is not closed; end it with ] on the same line or indent its continuation"],
+  [/^Flow map in block collection/, () => "a { mapping is not closed; end it with } on the same line or indent its continuation"],
+  [/^All mapping items must start at the same column/, () => "keys of one mapping must start at the same column; this one is indented differently"],
+  [/^Implicit map keys need to be followed by map values/, () => "expected key: value (a colon and a space after the key) or a list item (- value)"],
+  [/^Missing closing (.)quote/, ([, quote]) => `a quoted value is not closed; add the closing ${quote}`],
+  [/^Nested mappings are not allowed in compact mappings/, () => 'a value holds ": " or is indented too far; quote a value with a colon in it (name: "A: B")'],
+  [/^Plain value cannot start with reserved character (.)/, ([, char]) => `a value cannot start with ${char} unless quoted ("${char}...")`],
+];
 
 type KeyProblem = (pos: { line: number; col: number }, path: PropertyKey[], message: string) => void;
 

@@ -26,8 +26,16 @@ const alpha = (...lines: string[]) => ["id: alpha", "name: Alpha Ltd", ...lines]
 
 export const brokenCases: readonly BrokenCase[] = [
   // --- YAML syntax and file shape ---
-  { name: "unclosed flow mapping", files: { "alpha.yaml": alpha("database: { isolation: schema") }, errors: ["tenants/alpha.yaml:3:30 YAML syntax error: Flow map in block collection must be sufficiently indented and end with a }"] },
-  { name: "bad indentation", files: { "alpha.yaml": alpha("database:", "  isolation: schema", " server: main") }, errors: ["tenants/alpha.yaml:5:1 YAML syntax error: All mapping items must start at the same column"] },
+  { name: "unclosed flow mapping", files: { "alpha.yaml": alpha("database: { isolation: schema") }, errors: ["tenants/alpha.yaml:3:30 YAML syntax error: a { mapping is not closed; end it with } on the same line or indent its continuation"] },
+  { name: "bad indentation", files: { "alpha.yaml": alpha("database:", "  isolation: schema", " server: main") }, errors: ["tenants/alpha.yaml:5:1 YAML syntax error: keys of one mapping must start at the same column; this one is indented differently"] },
+  { name: "no space after a colon", files: { "alpha.yaml": alpha("plan:pro") }, errors: ["tenants/alpha.yaml:3:1 YAML syntax error: expected key: value (a colon and a space after the key) or a list item (- value)"] },
+  { name: "unclosed quote", files: { "alpha.yaml": ["id: alpha", 'name: "Alpha Ltd'] }, errors: ['tenants/alpha.yaml:2:17 YAML syntax error: a quoted value is not closed; add the closing "'] },
+  {
+    name: "colon inside an unquoted value",
+    files: { "alpha.yaml": ["id: alpha", "name: Alpha: the company"] },
+    errors: ['tenants/alpha.yaml:2:7 YAML syntax error: a value holds ": " or is indented too far; quote a value with a colon in it (name: "A: B")'],
+  },
+  { name: "value starting with a reserved character", files: { "alpha.yaml": ["id: alpha", "name: @alpha"] }, errors: ['tenants/alpha.yaml:2:7 YAML syntax error: a value cannot start with @ unless quoted ("@...")'] },
   { name: "tab indentation", files: { "alpha.yaml": alpha("database:", "\tisolation: schema") }, errors: ["tenants/alpha.yaml:4:1 tab used for indentation; YAML indents with spaces"] },
   { name: "byte-order mark", files: { "alpha.yaml": "\ufeffid: alpha\nname: Alpha Ltd\n" }, errors: ["tenants/alpha.yaml:1:1 file starts with a byte-order mark; save it as UTF-8 without BOM"] },
   { name: "empty file", files: { "alpha.yaml": "" }, errors: ["tenants/alpha.yaml:1:1 file is empty; a catalog file holds one YAML mapping"] },
@@ -290,7 +298,7 @@ export const brokenCases: readonly BrokenCase[] = [
     files: { "_defaults.yaml": defaultsWith("plans: [starter, pro]", "plans: starter"), "beta.yaml": ["id: beta", "name: [Beta"] },
     errors: [
       'tenants/_defaults.yaml:15:8 plans: expected a list, got "starter"',
-      "tenants/beta.yaml:2:12 YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]",
+      "tenants/beta.yaml:2:12 YAML syntax error: a [ list is not closed; end it with ] on the same line or indent its continuation",
     ],
   },
   {
@@ -313,7 +321,7 @@ export const brokenCases: readonly BrokenCase[] = [
       'tenants/alpha.yaml:4:24 database.isolation: expected one of database|schema|shared, got "databse"; did you mean "database"?',
       `tenants/beta.yaml:3:9 region: ${REGION_RULE}, got "mars-1"`,
       `tenants/beta.yaml:4:1 statu: unknown key "statu"; did you mean "status"? (allowed: ${TENANT_KEYS})`,
-      "tenants/gamma.yaml:2:13 YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]",
+      "tenants/gamma.yaml:2:13 YAML syntax error: a [ list is not closed; end it with ] on the same line or indent its continuation",
     ],
   },
 ];
