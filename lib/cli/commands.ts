@@ -10,6 +10,8 @@ import { cellReport, cellReportRows, checkCellMoves, checkParentCells } from "..
 export interface CommandResult {
   output: string;
   exitCode: number;
+  /** Print to stdout even with a non-zero exit code: the output is the result (a plan with errors), not a failure message. */
+  isResult?: boolean;
 }
 
 export type ErrorFormat = "text" | "json" | "github";

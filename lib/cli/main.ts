@@ -58,7 +58,7 @@ export function buildCli(emit: (result: CommandResult) => void): Command {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { runPlan } = require("../plan") as typeof import("../plan");
       const result = await runPlan(opts);
-      emit({ output: result.output.trimEnd(), exitCode: result.exitCode });
+      emit({ output: result.output.trimEnd(), exitCode: result.exitCode, isResult: result.planned });
     });
 
   program
@@ -85,7 +85,7 @@ export function buildCli(emit: (result: CommandResult) => void): Command {
 export async function main(argv: readonly string[]): Promise<number> {
   let exitCode = 0;
   const emit = (result: CommandResult) => {
-    if (result.output) (result.exitCode === 0 ? process.stdout : process.stderr).write(`${result.output}\n`);
+    if (result.output) (result.exitCode === 0 || result.isResult ? process.stdout : process.stderr).write(`${result.output}\n`);
     exitCode = result.exitCode;
   };
   try {

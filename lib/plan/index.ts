@@ -40,6 +40,8 @@ export interface PlanOptions {
 export interface PlanResult {
   output: string;
   exitCode: number;
+  /** True when a plan was made (even one with errors): it is the command's output, not a failure message. */
+  planned: boolean;
 }
 
 function loadOrThrow(files: CatalogFile[], dir: string, where: string): Catalog {
@@ -133,7 +135,7 @@ export async function runPlan(options: PlanOptions): Promise<PlanResult> {
     plan = await computePlan(options);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    return { output: `tenancy plan: ${message}\n`, exitCode: 1 };
+    return { output: `tenancy plan: ${message}\n`, exitCode: 1, planned: false };
   }
-  return { output: formatPlan(plan, options.format), exitCode: plan.errors.length > 0 ? 1 : 0 };
+  return { output: formatPlan(plan, options.format), exitCode: plan.errors.length > 0 ? 1 : 0, planned: true };
 }

@@ -87,12 +87,13 @@ describe("runPlan", () => {
     expect(planned.errors).toEqual([]);
     for (const format of FORMATS) expect(formatPlan(planned, format)).not.toContain(canary);
     // The stack file is what the plan reads: one that lacks the tenants' server is refused, by name.
-    const { exitCode, output } = await withChange(
+    const refused = await withChange(
       () => writeFileSync(join(repo, "Pulumi.default.yaml"), stackFile.replace(/\n {4}main:\n/g, "\n    other:\n")),
       () => runPlan({ dir: "tenants", format: "text", cwd: repo }),
     );
-    expect(exitCode).toBe(1);
-    expect(output).toContain('tenants/acme.yaml: database.server "main" is not in tenancy:databaseServers (other)');
+    expect(refused.exitCode).toBe(1);
+    expect(refused.planned).toBe(false);
+    expect(refused.output).toContain('tenants/acme.yaml: database.server "main" is not in tenancy:databaseServers (other)');
   });
 
   it("reads the stack file at the base ref too, so a change of stack config shows", async () => {
@@ -155,8 +156,10 @@ describe("runPlan", () => {
       unlinkSync(join(repo, "tenants/acme.yaml"));
       unlinkSync(join(repo, "tenants/acme-research.yaml"));
     };
-    const { exitCode, output } = await withChange(remove, () => runPlan({ dir: "tenants", base: "HEAD", format: "text", cwd: repo }));
+    const { exitCode, output, planned } = await withChange(remove, () => runPlan({ dir: "tenants", base: "HEAD", format: "text", cwd: repo }));
     expect(exitCode).toBe(1);
+    // A plan was made, with an error in it: the CLI prints it as its result (stdout), for the PR comment.
+    expect(planned).toBe(true);
     expect(output).toContain(
       "ERROR: tenant acme (tenants/acme.yaml) has lifecycle.deletion_protection: true and its file was removed; set deletion_protection to false in one change, then delete the file in the next",
     );
