@@ -31,7 +31,8 @@ export function issuesToErrors(schema: z.ZodType, issues: readonly Issue[], orig
     if (issue.code === "unrecognized_keys") {
       const known = knownKeys(schema, path);
       for (const key of issue.keys) {
-        report(path, () => `unknown key ${JSON.stringify(key)}${didYouMean(key, known)}${known.length ? ` (allowed: ${known.join(", ")})` : ""}`, key);
+        const hint = didYouMean(key, known) || misplaced(schema, path, key);
+        report(path, () => `unknown key ${JSON.stringify(key)}${hint}${known.length ? ` (allowed: ${known.join(", ")})` : ""}`, key);
       }
       continue;
     }
@@ -126,6 +127,18 @@ function article(expected: string): string {
   return names[expected] ?? `a ${expected}`;
 }
 
+/**
+ * A key that is valid one level down or one level up from where it was written: the usual sign of
+ * a wrong indentation. Returns a suffix saying where it belongs, or "".
+ */
+function misplaced(schema: z.ZodType, path: readonly PropertyKey[], key: string): string {
+  const below = knownKeys(schema, path).filter((child) => knownKeys(schema, [...path, child]).includes(key));
+  if (below.length === 1) return `; it belongs inside ${below[0]} (check the indentation)`;
+  const parent = path[path.length - 1];
+  if (typeof parent === "string" && knownKeys(schema, path.slice(0, -1)).includes(key)) return `; it belongs one level up, beside ${parent} (check the indentation)`;
+  return "";
+}
+
 /** The keys a strict object schema allows at `path`, for "did you mean" suggestions. */
 export function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
   let node: z.core.$ZodType | undefined = schema;
@@ -133,7 +146,7 @@ export function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): stri
     node = node && unwrap(node);
     if (!node) return [];
     const def = node._zod.def as unknown as Record<string, unknown>;
-    if (def.type === "object") node = (def.shape as Record<string, z.core.$ZodType>)[String(part)];
+    if (def.type === "object") node = Object.hasOwn(def.shape as object, String(part)) ? (def.shape as Record<string, z.core.$ZodType>)[String(part)] : undefined;
     else if (def.type === "array") node = def.element as z.core.$ZodType;
     else if (def.type === "record") node = def.valueType as z.core.$ZodType;
     else return [];

@@ -117,6 +117,16 @@ export const brokenCases: readonly BrokenCase[] = [
   { name: "name missing", files: { "alpha.yaml": ["id: alpha"] }, errors: ["tenants/alpha.yaml:1:1 name: missing; expected a string"] },
   { name: "unknown top-level key", files: { "alpha.yaml": alpha("plna: pro") }, errors: [`tenants/alpha.yaml:3:1 plna: unknown key "plna"; did you mean "plan"? (allowed: ${TENANT_KEYS})`] },
   { name: "unknown nested key", files: { "alpha.yaml": alpha("database: { isolation: schema, sever: main }") }, errors: ['tenants/alpha.yaml:3:32 database.sever: unknown key "sever"; did you mean "server"? (allowed: isolation, server)'] },
+  {
+    name: "nested key dedented to the top",
+    files: { "alpha.yaml": alpha("database:", "  isolation: schema", "server: main") },
+    errors: [`tenants/alpha.yaml:5:1 server: unknown key "server"; it belongs inside database (check the indentation) (allowed: ${TENANT_KEYS})`],
+  },
+  {
+    name: "top-level key indented under another",
+    files: { "alpha.yaml": alpha("database:", "  isolation: schema", "  server: main", "  plan: pro") },
+    errors: ['tenants/alpha.yaml:6:3 database.plan: unknown key "plan"; it belongs one level up, beside database (check the indentation) (allowed: isolation, server)'],
+  },
   { name: "unknown key, nothing close", files: { "alpha.yaml": alpha("colour: red") }, errors: [`tenants/alpha.yaml:3:1 colour: unknown key "colour" (allowed: ${TENANT_KEYS})`] },
   { name: "misspelt enum value", files: { "alpha.yaml": alpha("database:", "  isolation: databse", "  server: main") }, errors: ['tenants/alpha.yaml:4:14 database.isolation: expected one of database|schema|shared, got "databse"; did you mean "database"?'] },
   { name: "misspelt status", files: { "alpha.yaml": alpha("status: suspend") }, errors: ['tenants/alpha.yaml:3:9 status: expected one of active|suspended, got "suspend"; did you mean "suspended"?'] },
