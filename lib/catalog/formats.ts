@@ -23,6 +23,7 @@ export const LABEL_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 export function hostnameProblem(value: string): string | undefined {
   if (value.length === 0) return "expected a host name such as login.example.com";
   if (value.length > 253) return `expected a host name of at most 253 characters (this one has ${value.length})`;
+  if (/[\s\p{Cc}]/u.test(value)) return "expected a host name without spaces or control characters";
   if (value !== value.toLowerCase()) return `expected a lowercase host name (${value.toLowerCase()})`;
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(value) || value.includes(":")) return "expected a host name, not an IP address";
   if (value.endsWith(".")) return `expected a host name without the trailing dot (${value.replace(/\.+$/, "")})`;

@@ -257,8 +257,8 @@ function checkReferences(
   };
   const rings = Object.keys(defaults.rollout.rings);
   const { plan, ring } = refs;
-  if (plan !== undefined && !defaults.plans.includes(plan)) at(["plan"], `unknown plan "${plan}"; expected one of ${defaults.plans.join("|")}${didYouMean(plan, defaults.plans)}`);
-  if (ring !== undefined && !rings.includes(ring)) at(["rollout", "ring"], `unknown ring "${ring}"; expected one of ${rings.join("|")}${didYouMean(ring, rings)}`);
+  if (plan !== undefined && !defaults.plans.includes(plan)) at(["plan"], `unknown plan ${JSON.stringify(plan)}; expected one of ${defaults.plans.join("|")}${didYouMean(plan, defaults.plans)}`);
+  if (ring !== undefined && !rings.includes(ring)) at(["rollout", "ring"], `unknown ring ${JSON.stringify(ring)}; expected one of ${rings.join("|")}${didYouMean(ring, rings)}`);
   if (!roles) return;
   (refs.roles ?? []).forEach((role, i) => {
     if (role !== undefined && !roles.includes(role)) at(["access", "roles", i], unknownRole(role, roles));
@@ -282,7 +282,7 @@ function referencesOf(raw: unknown): References {
 }
 
 function unknownRole(role: string, roles: string[]): string {
-  return `no role "${role}" in ${CONTROL_PLANE_FILE}${didYouMean(role, roles)}`;
+  return `no role ${JSON.stringify(role)} in ${CONTROL_PLANE_FILE}${didYouMean(role, roles)}`;
 }
 
 /** The roles every organization gets must be declared on the control plane. */

@@ -54,6 +54,8 @@ function expectWellFormed(result: LoadResult, name: string, text: string): void 
     if (e.file === `tenants/${name}`) expect(e.line).toBeLessThanOrEqual(lineCount);
     expect(typeof e.path).toBe("string");
     expect(e.message.trim().length).toBeGreaterThan(0);
+    // One error, one line: the CLI prints them one per line and CI annotates them line by line.
+    expect(`${e.path} ${e.message}`).not.toMatch(/[\r\n]/);
   }
 }
 
@@ -68,7 +70,7 @@ const yamlText = fc.array(fc.oneof(yamlToken, fc.string({ maxLength: 6 })), { ma
 const jsonish = fc.letrec<{ value: unknown }>((tie) => ({
   value: fc.oneof(
     { depthSize: "small", withCrossShrink: true },
-    fc.constantFrom(null, true, false, 0, -1, 1.5, Number.MAX_SAFE_INTEGER, "", "alpha", "*a", "~", "https://x.example", "a@b.example"),
+    fc.constantFrom(null, true, false, 0, -1, 1.5, Number.MAX_SAFE_INTEGER, "", "alpha", "*a", "~", "https://x.example", "a@b.example", "Login\n.x.example", "pro\n"),
     fc.string({ maxLength: 8 }),
     fc.double(),
     fc.array(tie("value"), { maxLength: 4 }),
@@ -173,6 +175,30 @@ describe("loading arbitrary documents", () => {
         expectWellFormed(loadWith(name, text), name, text);
       }),
       { numRuns: 100 },
+    );
+  });
+
+  it("random sets of files with odd names", () => {
+    const name = fc.oneof(
+      fc.constantFrom("_defaults.yaml", "_control-plane.yaml", "_x.yaml", "alpha.yaml", "beta.yml", "Alpha.yaml", ".yaml", "a b.yaml", "é.yaml", "constructor.yaml", "__proto__.yaml", "x.json"),
+      fc.string({ maxLength: 6 }).map((stem) => `${stem}.yaml`),
+    );
+    const text = fc.oneof(fc.constant(VALID_TENANT), yamlText, jsonish.map((v) => stringify(v)), fc.constantFrom(...base.map((f) => f.text)));
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.tuple(name, text), { maxLength: 6, selector: ([n]) => n }), (entries) => {
+        const files = entries.map(([n, t]) => ({ name: n, path: `tenants/${n}`, text: t }));
+        const started = performance.now();
+        const result = loadCatalog(files);
+        expect(performance.now() - started).toBeLessThan(TIME_LIMIT_MS);
+        if (result.ok) return;
+        expect(result.errors.length).toBeGreaterThan(0);
+        for (const e of result.errors) {
+          expect(e.file.startsWith("tenants/")).toBe(true);
+          expect(e.line >= 1 && e.col >= 1).toBe(true);
+          expect(`${e.path} ${e.message}`).not.toMatch(/[\r\n]/);
+        }
+      }),
+      { numRuns: 150 },
     );
   });
 
