@@ -62,13 +62,15 @@ export class TenantDatabase extends pulumi.ComponentResource {
       tenantSuspensionArgs({ id, status: args.suspended ? "suspended" : "active" }, args.connection),
       childOptions(this, [...onServer, role]),
     );
-    if (args.isolation !== "schema") {
-      // A non-superuser admin acts as the tenant role: in database mode to create the tables in the
-      // tenant-owned database, in shared mode for the backup's pg_dump --role (row-level security
-      // then selects the tenant's rows). Harmless for a superuser. Schema mode needs none: the admin
-      // owns the schemas' database.
-      ready.push(new postgresql.GrantRole(naming.resource(id, "admin-member"), { role: args.connection.user, grantRole: role.name }, child()));
-    }
+    // A non-superuser admin acts as the tenant role: in database mode to create and drop the
+    // tenant-owned database and create the tables in it, in shared mode for the backup's pg_dump --role
+    // (row-level security then selects the tenant's rows). Harmless for a superuser. Schema mode
+    // needs none: the admin owns the schemas' database.
+    const member =
+      args.isolation === "schema"
+        ? undefined
+        : new postgresql.GrantRole(naming.resource(id, "admin-member"), { role: args.connection.user, grantRole: role.name }, child());
+    if (member) ready.push(member);
 
     let databaseName: pulumi.Output<string>;
     let schemaName: pulumi.Output<string | undefined> = pulumi.output(undefined);
@@ -77,7 +79,8 @@ export class TenantDatabase extends pulumi.ComponentResource {
         const database = new postgresql.Database(
           naming.resource(id, "database"),
           { name: naming.database(id), owner: role.name },
-          child({ protect: data.protect, retainOnDelete: data.retainOnDelete }),
+          // Created after, and dropped before, the admin's membership of its owner.
+          child({ protect: data.protect, retainOnDelete: data.retainOnDelete, dependsOn: member ? [member] : [] }),
         );
         // Every role may connect to a new database through PUBLIC; an empty privilege list revokes it.
         const revoke = new postgresql.Grant(

@@ -149,6 +149,7 @@ describe("deletion order of the real program", async () => {
       }
       expect(member!.inputs, t.id).toEqual({ role: "tenancy_admin", grantRole: `tenant_${t.id.replace(/-/g, "_")}` });
       expect(byName(ev, `${t.id}-migrations`).dependencies, t.id).toContain(member!.urn);
+      if (t.database.isolation === "database") expect(byName(ev, `${t.id}-database`).dependencies, t.id).toContain(member!.urn);
     }
   });
 
