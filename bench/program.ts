@@ -150,9 +150,17 @@ async function main() {
     return row[key] / row.tenants;
   };
   const [small, large] = [SIZES[0], SIZES[SIZES.length - 1]];
+  const total = (variant: Variant, tenants: number) => rows.find((r) => r.variant === variant && r.tenants === tenants)!.cpuMs;
   for (const variant of ["ours", "floor"] as const) {
     const growth = (key: "wallMs" | "cpuMs") => (perTenant(variant, large, key) / perTenant(variant, small, key)).toFixed(2);
-    console.log(`${variant}: time per tenant from ${small} to ${large} tenants: wall x${growth("wallMs")}, cpu x${growth("cpuMs")}`);
+    // Fixed costs (loading, serializing dynamic providers once) weigh on small sizes; the marginal
+    // cost between the two largest sizes shows whether a tenant gets dearer as the stack grows.
+    const [before, last] = SIZES.slice(-2);
+    const marginal = (total(variant, last) - total(variant, before)) / (last - before);
+    console.log(
+      `${variant}: time per tenant from ${small} to ${large} tenants: wall x${growth("wallMs")}, cpu x${growth("cpuMs")}; ` +
+        `marginal cpu per tenant ${before}->${last}: ${marginal.toFixed(2)} ms (${(perTenant(variant, before, "cpuMs")).toFixed(2)} ms average at ${before})`,
+    );
   }
   console.log(`ratio=${(perTenant("ours", large, "cpuMs") / perTenant("floor", large, "cpuMs")).toFixed(2)}`);
 }
