@@ -8,15 +8,9 @@ import { Client } from "pg";
 import { loadMigrations, MIGRATIONS_DIR } from "../../../lib/database/migrations";
 import { migrate, type Isolation, type Target } from "../../../lib/database/runner";
 import { naming } from "../../../lib/naming";
-import { MODES, startServer, type Server } from "./setup";
+import { MODES, useServer } from "./setup";
 
-let server: Server;
-beforeAll(async () => {
-  server = await startServer();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = useServer();
 
 interface Tenant {
   id: string;
@@ -39,18 +33,18 @@ const SECRET_PROJECT = "b-secret-project";
 async function seedTenant(t: Tenant, project: string) {
   await migrate(t.target, loadMigrations(), 3);
   const s = t.target.schema;
-  await server.query(
+  await server().query(
     `WITH p AS (INSERT INTO ${s}.projects (tenant_id, name) VALUES ($1, $2) RETURNING tenant_id, id)
      INSERT INTO ${s}.invoices (tenant_id, project_id, amount_cents, currency) SELECT tenant_id, id, 4200, 'EUR' FROM p`,
     [t.id, project],
     t.target.database,
   );
-  await server.query(`INSERT INTO ${s}.tenant_profile (tenant_id, name, friendly_name) VALUES ($1, $1, $1)`, [t.id], t.target.database);
+  await server().query(`INSERT INTO ${s}.tenant_profile (tenant_id, name, friendly_name) VALUES ($1, $1, $1)`, [t.id], t.target.database);
 }
 
 /** Runs one attempt as A; true when it was denied (or revealed nothing of B). */
 async function denied(a: Tenant, attempt: Attempt): Promise<{ denied: boolean; detail: string }> {
-  const client = new Client(server.pg.config(attempt.database ?? a.target.database, naming.role(a.id), a.password));
+  const client = new Client(server().pg.config(attempt.database ?? a.target.database, naming.role(a.id), a.password));
   try {
     await client.connect();
   } catch (error) {
@@ -88,7 +82,7 @@ function commonAttempts(a: Tenant, b: Tenant): Attempt[] {
     { name: "set_config('role', B)", sql: [`SELECT set_config('role', '${bRole}', false)`] },
     { name: "set_config('session_authorization', B)", sql: [`SELECT set_config('session_authorization', '${bRole}', false)`] },
     { name: "SET ROLE to the shared owner", sql: [`SET ROLE ${naming.sharedOwnerRole}`] },
-    { name: "SET ROLE to the superuser", sql: [`SET ROLE ${server.pg.user}`] },
+    { name: "SET ROLE to the superuser", sql: [`SET ROLE ${server().pg.user}`] },
     { name: "grant B's role to oneself", sql: [`GRANT ${bRole} TO ${naming.role(a.id)}`] },
     { name: "grant the owner role to oneself", sql: [`GRANT ${naming.sharedOwnerRole} TO ${naming.role(a.id)}`] },
     { name: "change B's password", sql: [`ALTER ROLE ${bRole} PASSWORD 'taken-over'`] },
@@ -208,26 +202,26 @@ describe.each(MODES)("isolation %s", (mode) => {
   let bSession: Client;
 
   beforeAll(async () => {
-    const make = async (id: string) => ({ id, ...(await server.tenant(mode, id)) });
+    const make = async (id: string) => ({ id, ...(await server().tenant(mode, id)) });
     a = await make(`atk-${mode}-a`);
     b = await make(`atk-${mode}-b`);
     await seedTenant(a, "a-own-project");
     await seedTenant(b, SECRET_PROJECT);
     // B is connected and busy, so its session and query are there to be spied on and killed.
-    bSession = new Client(server.pg.config(b.target.database, naming.role(b.id), b.password));
+    bSession = new Client(server().pg.config(b.target.database, naming.role(b.id), b.password));
     // Terminated on purpose in afterAll.
     bSession.on("error", () => undefined);
     await bSession.connect();
     void bSession.query(`SELECT pg_sleep(60) /* ${SECRET_PROJECT} */`).catch(() => undefined);
-    await server.query(`ANALYZE ${b.target.schema}.projects`, [], b.target.database);
+    await server().query(`ANALYZE ${b.target.schema}.projects`, [], b.target.database);
   });
   afterAll(async () => {
-    await server.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1`, [naming.role(b.id)]);
+    await server().query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1`, [naming.role(b.id)]);
     await bSession.end().catch(() => undefined);
   });
 
   test("A works with its own data (the attacks below fail for the right reason)", async () => {
-    const client = new Client(server.pg.config(a.target.database, naming.role(a.id), a.password));
+    const client = new Client(server().pg.config(a.target.database, naming.role(a.id), a.password));
     await client.connect();
     try {
       await client.query(`SET search_path TO ${a.target.schema}`);
@@ -255,21 +249,21 @@ describe.each(MODES)("isolation %s", (mode) => {
     expect(attempts.length).toBeGreaterThanOrEqual(mode === "database" ? 26 : 35);
 
     // B's data came through untouched, and B's session is still alive.
-    const projects = await server.query(`SELECT name FROM ${b.target.schema}.projects WHERE tenant_id = $1`, [b.id], b.target.database);
+    const projects = await server().query(`SELECT name FROM ${b.target.schema}.projects WHERE tenant_id = $1`, [b.id], b.target.database);
     expect(projects).toEqual([{ name: SECRET_PROJECT }]);
-    const invoices = await server.query(`SELECT amount_cents FROM ${b.target.schema}.invoices WHERE tenant_id = $1`, [b.id], b.target.database);
+    const invoices = await server().query(`SELECT amount_cents FROM ${b.target.schema}.invoices WHERE tenant_id = $1`, [b.id], b.target.database);
     expect(invoices.map((r) => Number(r.amount_cents))).toEqual([4200]);
-    const alive = await server.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1`, [naming.role(b.id)]);
+    const alive = await server().query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1`, [naming.role(b.id)]);
     expect(alive[0].n).toBe(1);
   });
 });
 
 test("a database-mode tenant cannot make the admin's migrations run its functions", async () => {
-  const a = { id: "trap-owner", ...(await server.tenant("database", "trap-owner")) };
+  const a = { id: "trap-owner", ...(await server().tenant("database", "trap-owner")) };
   await migrate(a.target, loadMigrations(), 2);
   // As the owner of its database, the tenant plants functions that beat the built-ins the runner
   // calls (an exact argument match wins over pg_catalog's), and makes its schema first on the path.
-  const tenant = await server.tenantClient("database", a.id, a.password);
+  const tenant = await server().tenantClient("database", a.id, a.password);
   try {
     await tenant.query(`CREATE SCHEMA trap`);
     for (const signature of ["hashtextextended(text, integer)", "to_regclass(text)", "to_regnamespace(text)", "format(text, text)"]) {
@@ -281,7 +275,7 @@ test("a database-mode tenant cannot make the admin's migrations run its function
     await tenant.end();
   }
   // The trap is real: an admin session that takes the database's defaults walks into it.
-  const naive = await server.pg.adminClient(a.target.database);
+  const naive = await server().pg.adminClient(a.target.database);
   try {
     await expect(naive.query(`SELECT pg_advisory_lock(hashtextextended($1, 0))`, ["x"])).rejects.toThrow(/trap sprung/);
   } finally {

@@ -2,6 +2,7 @@
 // way the Pulumi program provisions a server and its tenants.
 import { randomBytes } from "node:crypto";
 import { Client } from "pg";
+import { afterAll, beforeAll } from "vitest";
 import { serverProvisionSql, provisionSql, targetFor, type ServerConnection } from "../../../lib/database/layout";
 import { loadMigrations, MIGRATIONS_DIR, type Migration } from "../../../lib/database/migrations";
 import type { Isolation, Target } from "../../../lib/database/runner";
@@ -48,6 +49,21 @@ export async function startServer(): Promise<Server> {
     },
     query,
     stop: () => pg.stop(),
+  };
+}
+
+/** One server for the calling test file, started before its tests and stopped after them. */
+export function useServer(): () => Server {
+  let server: Server | undefined;
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  return () => {
+    if (!server) throw new Error("the PostgreSQL server is not started: call server() inside a test or hook");
+    return server;
   };
 }
 

@@ -1,44 +1,38 @@
 // Suspend and resume on a real PostgreSQL 15: a connected tenant session is ended, new logins are
 // refused, the data is intact after resume; in every isolation mode.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { loadMigrations } from "../../../lib/database/migrations";
 import { migrate } from "../../../lib/database/runner";
 import { naming } from "../../../lib/naming";
 import { resumeRole, roleAccess, suspendRole } from "../../../lib/lifecycle/suspend";
-import { MODES, startServer, type Server } from "../database/setup";
+import { MODES, useServer } from "../database/setup";
 
-let server: Server;
-beforeAll(async () => {
-  server = await startServer();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = useServer();
 
-const admin = () => ({ ...server.admin, database: "postgres" });
+const admin = () => ({ ...server().admin, database: "postgres" });
 
 describe.each(MODES)("isolation %s", (mode) => {
   it("suspend ends the tenant's sessions and refuses logins; resume lets it back to untouched data", async () => {
     const id = `sus-${mode}`;
     const role = naming.role(id);
-    const { target, password } = await server.tenant(mode, id);
+    const { target, password } = await server().tenant(mode, id);
     await migrate(target, loadMigrations(), 3);
     // A neighbour whose session must survive the suspension.
-    const other = await server.tenant(mode, `${id}-other`);
-    const neighbour = await server.tenantClient(mode, `${id}-other`, other.password);
+    const other = await server().tenant(mode, `${id}-other`);
+    const neighbour = await server().tenantClient(mode, `${id}-other`, other.password);
 
-    const session = await server.tenantClient(mode, id, password);
+    const session = await server().tenantClient(mode, id, password);
     const ended = new Promise<Error>((resolve) => session.on("error", resolve));
     await session.query(`SET search_path TO ${target.schema}`);
     await session.query(`INSERT INTO projects (name) SELECT 'p' || g FROM generate_series(1, 12) g`);
-    const before = await server.query(`SELECT count(*)::int AS n, md5(string_agg(name, ',' ORDER BY name)) AS sum FROM ${target.schema}.projects WHERE tenant_id = $1`, [id], target.database);
+    const before = await server().query(`SELECT count(*)::int AS n, md5(string_agg(name, ',' ORDER BY name)) AS sum FROM ${target.schema}.projects WHERE tenant_id = $1`, [id], target.database);
 
     expect(await roleAccess(admin(), role)).toEqual({ exists: true, canLogin: true, sessions: 1 });
     expect(await suspendRole(admin(), role)).toEqual({ terminated: 1 });
     expect((await ended).message).toMatch(/terminat/i);
     await expect(session.query("SELECT 1")).rejects.toThrow();
     expect(await roleAccess(admin(), role)).toEqual({ exists: true, canLogin: false, sessions: 0 });
-    await expect(server.tenantClient(mode, id, password)).rejects.toThrow(/is not permitted to log in/);
+    await expect(server().tenantClient(mode, id, password)).rejects.toThrow(/is not permitted to log in/);
     // The neighbour was not touched.
     expect((await neighbour.query("SELECT 1 AS ok")).rows).toEqual([{ ok: 1 }]);
     await neighbour.end();
@@ -48,7 +42,7 @@ describe.each(MODES)("isolation %s", (mode) => {
 
     await resumeRole(admin(), role);
     await resumeRole(admin(), role);
-    const back = await server.tenantClient(mode, id, password);
+    const back = await server().tenantClient(mode, id, password);
     try {
       await back.query(`SET search_path TO ${target.schema}`);
       const { rows } = await back.query(`SELECT count(*)::int AS n, md5(string_agg(name, ',' ORDER BY name)) AS sum FROM projects`);
@@ -72,26 +66,26 @@ describe("TenantSuspension through the engine", () => {
     const { serializeProvider } = await import("../../harness/engine");
     const { tenantSuspensionProvider } = await import("../../../lib/lifecycle/suspension-resource");
     const provider = await serializeProvider(tenantSuspensionProvider);
-    expect(provider.text).not.toContain(server.pg.password);
+    expect(provider.text).not.toContain(server().pg.password);
 
     const id = "sus-engine";
-    const { password } = await server.tenant("database", id);
+    const { password } = await server().tenant("database", id);
     const { password: adminPassword, ...connection } = admin();
     const inputs = { connection, password: adminPassword, role: naming.role(id), suspended: false };
 
     const created = await provider.call("create", provider.inputs(inputs));
     expect(created).toMatchObject({ id: "tenant_sus_engine-access", outs: { suspended: false, terminated: 0 } });
-    const session = await server.tenantClient("database", id, password);
+    const session = await server().tenantClient("database", id, password);
     session.on("error", () => undefined);
 
     const suspended = await provider.call("update", created.id, created.outs, provider.inputs({ ...inputs, suspended: true }));
     expect(suspended.outs).toMatchObject({ suspended: true, terminated: 1 });
     await expect(session.query("SELECT 1")).rejects.toThrow();
-    await expect(server.tenantClient("database", id, password)).rejects.toThrow(/is not permitted to log in/);
+    await expect(server().tenantClient("database", id, password)).rejects.toThrow(/is not permitted to log in/);
 
     const resumed = await provider.call("update", created.id, suspended.outs, provider.inputs(inputs));
     expect(resumed.outs).toMatchObject({ suspended: false, terminated: 0 });
-    const back = await server.tenantClient("database", id, password);
+    const back = await server().tenantClient("database", id, password);
     await back.end();
 
     const bad = await provider.call("check", {}, provider.inputs({ ...inputs, role: "Robert'); DROP" }));
