@@ -1,5 +1,6 @@
 // The catalog as a whole: every file parsed and validated, then the cross-file rules, then each
 // tenant resolved against `_defaults.yaml`. Every error is collected; nothing is half-loaded.
+import type { z } from "zod";
 import { didYouMean, formatPath, sortErrors, type CatalogError } from "./errors";
 import { isTenantId } from "./formats";
 import { issuesToErrors, type Origin } from "./issues";
@@ -132,55 +133,54 @@ export function loadCatalog(files: readonly CatalogFile[], dirLabel = "tenants")
   return { ok: true, catalog: { defaults: defaults.value, controlPlane, tenants: resolveAll(parsedTenants, defaults.value, depths) } };
 }
 
-function parseDefaults(file: CatalogFile, errors: CatalogError[]): { value: Defaults; parsed: ParsedFile } | undefined {
+/** A catalog-wide file parsed and checked against its schema; undefined (with errors pushed) when it is not valid. */
+function parseCatalogWide<T>(file: CatalogFile, schema: z.ZodType<T>, errors: CatalogError[]): { data: T; parsed: ParsedFile } | undefined {
   const result = parseYamlFile(file.path, file.text, CATALOG_FILE_MAX_BYTES);
   if (!result.ok) {
     errors.push(...result.errors);
     return undefined;
   }
   const parsed = result.parsed;
-  const check = DefaultsSchema.safeParse(parsed.value, { reportInput: true });
+  const check = schema.safeParse(parsed.value, { reportInput: true });
   if (!check.success) {
-    errors.push(...issuesToErrors(DefaultsSchema, check.error.issues, [{ parsed, prefix: [] }]));
+    errors.push(...issuesToErrors(schema, check.error.issues, [{ parsed, prefix: [] }]));
     return undefined;
   }
+  return { data: check.data, parsed };
+}
+
+function parseDefaults(file: CatalogFile, errors: CatalogError[]): { value: Defaults; parsed: ParsedFile } | undefined {
+  const valid = parseCatalogWide(file, DefaultsSchema, errors);
+  if (!valid) return undefined;
+  const { parsed, data: defaults } = valid;
   const before = errors.length;
   for (const key of PER_TENANT_KEYS) {
-    if (Object.hasOwn(check.data.tenant, key)) {
+    if (Object.hasOwn(defaults.tenant, key)) {
       const pos = locate(parsed, ["tenant"], key);
       errors.push({ file: file.path, line: pos.line, col: pos.col, path: `tenant.${key}`, message: `"${key}" is set per tenant, not in _defaults.yaml${key === "settings" ? "; use the top-level settings and inherit keys" : ""}` });
     }
   }
   // The defaults are checked on their own, through an example tenant, so that a typo in them is
   // reported once at its line rather than once per tenant, and even in a catalog with no tenants.
-  validateTenant({ ...parsed, value: { id: "example", name: "Example" } }, parsed, check.data, errors, true);
+  validateTenant({ ...parsed, value: { id: "example", name: "Example" } }, parsed, defaults, errors, true);
   // An inherit entry that names no setting would silently hand down nothing: most likely a typo.
-  check.data.inherit.forEach((path, i) => {
-    const miss = unmatchedPath(check.data.settings as JsonObject, path);
+  defaults.inherit.forEach((path, i) => {
+    const miss = unmatchedPath(defaults.settings as JsonObject, path);
     if (!miss) return;
     const near = [...miss.matched, miss.missing].join(".");
     const suggestion = didYouMean(near, miss.available.map((k) => [...miss.matched, k].join(".")));
     errors.push({ file: file.path, ...locate(parsed, ["inherit", i]), path: `inherit[${i}]`, message: `no setting "${path}" in settings${suggestion}` });
   });
-  if (Object.keys(check.data.rollout.rings).length === 0) {
+  if (Object.keys(defaults.rollout.rings).length === 0) {
     errors.push({ file: file.path, ...locate(parsed, ["rollout", "rings"]), path: "rollout.rings", message: "expected at least one ring, got none" });
   }
-  return errors.length > before ? undefined : { value: check.data, parsed };
+  return errors.length > before ? undefined : { value: defaults, parsed };
 }
 
 function parseControlPlane(file: CatalogFile, errors: CatalogError[]): ControlPlane | undefined {
-  const result = parseYamlFile(file.path, file.text, CATALOG_FILE_MAX_BYTES);
-  if (!result.ok) {
-    errors.push(...result.errors);
-    return undefined;
-  }
-  const parsed = result.parsed;
-  const check = ControlPlaneSchema.safeParse(parsed.value, { reportInput: true });
-  if (!check.success) {
-    errors.push(...issuesToErrors(ControlPlaneSchema, check.error.issues, [{ parsed, prefix: [] }]));
-    return undefined;
-  }
-  const cp = check.data;
+  const valid = parseCatalogWide(file, ControlPlaneSchema, errors);
+  if (!valid) return undefined;
+  const { parsed, data: cp } = valid;
   const before = errors.length;
   const at = (path: PropertyKey[], pathText: string, message: string) =>
     errors.push({ file: file.path, ...locate(parsed, path), path: pathText, message });
