@@ -139,7 +139,11 @@ export const DefaultsSchema = z.strictObject({
   settings: JsonObject.default({}).describe("Catalog-wide settings; only the keys listed in inherit reach tenants."),
   inherit: distinct(z.array(SettingsPath)).default([]).describe("Which settings keys tenants inherit."),
   plans: distinct(z.array(Slug).min(1)),
-  reserved_subdomains: distinct(z.array(Subdomain)).default([]),
+  // Leaving the list out must not open the platform's own host names to tenants: the default
+  // reserves the usual ones; a catalog that lists its own replaces it.
+  reserved_subdomains: distinct(z.array(Subdomain))
+    .default(["www", "api", "admin", "app", "auth", "login", "mail", "status"])
+    .describe("Subdomains no tenant may take; replaces the default list when given."),
   rollout: z.strictObject({
     rings: z
       .record(Slug, z.int().min(0))

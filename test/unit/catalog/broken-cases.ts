@@ -208,6 +208,11 @@ export const brokenCases: readonly BrokenCase[] = [
     errors: ['tenants/beta.yaml:3:21 domains.custom[0]: "login.shared.com" is already used by tenant alpha (tenants/alpha.yaml:3:21 domains.custom[0])'],
   },
   { name: "reserved subdomain", files: { "alpha.yaml": alpha("domains: { subdomain: www }") }, errors: ['tenants/alpha.yaml:3:23 domains.subdomain: subdomain "www" is reserved (reserved_subdomains in _defaults.yaml); choose another'] },
+  {
+    name: "reserved subdomain when _defaults.yaml lists none (the built-in list applies)",
+    files: { "_defaults.yaml": defaultsWith("reserved_subdomains: [www, api, admin]"), "alpha.yaml": alpha("domains: { subdomain: status }") },
+    errors: ['tenants/alpha.yaml:3:23 domains.subdomain: subdomain "status" is reserved (reserved_subdomains in _defaults.yaml); choose another'],
+  },
   { name: "reserved subdomain by default (= id)", files: { "admin.yaml": ["id: admin", "name: Admin Co"] }, errors: ['tenants/admin.yaml:1:5 id: subdomain "admin" is reserved (reserved_subdomains in _defaults.yaml); choose another with domains.subdomain'] },
 
   // --- _defaults.yaml and _control-plane.yaml ---
