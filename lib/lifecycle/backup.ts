@@ -129,14 +129,15 @@ export function s3Client(store: BackupStore, credentials?: S3Credentials): S3Cli
     region: store.region,
     endpoint: store.endpoint,
     forcePathStyle: store.forcePathStyle,
-    credentials,
+    // A copy: the SDK tags the object it is given (`$source`), which would otherwise end up in the resource's outputs.
+    credentials: credentials && { ...credentials },
     maxAttempts: 3,
     requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
   });
 }
 
 /** A readable, secret-free description of an S3 SDK error. */
-function s3Reason(error: unknown): string {
+export function s3Reason(error: unknown): string {
   const e = error as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number } };
   const status = e.$metadata?.httpStatusCode;
   const parts = [e.name && e.name !== "Error" ? e.name : e.code, status ? `HTTP ${status}` : undefined, e.message].filter(Boolean);

@@ -1,0 +1,155 @@
+// Emptying one tenant's key prefix in a shared bucket: every object, every old version and every
+// delete marker under `tenants/<id>/`, and nothing else. Deleting the prefix-mode tenant's file
+// otherwise leaves its objects behind (the shared bucket stays, with retainOnDelete).
+//
+// Safe to rerun after a crash: each pass lists what is still there and deletes it; an empty prefix
+// is success. Versions are listed with ListObjectVersions; a server that does not implement it
+// (s3rver 3.7 answers `GET ?versions` with 405 MethodNotAllowed and has no versioning at all) is
+// emptied with ListObjects, which then sees everything there is. ListObjects (V1, paged by Marker =
+// last key) rather than ListObjectsV2: s3rver 3.7 encrypts V2 continuation tokens with DES, which
+// Node 20's OpenSSL 3 refuses, so every truncated V2 listing there fails with HTTP 500.
+import type { ObjectIdentifier } from "@aws-sdk/client-s3";
+import { isTenantId } from "../catalog/formats";
+import { naming } from "../naming";
+import { s3Client, s3Reason, type BackupStore, type S3Credentials } from "./backup";
+
+/** S3's limit for one DeleteObjects request. */
+export const DELETE_BATCH_MAX = 1000;
+
+/** The shared bucket and how to reach it; endpoint and forcePathStyle only for S3-compatible servers (tests). */
+export type PrefixStore = BackupStore;
+
+export interface EmptyPrefixRequest {
+  store: PrefixStore;
+  prefix: string;
+  credentials?: S3Credentials;
+  /** Keys per list page and per DeleteObjects request; at most DELETE_BATCH_MAX. */
+  batchSize?: number;
+}
+
+export interface EmptyPrefixResult {
+  /** Objects, versions and delete markers deleted. */
+  deleted: number;
+  /** How they were listed: `versions` (ListObjectVersions) or `objects` (ListObjects: the server has no versions). */
+  listing: "versions" | "objects";
+}
+
+/** Problems with a tenant's key prefix; empty when it is exactly naming.storagePrefix(tenantId). */
+export function prefixProblems(tenantId: string, prefix: string): string[] {
+  if (typeof tenantId !== "string" || !isTenantId(tenantId)) return [`tenantId ${JSON.stringify(tenantId)} is not a tenant id`];
+  const expected = naming.storagePrefix(tenantId);
+  if (prefix !== expected) {
+    return [`prefix ${JSON.stringify(prefix)} must be exactly ${JSON.stringify(expected)} (the key prefix of tenant ${tenantId}, ending in "/"), or the deletion could reach other tenants' objects`];
+  }
+  return [];
+}
+
+function where(store: PrefixStore): string {
+  return `s3://${store.bucket}${store.endpoint ? ` at ${store.endpoint}` : ` in ${store.region}`}`;
+}
+
+function status(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+}
+
+/** A server without ListObjectVersions: S3-compatible servers answer 501 NotImplemented or 405 MethodNotAllowed. */
+export function versionsUnsupported(error: unknown): boolean {
+  const name = (error as { name?: string }).name;
+  return name === "NotImplemented" || name === "MethodNotAllowed" || status(error) === 501 || status(error) === 405;
+}
+
+/** Fails clearly when the shared bucket is missing, unreachable or forbidden. */
+export async function checkSharedBucket(store: PrefixStore, credentials?: S3Credentials): Promise<void> {
+  const { HeadBucketCommand } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
+  const client = s3Client(store, credentials);
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: store.bucket }));
+  } catch (error) {
+    const code = status(error);
+    const hint =
+      code === 404 ? "the bucket does not exist; it is the cell's shared bucket (SharedBucket), check tenancy:bucketPrefix, the cell and the region"
+      : code === 403 ? "access denied; the deploying identity needs s3:ListBucket, s3:ListBucketVersions, s3:DeleteObject and s3:DeleteObjectVersion on it"
+      : "it cannot be reached";
+    throw new Error(`shared bucket ${where(store)} is not usable (${hint}): ${s3Reason(error)}`);
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * Deletes every object, version and delete marker whose key starts with `prefix`, in pages of at
+ * most `batchSize` keys. Keys outside the prefix are never sent to DeleteObjects, even if a server
+ * returned them.
+ */
+export async function emptyPrefix(request: EmptyPrefixRequest): Promise<EmptyPrefixResult> {
+  const { DeleteObjectsCommand, ListObjectVersionsCommand, ListObjectsCommand } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
+  const { store, prefix, credentials } = request;
+  const batchSize = request.batchSize ?? DELETE_BATCH_MAX;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > DELETE_BATCH_MAX) {
+    throw new Error(`batchSize must be an integer from 1 to ${DELETE_BATCH_MAX}, got ${batchSize}`);
+  }
+  if (!prefix.endsWith("/") || prefix.length < 2) throw new Error(`prefix ${JSON.stringify(prefix)} must be a tenant's key prefix ending in "/"`);
+  const client = s3Client(store, credentials);
+  const ours = (key: string | undefined): key is string => typeof key === "string" && key.startsWith(prefix);
+  let deleted = 0;
+
+  const failed = (error: unknown) => {
+    const hint = status(error) === 404 ? " (the bucket does not exist)" : "";
+    return new Error(`emptying ${prefix} in ${where(store)} failed${hint}: ${s3Reason(error)}`);
+  };
+  const send = async <T>(call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (error) {
+      throw failed(error);
+    }
+  };
+
+  const remove = async (objects: ObjectIdentifier[]) => {
+    if (objects.length === 0) return;
+    const out = await send(() => client.send(new DeleteObjectsCommand({ Bucket: store.bucket, Delete: { Objects: objects, Quiet: true } })));
+    // A key already gone is not an error for S3; anything listed here really failed.
+    const errors = out.Errors ?? [];
+    if (errors.length > 0) {
+      const sample = errors.slice(0, 3).map((e) => `${e.Key}${e.VersionId ? ` (version ${e.VersionId})` : ""}: ${e.Code} ${e.Message ?? ""}`.trim());
+      throw new Error(`${errors.length} of ${objects.length} deletions under ${prefix} in ${where(store)} failed, such as ${sample.join("; ")}`);
+    }
+    deleted += objects.length;
+  };
+
+  try {
+    let listing: EmptyPrefixResult["listing"] = "versions";
+    let keyMarker: string | undefined;
+    let versionMarker: string | undefined;
+    for (;;) {
+      let page;
+      try {
+        page = await client.send(
+          new ListObjectVersionsCommand({ Bucket: store.bucket, Prefix: prefix, MaxKeys: batchSize, KeyMarker: keyMarker, VersionIdMarker: versionMarker }),
+        );
+      } catch (error) {
+        if (keyMarker === undefined && versionsUnsupported(error)) {
+          listing = "objects";
+          break;
+        }
+        throw failed(error);
+      }
+      const entries = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])];
+      await remove(entries.filter((v) => ours(v.Key)).map((v) => ({ Key: v.Key!, VersionId: v.VersionId })));
+      if (!page.IsTruncated) return { deleted, listing };
+      keyMarker = page.NextKeyMarker;
+      versionMarker = page.NextVersionIdMarker;
+    }
+
+    let marker: string | undefined;
+    do {
+      const page = await send(() => client.send(new ListObjectsCommand({ Bucket: store.bucket, Prefix: prefix, MaxKeys: batchSize, Marker: marker })));
+      const keys = (page.Contents ?? []).map((o) => o.Key).filter((key): key is string => typeof key === "string");
+      await remove(keys.filter(ours).map((Key) => ({ Key })));
+      marker = page.IsTruncated && keys.length > 0 ? keys[keys.length - 1] : undefined;
+    } while (marker !== undefined);
+    return { deleted, listing };
+  } finally {
+    client.destroy();
+  }
+}

@@ -1,0 +1,174 @@
+// TenantPrefix against a real S3 API (s3rver on 127.0.0.1): its delete empties exactly the tenant's
+// key prefix in the shared bucket, across pages, converges on rerun, and keeps its credentials secret
+// when run the way the engine runs it (serialized, in a fresh node process).
+import { DeleteObjectsCommand, ListObjectsCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { emptyPrefix, prefixProblems, versionsUnsupported } from "../../../lib/lifecycle/prefix";
+import { prefixInputProblems, tenantPrefixProvider, type TenantPrefixInputs } from "../../../lib/lifecycle/prefix-resource";
+import { naming } from "../../../lib/naming";
+import { serializeProvider, type SerializedProvider } from "../../harness/engine";
+import { startS3, type TestS3 } from "../../harness/s3";
+
+const BUCKET = "tenancy-shared-eu-1-us-east-1";
+// s3rver checks signatures against its account registry (in this process): a key pair whose secret
+// is a canary proves the provider really signs with the secret input, and lets us look for leaks.
+const CANARY = { accessKeyId: "TENANCYPREFIXKEY", secretAccessKey: "s3-secret-canary-4b9e1d7a20c3" };
+
+let s3: TestS3;
+let provider: SerializedProvider;
+beforeAll(async () => {
+  [s3, provider] = await Promise.all([startS3([BUCKET]), serializeProvider(tenantPrefixProvider)]);
+  (require("s3rver/lib/models/account") as { DUMMY_ACCOUNT: { createKeyPair(id: string, secret: string): void } }).DUMMY_ACCOUNT.createKeyPair(
+    CANARY.accessKeyId,
+    CANARY.secretAccessKey,
+  );
+});
+afterAll(async () => {
+  await s3?.stop();
+});
+
+function inputsFor(id: string, onDelete: TenantPrefixInputs["onDelete"] = "delete", bucket = BUCKET): TenantPrefixInputs {
+  return { tenantId: id, bucket, region: s3.region, prefix: naming.storagePrefix(id), onDelete, endpoint: s3.endpoint, forcePathStyle: true, credentials: CANARY };
+}
+
+async function put(keys: readonly string[]): Promise<void> {
+  const queue = [...keys];
+  const worker = async () => {
+    for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
+      await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: key }));
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+}
+
+/** Paged by Marker: s3rver's ListObjectsV2 fails on any truncated page (see lib/lifecycle/prefix.ts). */
+async function allKeys(prefix = ""): Promise<string[]> {
+  const keys: string[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await s3.client.send(new ListObjectsCommand({ Bucket: BUCKET, Prefix: prefix, Marker: marker }));
+    const found = (page.Contents ?? []).map((o) => o.Key!);
+    keys.push(...found);
+    marker = page.IsTruncated ? found.at(-1) : undefined;
+  } while (marker);
+  return keys.sort();
+}
+
+/**
+ * Keys a careless prefix match would reach: a tenant whose id extends ours, another tenant, and
+ * look-alikes. (Not the bare key `tenants/<id>`: s3rver stores keys as files, so it cannot hold that
+ * key and `tenants/<id>/...` at once.)
+ */
+function neighbours(id: string): string[] {
+  return [`tenants/${id}x/keep.txt`, `tenants/${id}-2/keep.txt`, `tenants/${id}.txt`, `tenants/other-${id}/keep.txt`, `archive/tenants/${id}/keep.txt`, `${id}/keep.txt`];
+}
+
+function tenantKeys(id: string, n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `${naming.storagePrefix(id)}${i % 3 === 0 ? "deep/er/" : ""}object-${String(i).padStart(5, "0")}.bin`);
+}
+
+describe("the tenant's prefix", () => {
+  it("must be exactly naming.storagePrefix(id)", () => {
+    expect(prefixProblems("acme", "tenants/acme/")).toEqual([]);
+    for (const bad of ["tenants/acme", "tenants/", "tenants/acm/", "tenants/acmex/", "", "tenants/acme/sub/", "/tenants/acme/"]) {
+      expect(prefixProblems("acme", bad)).toEqual([`prefix ${JSON.stringify(bad)} must be exactly "tenants/acme/" (the key prefix of tenant acme, ending in "/"), or the deletion could reach other tenants' objects`]);
+    }
+    expect(prefixProblems("Not An Id", "tenants/Not An Id/")).toEqual(['tenantId "Not An Id" is not a tenant id']);
+  });
+
+  it("check names every bad input", async () => {
+    const bad = { ...inputsFor("tp-check"), prefix: "tenants/", bucket: "X", region: "", onDelete: "archive", endpoint: "127.0.0.1:9" };
+    const result = await provider.call("check", {}, provider.inputs(bad));
+    expect(result.failures.map((f: { property: string }) => f.property).sort()).toEqual(["bucket", "endpoint", "onDelete", "prefix", "region"]);
+    expect(JSON.stringify(result)).not.toContain(CANARY.secretAccessKey);
+    expect((await provider.call("check", {}, provider.inputs(inputsFor("tp-check")))).failures).toBeUndefined();
+    expect(prefixInputProblems(inputsFor("tp-check"))).toEqual([]);
+  });
+
+  it("S3 servers without ListObjectVersions are recognised by their error", () => {
+    expect(versionsUnsupported({ name: "MethodNotAllowed", $metadata: { httpStatusCode: 405 } })).toBe(true);
+    expect(versionsUnsupported({ name: "NotImplemented", $metadata: { httpStatusCode: 501 } })).toBe(true);
+    expect(versionsUnsupported({ name: "AccessDenied", $metadata: { httpStatusCode: 403 } })).toBe(false);
+    expect(versionsUnsupported({ name: "NoSuchBucket", $metadata: { httpStatusCode: 404 } })).toBe(false);
+  });
+});
+
+describe("TenantPrefix through the engine", () => {
+  it("serialized provider holds no credentials and no captured client", () => {
+    expect(provider.containsSecrets).toBe(false);
+    expect(provider.text).not.toContain(CANARY.secretAccessKey);
+    expect(provider.text).toContain('require("@aws-sdk/client-s3")');
+  });
+
+  it("delete removes every object under the tenant's prefix over several pages, and nothing else", async () => {
+    const id = "tp-main";
+    const mine = tenantKeys(id, 1105);
+    await put([...mine, ...neighbours(id)]);
+    expect(await allKeys(naming.storagePrefix(id))).toHaveLength(1105);
+
+    const run = await provider.run([
+      { method: "create", args: [provider.inputs(inputsFor(id))] },
+    ]);
+    const [created] = run.results;
+    if (!created.ok) throw new Error(created.message);
+    expect(created.value.id).toBe("tp-main-prefix");
+    const { credentials, ...plain } = created.value.outs;
+    expect(credentials).toEqual(CANARY);
+    expect(plain).toEqual({ tenantId: id, bucket: BUCKET, region: s3.region, prefix: "tenants/tp-main/", onDelete: "delete", endpoint: s3.endpoint, forcePathStyle: true });
+    expect(await allKeys(naming.storagePrefix(id))).toHaveLength(1105);
+
+    const deletion = await provider.run([{ method: "delete", args: [created.value.id, created.value.outs] }]);
+    expect(deletion.results).toEqual([{ ok: true, value: null }]);
+    expect(deletion.logs + run.logs).not.toContain(CANARY.secretAccessKey);
+    expect(await allKeys()).toEqual(neighbours(id).sort());
+  });
+
+  it("retain keeps every object", async () => {
+    const id = "tp-keep";
+    await put(tenantKeys(id, 20));
+    const created = await provider.call("create", provider.inputs(inputsFor(id, "retain")));
+    expect(await provider.call("delete", created.id, created.outs)).toBeNull();
+    expect(await allKeys(naming.storagePrefix(id))).toEqual(tenantKeys(id, 20).sort());
+  });
+
+  it("a rerun after a crash half-way converges; a rerun on an empty prefix succeeds", async () => {
+    const id = "tp-crash";
+    const mine = tenantKeys(id, 240);
+    await put([...mine, ...neighbours(id)]);
+    // The crashed run got through half of the keys.
+    const half = mine.slice(0, 120);
+    await s3.client.send(new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: half.map((Key) => ({ Key })) } }));
+    expect(await allKeys(naming.storagePrefix(id))).toHaveLength(120);
+
+    const store = { bucket: BUCKET, region: s3.region, endpoint: s3.endpoint, forcePathStyle: true };
+    // s3rver 3.7 answers ListObjectVersions with 405 MethodNotAllowed (it has no versioning), so the listing falls back to ListObjectsV2.
+    expect(await emptyPrefix({ store, prefix: naming.storagePrefix(id), credentials: CANARY, batchSize: 50 })).toEqual({ deleted: 120, listing: "objects" });
+    expect(await emptyPrefix({ store, prefix: naming.storagePrefix(id), credentials: CANARY, batchSize: 50 })).toEqual({ deleted: 0, listing: "objects" });
+    const again = await provider.run([{ method: "delete", args: ["tp-crash-prefix", inputsFor(id)] }]);
+    expect(again.results).toEqual([{ ok: true, value: null }]);
+    expect(await allKeys(`tenants/${id}`)).toEqual([`tenants/${id}-2/keep.txt`, `tenants/${id}.txt`, `tenants/${id}x/keep.txt`]);
+  });
+
+  it("a bucket that does not exist is a clear error on create and on delete", async () => {
+    const id = "tp-nobucket";
+    const missing = inputsFor(id, "delete", "no-such-shared-bucket");
+    await expect(provider.call("create", provider.inputs(missing))).rejects.toThrow(
+      /^shared bucket s3:\/\/no-such-shared-bucket at http:\/\/127\.0\.0\.1:\d+ is not usable \(the bucket does not exist; it is the cell's shared bucket/,
+    );
+    const error = await provider.call("delete", "tp-nobucket-prefix", missing).catch((e: Error) => e);
+    expect(error.message).toMatch(
+      /^objects of tenant tp-nobucket were not all deleted: emptying tenants\/tp-nobucket\/ in s3:\/\/no-such-shared-bucket .* failed \(the bucket does not exist\): NoSuchBucket.*set lifecycle.on_delete: retain for tenant tp-nobucket in one change/,
+    );
+    expect(error.message).not.toContain(CANARY.secretAccessKey);
+  });
+
+  it("delete refuses stored outputs whose prefix is not the tenant's, and touches nothing", async () => {
+    const id = "tp-guard";
+    await put([...tenantKeys(id, 5), ...neighbours(id)]);
+    const before = await allKeys();
+    for (const prefix of ["tenants/", `tenants/${id}`, ""]) {
+      await expect(provider.call("delete", "tp-guard-prefix", { ...inputsFor(id), prefix })).rejects.toThrow(/TenantPrefix: invalid inputs: prefix .* must be exactly "tenants\/tp-guard\/"/);
+    }
+    expect(await allKeys()).toEqual(before);
+  });
+});
