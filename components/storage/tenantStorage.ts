@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { TenantPrefix } from "../../lib/lifecycle/prefix-resource";
 import { naming } from "../../lib/naming";
 import { assertNoProblems, childOptions } from "../options";
 import { lifecycleRules, prefixPolicyDocument, storageArgProblems, tenantTags, type TenantStorageArgs } from "./args";
@@ -55,6 +56,20 @@ export class TenantStorage extends pulumi.ComponentResource {
           tags,
         },
         child(),
+      );
+      // Offboarding empties the prefix (objects and their old versions), as forceDestroy empties a
+      // tenant's own bucket; on_delete: retain leaves it, deletion_protection blocks it.
+      new TenantPrefix(
+        naming.resource(id, "storage-prefix"),
+        {
+          tenantId: id,
+          bucket: shared.name,
+          region: args.provider.region.apply((region) => region ?? ""),
+          prefix,
+          onDelete: args.protection.retainOnDelete ? "retain" : "delete",
+        },
+        // Not the AWS provider: a dynamic resource has its own, and reaches S3 with the deployer's credentials.
+        childOptions(this, after, { protect: args.protection.protect }),
       );
       this.bucketName = pulumi.output(shared.name);
       this.keyPrefix = pulumi.output(prefix);

@@ -24,8 +24,8 @@ export const TENANT_RESOURCES = {
   },
   storage: {
     bucket: HARDENED_BUCKET,
-    /** An IAM policy scoped to the tenant's prefix in the cell's shared bucket. */
-    prefix: 1,
+    /** An IAM policy scoped to the tenant's prefix in the cell's shared bucket, and the TenantPrefix that empties it on deletion. */
+    prefix: 2,
   },
   /** DNS record, certificate, its validation record, the certificate validation. */
   domain: 4,

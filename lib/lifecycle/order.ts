@@ -7,7 +7,7 @@
 // resource whose dependents' deletion failed, so one chain
 //
 //   LifecycleHook -> identity (Organization, EntitySync, IdentitySeed) -> TenantBackup
-//     -> data (role, database/schema, grants, migrations, seed) -> storage (bucket, policy)
+//     -> data (role, database/schema, grants, migrations, seed) -> storage (bucket, policy, TenantPrefix)
 //     -> domain (DNS records, certificate, custom hostnames) -> DeletedHook
 //
 // (each arrow: "depends on") is deleted left to right and created right to left. Chosen over
@@ -35,7 +35,7 @@ export function stageOf(type: string): DeletionStage | undefined {
   if (type === `${DYNAMIC}TenantBackup`) return "backup";
   if (/^pulumi-nodejs:dynamic\/tenancy:(Organization|EntitySync|IdentitySeed)$/.test(type)) return "identity";
   if (type.startsWith("postgresql:") || /^pulumi-nodejs:dynamic\/tenancy:(TenantMigrations|TenantSeed|TenantSuspension)$/.test(type)) return "data";
-  if (type.startsWith("aws:s3/") || type.startsWith("aws:iam/")) return "storage";
+  if (type.startsWith("aws:s3/") || type.startsWith("aws:iam/") || type === `${DYNAMIC}TenantPrefix`) return "storage";
   if (type.startsWith("cloudflare:") || type.startsWith("aws:acm/")) return "domain";
   return undefined;
 }

@@ -57,7 +57,7 @@ const BUCKET = [
   "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration T-bucket-encryption",
   "aws:s3/bucketVersioning:BucketVersioning T-bucket-versioning",
 ];
-const PREFIX = ["aws:iam/policy:Policy T-storage-policy"];
+const PREFIX = ["aws:iam/policy:Policy T-storage-policy", "pulumi-nodejs:dynamic/tenancy:TenantPrefix T-storage-prefix"];
 const ROLE = [
   "postgresql:index/role:Role T-role",
   "random:index/randomPassword:RandomPassword T-db-password",
@@ -118,7 +118,7 @@ describe("Tenant", async () => {
   test("every child hangs under its component, and the components under the Tenant (URN type chain)", () => {
     const sub = {
       "tenancy:database:TenantDatabase": /^(postgresql:|random:|pulumi-nodejs:dynamic\/tenancy:Tenant(Migrations|Seed|Suspension)$)/,
-      "tenancy:storage:TenantStorage": /^aws:(s3|iam)\//,
+      "tenancy:storage:TenantStorage": /^(aws:(s3|iam)\/|pulumi-nodejs:dynamic\/tenancy:TenantPrefix$)/,
       "tenancy:domain:TenantDomain": /^(aws:acm\/|cloudflare:)/,
       "tenancy:identity:TenantIdentity": /^pulumi-nodejs:dynamic\/tenancy:(EntitySync|Organization|IdentitySeed)$/,
     };
@@ -228,6 +228,18 @@ describe("Tenant", async () => {
     expect(byName(ev, "shared-eu-west-1-bucket").retainOnDelete).toBe(true);
     // No region without prefix tenants gets a shared bucket.
     expect(ev.registrations.filter((r) => r.type === "tenancy:storage:SharedBucket").map((r) => r.name)).toEqual(["shared-eu-west-1"]);
+  });
+
+  test("prefix mode: a TenantPrefix that empties the tenant's prefix on deletion, unless on_delete is retain", () => {
+    const prefix = byName(ev, "schema-prefix-storage-prefix");
+    expect(prefix.inputs).toEqual({ tenantId: "schema-prefix", bucket: "example-tenancy-shared-default-eu-west-1", region: "eu-west-1", prefix: "tenants/schema-prefix/", onDelete: "delete" });
+    expect(prefix.providerCode).toContain("emptyPrefix");
+    expect(byName(ev, "db-prefix-storage-prefix").inputs).toMatchObject({ prefix: "tenants/db-prefix/", onDelete: "retain" });
+    // No AWS provider for a dynamic resource; it comes after the shared bucket (its input) and the domain stage.
+    expect(prefix.provider).toBeUndefined();
+    expect(prefix.dependencies).toEqual(expect.arrayContaining([byName(ev, "shared-eu-west-1-bucket").urn, byName(ev, "schema-prefix-dns").urn]));
+    // The tenant's data goes before its objects: the data stage depends on it.
+    expect(byName(ev, "schema-prefix-schema").dependencies).toContain(prefix.urn);
   });
 
   test("domain: proxied record to ingress, certificate validated through Cloudflare", () => {
