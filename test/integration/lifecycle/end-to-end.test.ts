@@ -7,9 +7,10 @@
 // Not exercised here: the @pulumi/postgresql, aws and cloudflare resources need the Pulumi CLI's
 // provider plugins, which cannot be installed on these machines. Their PostgreSQL part is replayed
 // with the SQL twin of lib/database/layout.ts (provisionSql) and the statements the postgresql
-// provider issues on delete (DROP SCHEMA, REVOKE, DROP DATABASE, DROP OWNED, DROP ROLE); bucket, DNS and
-// certificate are not covered.
-import { CreateBucketCommand, DeleteBucketCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+// provider issues on delete (DROP SCHEMA, REVOKE, DROP DATABASE, DROP OWNED, DROP ROLE). The tenant's
+// objects under its prefix of the shared bucket (storage mode prefix) go through TenantPrefix; a
+// bucket of its own, DNS and certificate are not covered.
+import { CreateBucketCommand, DeleteBucketCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ControlPlane } from "../../../lib/catalog/schema";
 import { loadMigrations, migrationSet } from "../../../lib/database/migrations";
@@ -23,6 +24,7 @@ import { createIdentitySeed, deleteIdentitySeed } from "../../../lib/identity/id
 import { createOrganization, deleteOrganization, updateOrganization, type OrganizationInputs } from "../../../lib/identity/organization";
 import { listBackups, restoreBackup } from "../../../lib/lifecycle/backup";
 import { backupCreate, backupDelete, type TenantBackupInputs } from "../../../lib/lifecycle/backup-resource";
+import { prefixCreate, prefixDelete, type TenantPrefixInputs } from "../../../lib/lifecycle/prefix-resource";
 import { deletedHookCreate, deletedHookDelete, deletedHookUpdate, lifecycleHookCreate, lifecycleHookDelete, lifecycleHookUpdate, type DeletedHookInputs, type LifecycleHookInputs } from "../../../lib/lifecycle/hook-resource";
 import { suspensionCreate, suspensionUpdate, type TenantSuspensionOutputs } from "../../../lib/lifecycle/suspension-resource";
 import { verifySignature, type HookTenant } from "../../../lib/lifecycle/webhooks";
@@ -33,6 +35,7 @@ import { startS3, type TestS3 } from "../../harness/s3";
 import { startWebhookReceiver, type WebhookReceiver } from "../../harness/webhook-receiver";
 
 const BUCKET = "tenancy-backups";
+const SHARED_BUCKET = "tenancy-shared-default-us-east-1";
 const SECRET = "whsec-e2e-canary-5c1d9a0b7e";
 const TABLES = ["tenant_profile", "projects", "invoices"];
 const ENTITIES: ControlPlane = {
@@ -49,7 +52,7 @@ let s3: TestS3;
 let ah: AuthHeroServer;
 let receiver: WebhookReceiver;
 beforeAll(async () => {
-  [server, s3, ah, receiver] = await Promise.all([startServer(), startS3([BUCKET]), startAuthHero(), startWebhookReceiver()]);
+  [server, s3, ah, receiver] = await Promise.all([startServer(), startS3([BUCKET, SHARED_BUCKET]), startAuthHero(), startWebhookReceiver()]);
 });
 afterAll(async () => {
   await Promise.all([server?.stop(), s3?.stop(), ah?.stop(), receiver?.stop()]);
@@ -97,6 +100,22 @@ async function onboard(isolation: Isolation, id: string, backupBucket = BUCKET) 
   const deletedInputs = (t: HookTenant): DeletedHookInputs => ({ tenant: t, urls: [`${receiver.url}/deleted`], secret: SECRET, ca: receiver.ca });
   const deletedHook = await deletedHookCreate(deletedInputs(tenant));
   let deletedState = deletedHook.outs as DeletedHookInputs;
+
+  // Storage mode prefix: the application writes under the tenant's prefix; another tenant's objects sit next to them.
+  const prefixInputs: TenantPrefixInputs = {
+    tenantId: id,
+    bucket: SHARED_BUCKET,
+    region: s3.region,
+    prefix: naming.storagePrefix(id),
+    onDelete: "delete",
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    credentials: s3.credentials,
+  };
+  const storagePrefix = await prefixCreate(prefixInputs);
+  for (const key of [`${naming.storagePrefix(id)}avatar.png`, `${naming.storagePrefix(id)}exports/2026/11.csv`, `tenants/${id}x/neighbour.txt`]) {
+    await s3.client.send(new PutObjectCommand({ Bucket: SHARED_BUCKET, Key: key, Body: key }));
+  }
 
   const password = `pw-${id}-canary-1f2e`;
   for (const sql of provisionSql(isolation, id, password)) await server.query(sql);
@@ -172,6 +191,7 @@ async function onboard(isolation: Isolation, id: string, backupBucket = BUCKET) 
         { name: "seed", run: () => deleteSeed(seed.tenantId, seed) },
         { name: "migrations", run: () => deleteMigrations("m", { ...target, targetVersion: 3, fingerprint: set.fingerprint, version: 3, applied: [], reverted: [] }) },
         { name: "role and database", run: () => dropDatabaseResources(isolation, id) },
+        { name: "objects under the prefix", run: () => prefixDelete(storagePrefix.id, storagePrefix.outs as TenantPrefixInputs) },
         { name: "deleted hook", run: () => deletedHookDelete(deletedHook.id, deletedState) },
       ];
     },
@@ -221,9 +241,12 @@ async function orphanChecks(t: Onboarded) {
   await check("identity", `users in ${identityTenant}`, async () => (await ah.data.users.list(identityTenant, {})).users.length);
   const keys = ((await s3.client.send(new ListObjectsV2Command({ Bucket: t.backupInputs.store.bucket }))).Contents ?? []).map((o) => o.Key!).filter((k) => k.includes(`/${id}/`));
   await check("s3", `objects of ${id} other than its backup and metadata`, async () => keys.filter((k) => !/\.dump(\.json)?$/.test(k)).length);
+  await check("s3", `objects under ${naming.storagePrefix(id)} in the shared bucket`, async () =>
+    ((await s3.client.send(new ListObjectsV2Command({ Bucket: SHARED_BUCKET, Prefix: naming.storagePrefix(id) }))).Contents ?? []).length,
+  );
   console.log(
     `orphan check for ${id} (${t.isolation}):\n${checks.map((c) => `  ${c.left === 0 ? "none" : `${c.left} LEFT`}  ${c.where}: ${c.what}`).join("\n")}\n` +
-      "  not checked: bucket, DNS record, certificate, custom hostnames (their providers need the Pulumi CLI's plugins);\n" +
+      "  not checked: a bucket of its own, DNS record, certificate, custom hostnames (their providers need the Pulumi CLI's plugins);\n" +
       "  the identity tenant record itself (made by the AuthHero harness, not by a provider)",
   );
   return { checks, keys };
@@ -265,10 +288,12 @@ describe.each(MODES)("tenant lifecycle, isolation %s", (isolation) => {
     expect(before).toMatchObject({ tenant_profile: { rows: 1 }, projects: { rows: 40 }, invoices: { rows: 40 } });
 
     // offboard
-    expect(await runSteps(t.offboardSteps())).toEqual({ next: 9 });
+    expect(await runSteps(t.offboardSteps())).toEqual({ next: 10 });
     const { checks, keys } = await orphanChecks(t);
     expect(checks.filter((c) => c.left !== 0)).toEqual([]);
-    expect(checks.length).toBeGreaterThanOrEqual(isolation === "shared" ? 15 : 11);
+    expect(checks.length).toBeGreaterThanOrEqual(isolation === "shared" ? 16 : 12);
+    // The neighbour whose id extends this one keeps its objects.
+    expect(((await s3.client.send(new ListObjectsV2Command({ Bucket: SHARED_BUCKET, Prefix: `tenants/${id}x/` }))).Contents ?? []).map((o) => o.Key)).toEqual([`tenants/${id}x/neighbour.txt`]);
 
     // the backup restores to the data as it was
     const [key] = await listBackups(t.backupInputs.store, id, s3.credentials);
@@ -313,7 +338,7 @@ describe("offboarding that fails", () => {
     expect(first.next).toBe(0);
     expect(first.error?.message).toMatch(/deleting webhook of tenant e2e-failing failed .*HTTP 422 .*Nothing of tenant e2e-failing was deleted/);
     expect((await orphanChecks(t)).checks.filter((c) => c.left > 0).map((c) => c.what)).toEqual(
-      expect.arrayContaining([`database ${naming.database(id)}`, `role ${naming.role(id)}`, `organization ${id} on the control plane`, `applications in ${id}`]),
+      expect.arrayContaining([`database ${naming.database(id)}`, `role ${naming.role(id)}`, `organization ${id} on the control plane`, `applications in ${id}`, `objects under tenants/${id}/ in the shared bucket`]),
     );
 
     // 2. The receiver is fixed but the backups bucket is gone: the identity stage goes, the data stays.
