@@ -5,9 +5,9 @@
 // Safe to rerun after a crash: each pass lists what is still there and deletes it; an empty prefix
 // is success. Versions are listed with ListObjectVersions; a server that does not implement it
 // (s3rver 3.7 answers `GET ?versions` with 405 MethodNotAllowed and has no versioning at all) is
-// emptied with ListObjects, which then sees everything there is. ListObjects (V1, paged by Marker =
-// last key) rather than ListObjectsV2: s3rver 3.7 encrypts V2 continuation tokens with DES, which
-// Node 20's OpenSSL 3 refuses, so every truncated V2 listing there fails with HTTP 500.
+// emptied with ListObjects, which then sees everything there is. ListObjects (V1) rather than
+// ListObjectsV2: s3rver 3.7 makes a V2 continuation token with DES, which Node 20's OpenSSL 3
+// refuses, so every truncated V2 listing there fails with HTTP 500.
 import type { ObjectIdentifier } from "@aws-sdk/client-s3";
 import { isTenantId } from "../catalog/formats";
 import { naming } from "../naming";
@@ -91,6 +91,7 @@ export async function emptyPrefix(request: EmptyPrefixRequest): Promise<EmptyPre
   if (!prefix.endsWith("/") || prefix.length < 2) throw new Error(`prefix ${JSON.stringify(prefix)} must be a tenant's key prefix ending in "/"`);
   const client = s3Client(store, credentials);
   const ours = (key: string | undefined): key is string => typeof key === "string" && key.startsWith(prefix);
+  const identify = (o: ObjectIdentifier) => `${o.Key}${o.VersionId ? ` (version ${o.VersionId})` : ""}`;
   let deleted = 0;
 
   const failed = (error: unknown) => {
@@ -111,44 +112,50 @@ export async function emptyPrefix(request: EmptyPrefixRequest): Promise<EmptyPre
     // A key already gone is not an error for S3; anything listed here really failed.
     const errors = out.Errors ?? [];
     if (errors.length > 0) {
-      const sample = errors.slice(0, 3).map((e) => `${e.Key}${e.VersionId ? ` (version ${e.VersionId})` : ""}: ${e.Code} ${e.Message ?? ""}`.trim());
+      const sample = errors.slice(0, 3).map((e) => `${identify({ Key: e.Key!, VersionId: e.VersionId })}: ${e.Code} ${e.Message ?? ""}`.trim());
       throw new Error(`${errors.length} of ${objects.length} deletions under ${prefix} in ${where(store)} failed, such as ${sample.join("; ")}`);
     }
     deleted += objects.length;
   };
 
+  // Every pass lists from the start and deletes what it listed, so no marker ever points at an entry
+  // already deleted (moto, for one, ends a ListObjectVersions listing there).
+  const page = async (listing: EmptyPrefixResult["listing"]): Promise<{ entries: ObjectIdentifier[]; truncated: boolean }> => {
+    if (listing === "versions") {
+      const out = await client.send(new ListObjectVersionsCommand({ Bucket: store.bucket, Prefix: prefix, MaxKeys: batchSize }));
+      const entries = [...(out.Versions ?? []), ...(out.DeleteMarkers ?? [])].map((v) => ({ Key: v.Key!, VersionId: v.VersionId }));
+      return { entries, truncated: out.IsTruncated === true };
+    }
+    const out = await client.send(new ListObjectsCommand({ Bucket: store.bucket, Prefix: prefix, MaxKeys: batchSize }));
+    return { entries: (out.Contents ?? []).map((o) => ({ Key: o.Key! })), truncated: out.IsTruncated === true };
+  };
+
   try {
     let listing: EmptyPrefixResult["listing"] = "versions";
-    let keyMarker: string | undefined;
-    let versionMarker: string | undefined;
+    let previous: string | undefined;
     for (;;) {
-      let page;
+      let found;
       try {
-        page = await client.send(
-          new ListObjectVersionsCommand({ Bucket: store.bucket, Prefix: prefix, MaxKeys: batchSize, KeyMarker: keyMarker, VersionIdMarker: versionMarker }),
-        );
+        found = await page(listing);
       } catch (error) {
-        if (keyMarker === undefined && versionsUnsupported(error)) {
+        if (listing === "versions" && previous === undefined && versionsUnsupported(error)) {
           listing = "objects";
-          break;
+          continue;
         }
         throw failed(error);
       }
-      const entries = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])];
-      await remove(entries.filter((v) => ours(v.Key)).map((v) => ({ Key: v.Key!, VersionId: v.VersionId })));
-      if (!page.IsTruncated) return { deleted, listing };
-      keyMarker = page.NextKeyMarker;
-      versionMarker = page.NextVersionIdMarker;
+      const batch = found.entries.filter((o) => ours(o.Key));
+      if (batch.length === 0) {
+        if (!found.truncated) return { deleted, listing };
+        throw new Error(`emptying ${prefix} in ${where(store)} stopped: the server listed only keys outside the prefix`);
+      }
+      // Each pass must make progress; a server that keeps listing what it just deleted would loop forever.
+      if (identify(batch[0]) === previous) {
+        throw new Error(`emptying ${prefix} in ${where(store)} stopped: ${previous} is still listed after DeleteObjects reported it deleted`);
+      }
+      previous = identify(batch[0]);
+      await remove(batch);
     }
-
-    let marker: string | undefined;
-    do {
-      const page = await send(() => client.send(new ListObjectsCommand({ Bucket: store.bucket, Prefix: prefix, MaxKeys: batchSize, Marker: marker })));
-      const keys = (page.Contents ?? []).map((o) => o.Key).filter((key): key is string => typeof key === "string");
-      await remove(keys.filter(ours).map((Key) => ({ Key })));
-      marker = page.IsTruncated && keys.length > 0 ? keys[keys.length - 1] : undefined;
-    } while (marker !== undefined);
-    return { deleted, listing };
   } finally {
     client.destroy();
   }
