@@ -7,6 +7,7 @@ import { emptyPrefix, prefixProblems, versionsUnsupported } from "../../../lib/l
 import { prefixInputProblems, tenantPrefixProvider, type TenantPrefixInputs } from "../../../lib/lifecycle/prefix-resource";
 import { naming } from "../../../lib/naming";
 import { serializeProvider, type SerializedProvider } from "../../harness/engine";
+import { startFaultProxy } from "../../harness/fault-proxy";
 import { startS3, type TestS3 } from "../../harness/s3";
 
 const BUCKET = "tenancy-shared-eu-1-us-east-1";
@@ -147,6 +148,32 @@ describe("TenantPrefix through the engine", () => {
     const again = await provider.run([{ method: "delete", args: ["tp-crash-prefix", inputsFor(id)] }]);
     expect(again.results).toEqual([{ ok: true, value: null }]);
     expect(await allKeys(`tenants/${id}`)).toEqual([`tenants/${id}-2/keep.txt`, `tenants/${id}.txt`, `tenants/${id}x/keep.txt`]);
+  });
+
+  it("a delete that fails after its first batch is an error naming the cause; the rerun finishes the job", async () => {
+    const id = "tp-fault";
+    const mine = tenantKeys(id, 1050);
+    await put([...mine, ...neighbours(id)]);
+    // Every DeleteObjects after the first gets a 503 (the SDK retries, then gives up): the engine's delete fails half-way.
+    const proxy = await startFaultProxy(s3.endpoint);
+    try {
+      let deletes = 0;
+      proxy.setPlan((req) => (req.method === "POST" && /[?&]delete/.test(req.path) && ++deletes > 1 ? { kind: "status", status: 503 } : undefined));
+      const outs = { ...inputsFor(id), endpoint: proxy.url };
+      const failed = await provider.run([{ method: "delete", args: ["tp-fault-prefix", outs] }]);
+      expect(failed.results[0].ok).toBe(false);
+      const message = (failed.results[0] as { message: string }).message;
+      expect(message).toMatch(/^objects of tenant tp-fault were not all deleted: emptying tenants\/tp-fault\/ in s3:\/\/\S+ at http:\/\/127\.0\.0\.1:\d+ failed: .*HTTP 503.*Fix the cause and rerun/s);
+      expect(message + failed.logs).not.toContain(CANARY.secretAccessKey);
+      expect(await allKeys(naming.storagePrefix(id))).toHaveLength(50);
+
+      proxy.setPlan(() => undefined);
+      expect((await provider.run([{ method: "delete", args: ["tp-fault-prefix", outs] }])).results).toEqual([{ ok: true, value: null }]);
+      expect(await allKeys(naming.storagePrefix(id))).toEqual([]);
+      expect(await allKeys(`tenants/${id}`)).toEqual([`tenants/${id}-2/keep.txt`, `tenants/${id}.txt`, `tenants/${id}x/keep.txt`]);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it("a bucket that does not exist is a clear error on create and on delete", async () => {
