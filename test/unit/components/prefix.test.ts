@@ -5,6 +5,8 @@ import { describe, expect, test } from "vitest";
 import { evaluate, plaintextOccurrences } from "../../../lib/plan/evaluate";
 import { TenantPrefix } from "../../../lib/lifecycle/prefix-resource";
 import { stageOf } from "../../../lib/lifecycle/order";
+import { registerProgram } from "../../../lib/program";
+import { catalogOf, exampleConfig } from "../tenancy-fixtures";
 
 const CANARY = "s3-secret-canary-unit-83d1f0";
 
@@ -38,5 +40,20 @@ describe("TenantPrefix", async () => {
     expect(ev.secretExports).toEqual(["credentials"]);
     expect(ev.exports).toMatchObject({ prefix: "tenants/acme/", bucket: "example-shared-default-eu-west-1" });
     expect(registration.providerCode).not.toContain(CANARY);
+  });
+});
+
+describe("TenantPrefix in a tenant", async () => {
+  const catalog = catalogOf({
+    kept: { lifecycle: { deletion_protection: true, on_delete: "backup" } },
+    gone: { lifecycle: { deletion_protection: false, on_delete: "delete" } },
+  });
+  const ev = await evaluate(() => registerProgram(catalog, exampleConfig()));
+  const prefix = (id: string) => ev.registrations.find((r) => r.name === `${id}-storage-prefix`)!;
+
+  test("deletion_protection protects it like a tenant's own bucket; backup and delete both empty the prefix", () => {
+    expect(catalog.tenants.map((t) => t.storage.mode)).toEqual(["prefix", "prefix"]);
+    expect(prefix("kept")).toMatchObject({ protect: true, retainOnDelete: false, inputs: { onDelete: "delete", prefix: "tenants/kept/" } });
+    expect(prefix("gone")).toMatchObject({ protect: false, retainOnDelete: false, inputs: { onDelete: "delete", prefix: "tenants/gone/" } });
   });
 });
