@@ -144,26 +144,43 @@ export function s3Reason(error: unknown): string {
   return parts.join(": ") || String(error);
 }
 
-function where(store: BackupStore): string {
+export function where(store: BackupStore): string {
   return `s3://${store.bucket}${store.endpoint ? ` at ${store.endpoint}` : ` in ${store.region}`}`;
 }
 
-/** Fails before any dump starts when the bucket is missing, unreachable or forbidden. */
-export async function checkStore(store: BackupStore, credentials?: S3Credentials): Promise<void> {
+export function s3Status(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+}
+
+/** What to tell the user when a bucket is missing or forbidden; `role` names the bucket in messages. */
+export interface BucketHints {
+  role: string;
+  notFound: string;
+  forbidden: string;
+}
+
+/** Fails before any work starts when the bucket is missing, unreachable or forbidden. */
+export async function assertBucketUsable(store: BackupStore, credentials: S3Credentials | undefined, hints: BucketHints): Promise<void> {
   const { HeadBucketCommand } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
   const client = s3Client(store, credentials);
   try {
     await client.send(new HeadBucketCommand({ Bucket: store.bucket }));
   } catch (error) {
-    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    const hint =
-      status === 404 ? "the bucket does not exist; create it or fix tenancy:backupBucket"
-      : status === 403 ? "access denied; the deploying identity needs s3:ListBucket, s3:PutObject, s3:GetObject on it"
-      : "it cannot be reached";
-    throw new Error(`backup bucket ${where(store)} is not usable (${hint}): ${s3Reason(error)}`);
+    const code = s3Status(error);
+    const hint = code === 404 ? hints.notFound : code === 403 ? hints.forbidden : "it cannot be reached";
+    throw new Error(`${hints.role} ${where(store)} is not usable (${hint}): ${s3Reason(error)}`);
   } finally {
     client.destroy();
   }
+}
+
+/** Fails before any dump starts when the bucket is missing, unreachable or forbidden. */
+export function checkStore(store: BackupStore, credentials?: S3Credentials): Promise<void> {
+  return assertBucketUsable(store, credentials, {
+    role: "backup bucket",
+    notFound: "the bucket does not exist; create it or fix tenancy:backupBucket",
+    forbidden: "access denied; the deploying identity needs s3:ListBucket, s3:PutObject, s3:GetObject on it",
+  });
 }
 
 export function pgToolVersion(executable: string): string {

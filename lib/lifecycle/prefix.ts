@@ -11,7 +11,7 @@
 import type { ObjectIdentifier } from "@aws-sdk/client-s3";
 import { isTenantId } from "../catalog/formats";
 import { naming } from "../naming";
-import { s3Client, s3Reason, type BackupStore, type S3Credentials } from "./backup";
+import { assertBucketUsable, s3Client, s3Reason, s3Status, where, type BackupStore, type S3Credentials } from "./backup";
 
 /** S3's limit for one DeleteObjects request. */
 export const DELETE_BATCH_MAX = 1000;
@@ -44,36 +44,20 @@ export function prefixProblems(tenantId: string, prefix: string): string[] {
   return [];
 }
 
-function where(store: PrefixStore): string {
-  return `s3://${store.bucket}${store.endpoint ? ` at ${store.endpoint}` : ` in ${store.region}`}`;
-}
-
-function status(error: unknown): number | undefined {
-  return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-}
 
 /** A server without ListObjectVersions: S3-compatible servers answer 501 NotImplemented or 405 MethodNotAllowed. */
 export function versionsUnsupported(error: unknown): boolean {
   const name = (error as { name?: string }).name;
-  return name === "NotImplemented" || name === "MethodNotAllowed" || status(error) === 501 || status(error) === 405;
+  return name === "NotImplemented" || name === "MethodNotAllowed" || s3Status(error) === 501 || s3Status(error) === 405;
 }
 
 /** Fails clearly when the shared bucket is missing, unreachable or forbidden. */
-export async function checkSharedBucket(store: PrefixStore, credentials?: S3Credentials): Promise<void> {
-  const { HeadBucketCommand } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
-  const client = s3Client(store, credentials);
-  try {
-    await client.send(new HeadBucketCommand({ Bucket: store.bucket }));
-  } catch (error) {
-    const code = status(error);
-    const hint =
-      code === 404 ? "the bucket does not exist; it is the cell's shared bucket (SharedBucket), check tenancy:bucketPrefix, the cell and the region"
-      : code === 403 ? "access denied; the deploying identity needs s3:ListBucket, s3:ListBucketVersions, s3:DeleteObject and s3:DeleteObjectVersion on it"
-      : "it cannot be reached";
-    throw new Error(`shared bucket ${where(store)} is not usable (${hint}): ${s3Reason(error)}`);
-  } finally {
-    client.destroy();
-  }
+export function checkSharedBucket(store: PrefixStore, credentials?: S3Credentials): Promise<void> {
+  return assertBucketUsable(store, credentials, {
+    role: "shared bucket",
+    notFound: "the bucket does not exist; it is the cell's shared bucket (SharedBucket), check tenancy:bucketPrefix, the cell and the region",
+    forbidden: "access denied; the deploying identity needs s3:ListBucket, s3:ListBucketVersions, s3:DeleteObject and s3:DeleteObjectVersion on it",
+  });
 }
 
 /**
@@ -95,7 +79,7 @@ export async function emptyPrefix(request: EmptyPrefixRequest): Promise<EmptyPre
   let deleted = 0;
 
   const failed = (error: unknown) => {
-    const hint = status(error) === 404 ? " (the bucket does not exist)" : "";
+    const hint = s3Status(error) === 404 ? " (the bucket does not exist)" : "";
     return new Error(`emptying ${prefix} in ${where(store)} failed${hint}: ${s3Reason(error)}`);
   };
   const send = async <T>(call: () => Promise<T>): Promise<T> => {
