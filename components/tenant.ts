@@ -3,6 +3,7 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import type { ControlPlane, Defaults, ResolvedTenant } from "../lib/catalog";
+import type { MigrationSets } from "../lib/database/migrations";
 import type { DatabaseServerArgs } from "../lib/database/resources";
 import type { BackupStore } from "../lib/lifecycle/backup";
 import { TenantBackup, tenantBackupArgs } from "../lib/lifecycle/backup-resource";
@@ -24,6 +25,8 @@ export interface TenantArgs {
     server?: DatabaseServer;
     /** Admin connection for the migrations and the seed. */
     connection: DatabaseServerArgs;
+    /** The program's `migrationSets()`, shared by every tenant of the run. */
+    migrationSets?: MigrationSets;
   };
   storage: {
     bucketPrefix: string;
@@ -134,6 +137,7 @@ export class Tenant extends pulumi.ComponentResource {
         server: args.database.server,
         connection: args.database.connection,
         maxMigration: t.max_migration,
+        migrationSets: args.database.migrationSets,
         profile: { name: t.name, friendlyName: t.friendly_name, settings: t.settings },
         suspended,
         protection,

@@ -10,6 +10,7 @@ import { identityDisplayName } from "../components/identity";
 import { Tenant } from "../components/tenant";
 import type { OwnershipRecord } from "../components/domain";
 import { CatalogInvalidError, loadCatalog, readCatalogDir, type Catalog, type ResolvedTenant } from "./catalog";
+import { migrationSets } from "./database/migrations";
 import type { TenancyConfig } from "./config";
 
 export interface TenantOutputs {
@@ -115,6 +116,8 @@ export function registerProgram(catalog: Catalog, config: TenancyConfig): Progra
     });
   }
 
+  // Read and hashed once for all tenants of the run, not once per tenant.
+  const sets = migrationSets();
   const components: Record<string, Tenant> = {};
   // Organization names along the hierarchy ("Acme Corporation / Acme Research / Lab"); parents come first.
   const displayNames = new Map<string, string>();
@@ -129,6 +132,7 @@ export function registerProgram(catalog: Catalog, config: TenancyConfig): Progra
         provider: pgProviders[server.name],
         server: t.database.isolation === "database" ? undefined : serverComponents[server.name],
         connection: { host: server.host, port: server.port, user: server.adminUser, password: server.password, sslmode: server.sslmode },
+        migrationSets: sets,
       },
       storage: {
         bucketPrefix: config.bucketPrefix,

@@ -2,6 +2,7 @@ import * as postgresql from "@pulumi/postgresql";
 import type * as pulumi from "@pulumi/pulumi";
 import { ISOLATIONS } from "../../lib/catalog";
 import { isTenantId } from "../../lib/catalog/formats";
+import type { MigrationSets } from "../../lib/database/migrations";
 import type { DatabaseServerArgs } from "../../lib/database/resources";
 import type { DataProtection } from "../options";
 
@@ -21,6 +22,8 @@ export interface TenantDatabaseArgs {
   connection: DatabaseServerArgs;
   /** Highest migration version the tenant's rollout ring allows. */
   maxMigration: number;
+  /** The program's `migrationSets()`, so the migration files are read and hashed once per run, not per tenant. */
+  migrationSets?: MigrationSets;
   /** The tenant's profile row, written by the seed. */
   profile: { name: string; friendlyName: string; settings: Record<string, unknown> };
   /** A suspended tenant's role keeps its grants but cannot log in. */

@@ -127,7 +127,7 @@ export class TenantDatabase extends pulumi.ComponentResource {
     const target = { server: args.connection, tenantId: id, isolation: args.isolation };
     const migrations = new TenantMigrations(
       naming.resource(id, "migrations"),
-      { ...target, maxVersion: args.maxMigration },
+      { ...target, maxVersion: args.maxMigration, sets: args.migrationSets },
       childOptions(this, [...onServer, ...ready], { protect: data.protect, retainOnDelete: data.retainOnDelete }),
     );
     new TenantSeed(

@@ -101,3 +101,15 @@ export function migrationSet(maxVersion: number, migrations: Migration[] = loadM
   const version = Math.min(maxVersion, migrations.length);
   return { version, fingerprint: fingerprint(migrations, version), migrations };
 }
+
+/** `migrationSet` for one migration set, each cap computed once: a program run asks for it per tenant. */
+export type MigrationSets = (maxVersion: number) => MigrationSet;
+
+export function migrationSets(migrations: Migration[] = loadMigrations()): MigrationSets {
+  const byCap = new Map<number, MigrationSet>();
+  return (maxVersion) => {
+    let set = byCap.get(maxVersion);
+    if (!set) byCap.set(maxVersion, (set = migrationSet(maxVersion, migrations)));
+    return set;
+  };
+}

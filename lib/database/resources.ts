@@ -3,7 +3,7 @@
 //   new TenantSeed(name, { server, tenantId, isolation, name, friendlyName, settings }, { parent: this, dependsOn: [migrations] })
 import * as pulumi from "@pulumi/pulumi";
 import { placement } from "./layout";
-import { migrationSet, type Migration } from "./migrations";
+import { migrationSets, type Migration, type MigrationSets } from "./migrations";
 import { tenantMigrationsProvider, tenantSeedProvider } from "./providers";
 import type { Isolation, SslMode } from "./runner";
 
@@ -29,6 +29,8 @@ export interface TenantMigrationsArgs extends TenantDatabaseTargetArgs {
   maxVersion: number;
   /** The migration set; the repository's `migrations/` when left out. */
   migrations?: Migration[];
+  /** The program's `migrationSets()`, shared by its tenants; when given, `migrations` is not read. */
+  sets?: MigrationSets;
 }
 
 export interface TenantSeedArgs extends TenantDatabaseTargetArgs {
@@ -57,7 +59,7 @@ export class TenantMigrations extends pulumi.dynamic.Resource {
   declare public readonly fingerprint: pulumi.Output<string>;
 
   constructor(name: string, args: TenantMigrationsArgs, opts?: pulumi.CustomResourceOptions) {
-    const set = migrationSet(args.maxVersion, args.migrations);
+    const set = (args.sets ?? migrationSets(args.migrations))(args.maxVersion);
     super(
       tenantMigrationsProvider,
       name,

@@ -1,6 +1,6 @@
 // The migration set and the argument checks of the runner and providers: pure functions, no database.
 import { expect, test } from "vitest";
-import { checksum, fingerprint, loadMigrations, migrationSet, parseMigrationFiles } from "../../../lib/database/migrations";
+import { checksum, fingerprint, loadMigrations, migrationSet, migrationSets, parseMigrationFiles } from "../../../lib/database/migrations";
 import { canonicalJson, checkMigrationInputs, seedProblems } from "../../../lib/database/providers";
 import { migrationProblems, targetProblems, type Target } from "../../../lib/database/runner";
 import { targetFor } from "../../../lib/database/layout";
@@ -55,6 +55,18 @@ test("checksums ignore line endings; fingerprints cover version, name and checks
   expect(fingerprint(set, 2)).not.toBe(fingerprint(set, 1));
   expect(migrationSet(5, set)).toMatchObject({ version: 2, fingerprint: fingerprint(set, 2) });
   expect(() => migrationSet(1.5, set)).toThrow(/migration cap must be a whole number >= 0, got 1.5/);
+});
+
+test("migrationSets gives migrationSet's answer, computed once per cap; a bad cap still throws", () => {
+  const set = parseMigrationFiles([file("0001_a.sql", "A"), file("0002_b.sql", "B")]);
+  const sets = migrationSets(set);
+  expect(sets(1)).toEqual(migrationSet(1, set));
+  expect(sets(5)).toEqual(migrationSet(5, set));
+  expect(sets(1)).toBe(sets(1));
+  expect(sets(5)).not.toBe(sets(2));
+  expect(sets(5).fingerprint).toBe(sets(2).fingerprint);
+  expect(() => sets(-1)).toThrow(/migration cap must be a whole number >= 0, got -1/);
+  expect(migrationSets()(99)).toEqual(migrationSet(99));
 });
 
 test("target and version checks say what is wrong and what would be right", () => {
