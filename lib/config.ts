@@ -129,7 +129,7 @@ export function parseTenancyConfig(raw: RawConfig): TenancyConfig {
     return pulumi.secret(value);
   };
   const clientSecret = secretString("controlPlaneClientSecret");
-  // The lifecycle webhooks' providers refuse a shorter signing key (lib/lifecycle/hook-resource.ts).
+  // The lifecycle webhooks' providers refuse a shorter signing key (lib/lifecycle/hook-provider.ts).
   const webhookSecret = secretString("webhookSecret", WEBHOOK_SECRET_MIN_LENGTH);
 
   const passwords = raw.databasePasswords;
