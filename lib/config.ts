@@ -6,6 +6,7 @@ import { z } from "zod";
 import { BUCKET_PREFIX_MAX, BUCKET_PREFIX_PATTERN } from "./naming";
 import { AWS_REGIONS } from "./catalog/formats";
 import { Hostname, Slug } from "./catalog/schema";
+import { WEBHOOK_SECRET_MIN_LENGTH } from "./lifecycle/webhooks";
 
 export const CONFIG_NAMESPACE = "tenancy";
 
@@ -52,8 +53,8 @@ export const PlainConfigSchema = z.strictObject({
   }),
 });
 
-/** Shortest HMAC key the lifecycle webhooks accept. */
-export const WEBHOOK_SECRET_MIN_LENGTH = 16;
+/** Shortest HMAC key the lifecycle webhooks accept (defined beside them, checked here too). */
+export { WEBHOOK_SECRET_MIN_LENGTH };
 
 export const SECRET_KEYS = ["databasePasswords", "controlPlaneClientSecret", "webhookSecret"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];

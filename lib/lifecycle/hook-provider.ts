@@ -22,7 +22,7 @@
 // is kept in the outputs (delete gets nothing else), marked secret with additionalSecretOutputs.
 import type * as pulumi from "@pulumi/pulumi";
 import type { HookTenant, RetryPolicy } from "./webhooks";
-import { checkHookUrl, sendEvent } from "./webhooks";
+import { checkHookUrl, sendEvent, WEBHOOK_SECRET_MIN_LENGTH } from "./webhooks";
 import { isTenantId } from "../catalog/formats";
 
 export interface LifecycleHookUrls {
@@ -67,8 +67,8 @@ export function checkHookInputs(inputs: AnyHookInputs): { property: string; reas
   if (!inputs.tenant || !isTenantId(inputs.tenant.id)) {
     failures.push({ property: "tenant", reason: `tenant.id ${JSON.stringify(inputs.tenant?.id)} is not a tenant id` });
   }
-  if (typeof inputs.secret !== "string" || inputs.secret.length < 16) {
-    failures.push({ property: "secret", reason: "the signing secret must be at least 16 characters; set the secret stack config tenancy:webhookSecret" });
+  if (typeof inputs.secret !== "string" || inputs.secret.length < WEBHOOK_SECRET_MIN_LENGTH) {
+    failures.push({ property: "secret", reason: `the signing secret must be at least ${WEBHOOK_SECRET_MIN_LENGTH} characters; set the secret stack config tenancy:webhookSecret` });
   }
   const urls = Array.isArray(inputs.urls) ? inputs.urls : [...inputs.urls.created, ...inputs.urls.updated, ...inputs.urls.deleting];
   for (const url of urls) {

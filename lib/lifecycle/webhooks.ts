@@ -22,6 +22,8 @@ export const SIGNATURE_HEADER = "X-Tenancy-Signature";
 export const EVENT_HEADER = "X-Tenancy-Event";
 export const DELIVERY_HEADER = "X-Tenancy-Delivery";
 export const USER_AGENT = "tenancy-webhooks/1";
+/** Shortest signing key accepted: stack config and the hook providers both enforce it. */
+export const WEBHOOK_SECRET_MIN_LENGTH = 16;
 /** Receivers refuse signatures older (or newer) than this by default. */
 export const DEFAULT_TOLERANCE_SECONDS = 300;
 
