@@ -3,7 +3,7 @@
 // migrations, the program's code) touches every cell; docs and tests touch none. A path nobody
 // classified counts as code: a needless preview is cheap, a skipped one is not.
 import { execFileSync } from "node:child_process";
-import { posix, resolve } from "node:path";
+import { posix } from "node:path";
 import {
   CONTROL_PLANE_FILE,
   CatalogInvalidError,
@@ -143,7 +143,7 @@ export function affectedFromGit({ base, dir = "tenants", cwd = process.cwd() }: 
   ].sort();
 
   const label = posix.normalize(dir.split("\\").join("/"));
-  const headFiles = readCatalogDir(resolve(cwd, dir)).map((f) => ({ ...f, path: posix.join(label, f.name) }));
+  const headFiles = readCatalogDir(label, cwd);
   const head = loadCatalog(headFiles, label);
   if (!head.ok) throw new CatalogInvalidError(head.errors);
   const baseFiles = readCatalogAtRef(forkPoint, dir, cwd);
