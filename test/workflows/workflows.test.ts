@@ -103,7 +103,10 @@ describe("project rules", () => {
     expect(runs(affected)).toContain('npx tenancy affected --base "$base"');
     expect(up.concurrency).toEqual({ group: "pulumi-up-${{ matrix.stack }}", "cancel-in-progress": false });
     expect(up.strategy).toEqual({ "fail-fast": false, matrix: "${{ fromJSON(needs.affected.outputs.matrix) }}" });
-    expect(step(up, "pulumi/actions")?.with).toMatchObject({ command: "up", "stack-name": "${{ vars.PULUMI_STACK_PREFIX }}${{ matrix.stack }}" });
+    // A preview gates every up: it fails on a protected delete before anything is touched.
+    const pulumiSteps = up.steps.filter((s: { uses?: string }) => s.uses?.startsWith("pulumi/actions"));
+    expect(pulumiSteps.map((s: { with: { command: string } }) => s.with.command)).toEqual(["preview", "up"]);
+    for (const s of pulumiSteps) expect(s.with).toMatchObject({ "stack-name": "${{ vars.PULUMI_STACK_PREFIX }}${{ matrix.stack }}" });
     expect(text("deploy.yml")).not.toMatch(/cancel-in-progress: true/);
     // Only the job that moves the deployed/main tag may write to the repository.
     const writers = Object.entries(wf.jobs).filter(([, job]) => job.permissions?.contents === "write").map(([name]) => name);
