@@ -104,8 +104,8 @@ describe("project rules", () => {
     expect(up.concurrency).toEqual({ group: "pulumi-up-${{ matrix.stack }}", "cancel-in-progress": false });
     expect(up.strategy).toEqual({ "fail-fast": false, matrix: "${{ fromJSON(needs.affected.outputs.matrix) }}" });
     // A preview gates every up: it fails on a protected delete before anything is touched.
-    const pulumiSteps = up.steps.filter((s: { uses?: string }) => s.uses?.startsWith("pulumi/actions"));
-    expect(pulumiSteps.map((s: { with: { command: string } }) => s.with.command)).toEqual(["preview", "up"]);
+    const pulumiSteps = up.steps.filter((s) => s.uses?.startsWith("pulumi/actions@"));
+    expect(pulumiSteps.map((s) => s.with?.command)).toEqual(["preview", "up"]);
     for (const s of pulumiSteps) expect(s.with).toMatchObject({ "stack-name": "${{ vars.PULUMI_STACK_PREFIX }}${{ matrix.stack }}" });
     expect(text("deploy.yml")).not.toMatch(/cancel-in-progress: true/);
     // Only the job that moves the deployed/main tag may write to the repository.
