@@ -5,8 +5,8 @@
 import { Client } from "pg";
 import { provisionSql, serverProvisionSql, targetFor, type ServerConnection } from "../lib/database/layout";
 import { loadMigrations, MIGRATIONS_DIR } from "../lib/database/migrations";
-import { migrate } from "../lib/database/runner";
-import { ensureTemplate } from "../lib/database/template";
+import { migrate } from "../providers/postgres/runner";
+import { ensureTemplate } from "../providers/postgres/template";
 import { naming } from "../lib/naming";
 import { startPostgres } from "../test/harness/postgres";
 

@@ -12,9 +12,9 @@ import { createInterface } from "node:readline";
 import pLimit from "p-limit";
 import { parse } from "yaml";
 import { ControlPlaneSchema, type ControlPlane } from "../lib/catalog/schema";
-import { MANAGEMENT_AUDIENCE, type ManagementConnection } from "../lib/identity/client";
-import { createEntitySync, updateEntitySync, type EntitySyncOutputs } from "../lib/identity/entity-sync";
 import { entityFingerprint } from "../lib/identity/fingerprint";
+import { MANAGEMENT_AUDIENCE, type ManagementConnection } from "../providers/identity/client";
+import { entitySync, type EntitySyncOutputs } from "../providers/identity/entity-sync";
 
 const TENANTS = 100;
 /** Tenants updated at once, like the engine's parallelism. */
@@ -133,7 +133,7 @@ async function syncAll(connection: ManagementConnection, states: EntitySyncOutpu
   const news = { connection, entities, fingerprint: entityFingerprint(entities) };
   return Promise.all(
     states.map((olds) =>
-      limit(() => currentTenant.run(olds.tenantId, async () => (await updateEntitySync(olds.identityTenant, olds, { ...news, tenantId: olds.tenantId })).outs as EntitySyncOutputs)),
+      limit(() => currentTenant.run(olds.tenantId, async () => (await entitySync.update(olds.identityTenant, olds, { ...news, tenantId: olds.tenantId })).outs)),
     ),
   );
 }
@@ -150,7 +150,7 @@ async function main(): Promise<void> {
     const limit = pLimit(PARALLEL_TENANTS);
     let states = await Promise.all(
       Array.from({ length: TENANTS }, (_, i) =>
-        limit(async () => (await createEntitySync({ connection, tenantId: tenantId(i), entities: base, fingerprint: entityFingerprint(base) })).outs as EntitySyncOutputs),
+        limit(async () => (await entitySync.create({ connection, tenantId: tenantId(i), entities: base, fingerprint: entityFingerprint(base) })).outs),
       ),
     );
     const rows: { round: number; oursMs: number; floorMs: number; calls: number; peak: number; tokens: number }[] = [];

@@ -4,14 +4,12 @@ import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import type { ControlPlane, Defaults, ResolvedTenant } from "../lib/catalog";
 import type { MigrationSets } from "../lib/database/migrations";
-import type { DatabaseServerArgs } from "../lib/database/resources";
-import type { BackupStore } from "../lib/lifecycle/backup";
-import { TenantBackup, tenantBackupArgs } from "../lib/lifecycle/backup-resource";
-import { DeletedHook, deletedHookArgs, LifecycleHook, lifecycleHookArgs } from "../lib/lifecycle/hook-resource";
 import { naming } from "../lib/naming";
-import { DatabaseServer, TenantDatabase } from "./database";
+import type { S3Store } from "../providers/s3/client";
+import { DatabaseServer, TenantDatabase, type DatabaseConnectionArgs } from "./database";
 import { TenantDomain, type OwnershipRecord } from "./domain";
 import { identityDisplayName, TenantIdentity, type TenantIdentityArgs } from "./identity";
+import { DeletedHook, deletedHookArgs, LifecycleHook, lifecycleHookArgs, TenantBackup, tenantBackupArgs } from "./lifecycle";
 import { assertNoProblems, dataProtection, dependencyList } from "./options";
 import { TenantStorage, tenantTags } from "./storage";
 
@@ -24,7 +22,7 @@ export interface TenantArgs {
     /** The server's shared objects, for isolation schema and shared, when this stack manages them. */
     server?: DatabaseServer;
     /** Admin connection for the migrations and the seed. */
-    connection: DatabaseServerArgs;
+    connection: DatabaseConnectionArgs;
     /** The program's `migrationSets()`, shared by every tenant of the run. */
     migrationSets?: MigrationSets;
   };
@@ -47,7 +45,7 @@ export interface TenantArgs {
     /** tenancy:webhookSecret, which signs the lifecycle webhooks (a secret). */
     webhookSecret: pulumi.Input<string>;
     /** The backups bucket (tenancy:backupBucket, tenancy:backupRegion). */
-    backupStore: BackupStore;
+    backupStore: S3Store;
   };
   /** The parent's component, for a child tenant: the child is created after it and deleted before it. */
   parentTenant?: Tenant;

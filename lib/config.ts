@@ -4,13 +4,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { BUCKET_PREFIX_MAX, BUCKET_PREFIX_PATTERN } from "./naming";
-import { AWS_REGIONS } from "./catalog/formats";
+import { AWS_REGIONS } from "./catalog/regions";
 import { Hostname, Slug } from "./catalog/schema";
-import { WEBHOOK_SECRET_MIN_LENGTH } from "./lifecycle/webhooks";
+import { WEBHOOK_SECRET_MIN_LENGTH } from "./lifecycle/policy";
 
 export const CONFIG_NAMESPACE = "tenancy";
 
-/** The modes both the Pulumi provider and the migrations runner (lib/database/runner.ts) accept. */
+/** The modes both the Pulumi provider and the migrations runner (providers/postgres/connection.ts) accept. */
 const SSL_MODES = ["disable", "require", "verify-full"] as const;
 
 const Target = z.string().regex(/^(?=.{1,253}$)[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?$/, {
@@ -130,7 +130,7 @@ export function parseTenancyConfig(raw: RawConfig): TenancyConfig {
     return pulumi.secret(value);
   };
   const clientSecret = secretString("controlPlaneClientSecret");
-  // The lifecycle webhooks' providers refuse a shorter signing key (lib/lifecycle/hook-provider.ts).
+  // The lifecycle webhooks' providers refuse a shorter signing key (providers/webhooks/hooks.ts).
   const webhookSecret = secretString("webhookSecret", WEBHOOK_SECRET_MIN_LENGTH);
 
   const passwords = raw.databasePasswords;

@@ -131,7 +131,7 @@ export function registerProgram(catalog: Catalog, config: TenancyConfig): Progra
         serverName: server.name,
         provider: pgProviders[server.name],
         server: t.database.isolation === "database" ? undefined : serverComponents[server.name],
-        connection: { host: server.host, port: server.port, user: server.adminUser, password: server.password, sslmode: server.sslmode },
+        connection: { name: server.name, host: server.host, port: server.port, user: server.adminUser, password: server.password, sslmode: server.sslmode },
         migrationSets: sets,
       },
       storage: {

@@ -3,7 +3,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { ISOLATIONS } from "../../lib/catalog";
 import { isTenantId } from "../../lib/catalog/formats";
 import type { MigrationSets } from "../../lib/database/migrations";
-import type { DatabaseServerArgs } from "../../lib/database/resources";
+import type { DatabaseConnectionArgs } from "./resources";
 import type { DataProtection } from "../options";
 
 export type Isolation = (typeof ISOLATIONS)[number];
@@ -19,7 +19,7 @@ export interface TenantDatabaseArgs {
    */
   server?: pulumi.Resource;
   /** Admin connection the migrations and the seed run through (password secret). */
-  connection: DatabaseServerArgs;
+  connection: DatabaseConnectionArgs;
   /** Highest migration version the tenant's rollout ring allows. */
   maxMigration: number;
   /** The program's `migrationSets()`, so the migration files are read and hashed once per run, not per tenant. */

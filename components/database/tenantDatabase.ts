@@ -1,11 +1,9 @@
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
-import { TenantMigrations, TenantSeed } from "../../lib/database/resources";
-import { TenantSuspension, tenantSuspensionArgs } from "../../lib/lifecycle/suspension-resource";
 import { naming } from "../../lib/naming";
 import { assertNoProblems, childOptions } from "../options";
 import { databaseArgProblems, type TenantDatabaseArgs } from "./args";
+import { TenantMigrations, TenantPassword, TenantSeed, TenantSuspension, tenantSuspensionArgs } from "./resources";
 
 export interface TenantDatabaseOptions extends pulumi.ComponentResourceOptions {
   /** Resources every child must come after (and be deleted before): the parent tenant. */
@@ -36,18 +34,14 @@ export class TenantDatabase extends pulumi.ComponentResource {
     const child = (extra: pulumi.CustomResourceOptions = {}) => childOptions(this, onServer, { provider: args.provider, ...extra });
     const data = args.protection;
 
-    const password = new random.RandomPassword(
-      naming.resource(id, "db-password"),
-      // No punctuation: the password goes into connection URLs unescaped.
-      { length: 40, special: false },
-      childOptions(this, after),
-    );
+    // Letters and digits only: the password goes into connection URLs unescaped.
+    const password = new TenantPassword(naming.resource(id, "db-password"), { length: 40 }, childOptions(this, after));
     const role = new postgresql.Role(
       naming.resource(id, "role"),
       {
         name: naming.role(id),
         login: !args.suspended,
-        password: password.result,
+        password: password.password,
         // Shared tenants reach the tables only through the application role; the others inherit nothing.
         ...(args.isolation === "shared" ? { roles: [naming.sharedAppRole] } : { inherit: false }),
       },
@@ -137,7 +131,7 @@ export class TenantDatabase extends pulumi.ComponentResource {
     );
 
     this.roleName = role.name;
-    this.password = pulumi.secret(password.result);
+    this.password = pulumi.secret(password.password);
     this.databaseName = databaseName;
     this.schemaName = schemaName;
     this.registerOutputs({ roleName: this.roleName, password: this.password, databaseName, schemaName });

@@ -9,9 +9,9 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ControlPlane, Defaults, ResolvedTenant } from "../../lib/catalog";
 import { isEmail } from "../../lib/catalog/formats";
 import { entityFingerprint } from "../../lib/identity/fingerprint";
-import { EntitySync, IdentitySeed, Organization, type IdentityConnectionArgs } from "../../lib/identity/resources";
 import { naming } from "../../lib/naming";
 import { assertNoProblems, childOptions } from "../options";
+import { EntitySync, IdentitySeed, Organization, type IdentityConnectionArgs } from "./resources";
 
 export interface TenantIdentityArgs {
   tenant: ResolvedTenant;

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { TenantPrefix } from "../../lib/lifecycle/prefix-resource";
+import { TenantPrefix } from "./tenantPrefix";
 import { naming } from "../../lib/naming";
 import { assertNoProblems, childOptions } from "../options";
 import { lifecycleRules, prefixPolicyDocument, storageArgProblems, tenantTags, type TenantStorageArgs } from "./args";

@@ -1,6 +1,7 @@
 // Formats shared by the tenant schema, the CLI and the naming rules. Kept apart so that each
-// rule is stated once and can be tested on its own.
-import { Region } from "@pulumi/aws/types/enums";
+// rule is stated once and can be tested on its own. A leaf with no imports: the providers (which
+// run in the engine's provider host) use it through lib/naming.ts, so it must not pull in the
+// AWS SDK's enums (those are in regions.ts).
 
 /** Tenant ids become database, role, bucket and organization names: keep them portable. */
 export const ID_PATTERN = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9]))*$/;
@@ -41,9 +42,6 @@ export function hostnameProblem(value: string): string | undefined {
 export function isHostname(value: string): boolean {
   return hostnameProblem(value) === undefined;
 }
-
-/** The regions the AWS provider itself knows, so the list moves with the provider version. */
-export const AWS_REGIONS: readonly string[] = Object.values(Region).sort();
 
 /** Pragmatic mailbox check: one @, a non-empty local part without spaces, a valid host name. */
 export function isEmail(value: string): boolean {

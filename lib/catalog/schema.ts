@@ -1,7 +1,8 @@
 // The shape of the catalog: one strict zod schema per kind of file. The JSON Schema that editors
 // use is generated from these (see json-schema.ts), so this file is the single source of truth.
 import { z } from "zod";
-import { AWS_REGIONS, hostnameProblem, ID_MAX, ID_MIN, ID_PATTERN, ID_RULE, isEmail, isHttpsUrl } from "./formats";
+import { hostnameProblem, ID_MAX, ID_MIN, ID_PATTERN, ID_RULE, isEmail, isHttpsUrl } from "./formats";
+import { AWS_REGIONS } from "./regions";
 
 const HOSTNAME_PATTERN =
   /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;

@@ -1,8 +1,10 @@
 // Where a tenant lives on a database server, and the roles and grants around it. `provisionSql`
 // is the SQL twin of what the Pulumi program creates with @pulumi/postgresql (Role, Database,
 // Grant); the isolation tests run it, so the grants that keep tenants apart are proven here.
+import type { Connection } from "../../providers/postgres/connection";
+import type { Isolation, Target } from "../../providers/postgres/target";
 import { naming } from "../naming";
-import type { Connection, Isolation, Target } from "./runner";
+import { literal } from "./sql";
 
 /** Admin connection to a server; `database` is filled in per tenant. */
 export type ServerConnection = Omit<Connection, "database">;
@@ -38,10 +40,6 @@ export function placement(isolation: Isolation, tenantId: string): Placement {
 /** The migration target of a tenant on a server. */
 export function targetFor(server: ServerConnection, isolation: Isolation, tenantId: string): Target {
   return { ...server, ...placement(isolation, tenantId) };
-}
-
-function literal(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
 }
 
 function createRole(name: string, attributes: string): string {

@@ -1,13 +1,15 @@
 // The migration set: `migrations/NNNN_<name>.sql` with an optional `NNNN_<name>.down.sql`,
-// versions 1..N without gaps. Checksums and fingerprints are computed here for both the Pulumi
-// program and the provider process, so `crypto` is required inside the functions: a captured
-// `createHash` does not survive provider serialization.
+// versions 1..N without gaps. A leaf shared by the program (which puts a tenant's target version
+// and the set's fingerprint in its TenantMigrations inputs, and plans the rollout) and the
+// TenantMigrations provider (which reads the same files from the project it runs in, and refuses
+// to run when they are not the ones the fingerprint names).
+import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 export const MIGRATIONS_DIR = resolve(__dirname, "..", "..", "migrations");
 
-/** One version as the runner and the providers see it: the file texts travel as provider inputs. */
+/** One version as the runner and the providers see it. */
 export interface Migration {
   version: number;
   name: string;
@@ -28,15 +30,16 @@ const FILE_PATTERN = /^(\d{4})_([a-z0-9][a-z0-9_]*)(\.down)?\.sql$/;
 
 /** Line endings do not change a checksum: a Windows checkout must not look like an edit. */
 export function checksum(sql: string): string {
-  const crypto: typeof import("crypto") = require("crypto");
-  return crypto.createHash("sha256").update(sql.replace(/\r\n/g, "\n")).digest("hex");
+  return createHash("sha256").update(sql.replace(/\r\n/g, "\n")).digest("hex");
 }
 
-/** Identity of the set up to and including `version`: its (version, name, checksum) list. */
-export function fingerprint(migrations: readonly Migration[], version: number): string {
-  const crypto: typeof import("crypto") = require("crypto");
+/**
+ * Identity of the set up to and including `version`: its (version, name, checksum) list. The rows
+ * of a target's schema_migrations have the same fields, so refresh computes what a target holds.
+ */
+export function fingerprint(migrations: readonly Pick<Migration, "version" | "name" | "checksum">[], version: number): string {
   const list = migrations.filter((m) => m.version <= version).map((m) => [m.version, m.name, m.checksum]);
-  return crypto.createHash("sha256").update(JSON.stringify(list)).digest("hex");
+  return createHash("sha256").update(JSON.stringify(list)).digest("hex");
 }
 
 /** Validates names and numbering of a migrations directory's files and pairs ups with downs. */

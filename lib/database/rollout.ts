@@ -3,7 +3,7 @@
 // plan can show it on a pull request without a database.
 import type { ResolvedTenant } from "../catalog";
 import type { Migration } from "./migrations";
-import type { Isolation } from "./runner";
+import type { Isolation } from "../../providers/postgres/target";
 
 export type RolloutTenant = Pick<ResolvedTenant, "id" | "max_migration" | "database" | "rollout">;
 

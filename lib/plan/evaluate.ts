@@ -65,7 +65,7 @@ interface RawRegistration {
 /**
  * The SDK's mock monitor with two changes: it records each request, and it marks the outputs listed
  * in `additionalSecretOutputs` secret (the engine does that in a real run; the stock mock does not,
- * so a RandomPassword's `result` would otherwise leak into dependents as plaintext).
+ * so a generated password would otherwise leak into dependents as plaintext).
  */
 class RecordingMonitor extends MockMonitor {
   readonly recorded: RawRegistration[] = [];

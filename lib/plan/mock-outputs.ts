@@ -43,9 +43,9 @@ const computed: Record<string, Computed> = {
   "postgresql:index/role:Role": (inputs, name) => ({ id: inputs.name ?? name, state: { name: inputs.name ?? name } }),
   "postgresql:index/database:Database": (inputs, name) => ({ id: inputs.name ?? name, state: { name: inputs.name ?? name } }),
   "postgresql:index/schema:Schema": (inputs, name) => ({ state: { name: inputs.name ?? name } }),
-  "random:index/randomPassword:RandomPassword": (inputs, name) => ({
+  "pulumi-nodejs:dynamic/tenancy:TenantPassword": (inputs, name) => ({
     // Length as asked, so length checks in the program still hold.
-    state: { result: `mock-${name}-`.padEnd(inputs.length ?? 32, "x").slice(0, inputs.length ?? 32), bcryptHash: "$2a$10$mock" },
+    state: { password: `mock-${name}-`.padEnd(inputs.length ?? 32, "x").slice(0, inputs.length ?? 32) },
   }),
 };
 

@@ -2,11 +2,11 @@
 // AuthHero server: every operation must finish, with exactly one object of each kind.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ControlPlane } from "../../../lib/catalog/schema";
-import { createManagementClient, isManagementApiError } from "../../../lib/identity/client";
-import { createEntitySync, updateEntitySync, type EntitySyncOutputs } from "../../../lib/identity/entity-sync";
 import { entityFingerprint } from "../../../lib/identity/fingerprint";
-import { createIdentitySeed, deleteIdentitySeed, type IdentitySeedOutputs } from "../../../lib/identity/identity-seed";
-import { createOrganization, deleteOrganization, type OrganizationOutputs } from "../../../lib/identity/organization";
+import { createManagementClient, isManagementApiError } from "../../../providers/identity/client";
+import { entitySync } from "../../../providers/identity/entity-sync";
+import { identitySeed } from "../../../providers/identity/identity-seed";
+import { organization } from "../../../providers/identity/organization";
 import { startAuthHero, type AuthHeroServer } from "../../harness/authhero";
 import { randomFaults, startFaultProxy, type Fault, type FaultProxy } from "../../harness/fault-proxy";
 
@@ -133,8 +133,8 @@ describe("providers under injected faults", () => {
     const before = proxy.stats.requests;
     const results = await Promise.all(
       tenants.map(async (tenantId) => {
-        const sync = await createEntitySync({ connection: viaProxy(), tenantId, entities: ENTITIES, fingerprint: entityFingerprint(ENTITIES), __clientOptions: CLIENT_OPTIONS });
-        const org = await createOrganization({
+        const sync = await entitySync.create({ connection: viaProxy(), tenantId, entities: ENTITIES, fingerprint: entityFingerprint(ENTITIES) }, CLIENT_OPTIONS);
+        const org = await organization.create({
           connection: viaProxy(),
           tenantId,
           displayName: tenantId,
@@ -142,9 +142,8 @@ describe("providers under injected faults", () => {
           roles: ["tenant-member"],
           adminRole: "tenant-admin",
           admins: [`admin@${tenantId}.com`, "shared@example.com"],
-          __clientOptions: CLIENT_OPTIONS,
-        });
-        const seed = await createIdentitySeed({ connection: viaProxy(), tenantId, hostnames: [`${tenantId}.example.com`], admins: [`admin@${tenantId}.com`], __clientOptions: CLIENT_OPTIONS });
+        }, CLIENT_OPTIONS);
+        const seed = await identitySeed.create({ connection: viaProxy(), tenantId, hostnames: [`${tenantId}.example.com`], admins: [`admin@${tenantId}.com`] }, CLIENT_OPTIONS);
         return { sync, org, seed };
       }),
     );
@@ -175,20 +174,22 @@ describe("providers under injected faults", () => {
       expect(members.map((m) => m.email).sort()).toEqual([`admin@${t}.com`, "shared@example.com"]);
     }
 
+    // Reads (refresh) under faults find every object as it is.
+    proxy.setPlan(randomFaults(0.3, SEED + 2, FAULTS));
+    for (const { sync, org, seed } of results) {
+      expect((await entitySync.read(sync.id, sync.outs, CLIENT_OPTIONS)).props.fingerprint).toBe(sync.outs.fingerprint);
+      expect((await organization.read(org.id, org.outs, CLIENT_OPTIONS)).props.admins).toEqual(org.outs.admins);
+      expect((await identitySeed.read(seed.id, seed.outs, CLIENT_OPTIONS)).props.admins).toEqual(seed.outs.admins);
+    }
+
     // Updates and deletes under the same faults converge too.
     proxy.setPlan(randomFaults(0.3, SEED + 1, FAULTS));
     const changed: ControlPlane = { ...ENTITIES, roles: [{ ...ENTITIES.roles[0]!, permissions: [{ resource_server: "https://api.example.com", scopes: ["read:projects"] }] }] };
     await Promise.all(
       results.map(async ({ sync, org, seed }) => {
-        await updateEntitySync(sync.id, sync.outs as EntitySyncOutputs, {
-          connection: viaProxy(),
-          tenantId: sync.id,
-          entities: changed,
-          fingerprint: entityFingerprint(changed),
-          __clientOptions: CLIENT_OPTIONS,
-        });
-        await deleteOrganization(org.id, { ...(org.outs as OrganizationOutputs), __clientOptions: CLIENT_OPTIONS });
-        await deleteIdentitySeed(seed.id, { ...(seed.outs as IdentitySeedOutputs), __clientOptions: CLIENT_OPTIONS });
+        await entitySync.update(sync.id, sync.outs, { connection: viaProxy(), tenantId: sync.id, entities: changed, fingerprint: entityFingerprint(changed) }, CLIENT_OPTIONS);
+        await organization.delete(org.id, org.outs, CLIENT_OPTIONS);
+        await identitySeed.delete(seed.id, seed.outs, CLIENT_OPTIONS);
       }),
     );
     proxy.setPlan(() => undefined);

@@ -1,15 +1,8 @@
 // IdentitySeed against the real AuthHero server: create, diff, update, delete, crash-adopt.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createManagementClient } from "../../../lib/identity/client";
-import {
-  applicationUrls,
-  createIdentitySeed,
-  deleteIdentitySeed,
-  diffIdentitySeed,
-  updateIdentitySeed,
-  type IdentitySeedInputs,
-  type IdentitySeedOutputs,
-} from "../../../lib/identity/identity-seed";
+import { TENANT_MOVE } from "../../../providers/kit";
+import { createManagementClient } from "../../../providers/identity/client";
+import { applicationUrls, identitySeed, type IdentitySeedInputs } from "../../../providers/identity/identity-seed";
 import { startAuthHero, type AuthHeroServer } from "../../harness/authhero";
 
 let ah: AuthHeroServer;
@@ -21,12 +14,12 @@ async function freshTenant(): Promise<string> {
   await ah.createTenant(id);
   return id;
 }
-const inputs = (tenantId: string, over: Partial<IdentitySeedInputs> = {}) => ({
+const fast = { retry: { baseDelayMs: 5, maxDelayMs: 20 } };
+const inputs = (tenantId: string, over: Partial<IdentitySeedInputs> = {}): IdentitySeedInputs => ({
   connection: connection(),
   tenantId,
   hostnames: [`${tenantId}.example.com`, "login.acme.com"],
   admins: ["ops@acme.com"],
-  __clientOptions: { retry: { baseDelayMs: 5, maxDelayMs: 20 } },
   ...over,
 });
 
@@ -57,7 +50,7 @@ describe("IdentitySeed", () => {
 
   it("creates the application, the connection and the admins, once, and adopts them on a repeated create", async () => {
     const tenantId = await freshTenant();
-    const { id, outs } = await createIdentitySeed(inputs(tenantId));
+    const { id, outs } = await identitySeed.create(inputs(tenantId), fast);
     expect(id).toBe(tenantId);
     const c = await contents(tenantId);
     expect(c.clients).toHaveLength(1);
@@ -72,7 +65,7 @@ describe("IdentitySeed", () => {
     // Nothing landed in the control plane.
     expect((await ah.data.users.list(ah.controlPlaneTenantId, {})).users.map((u) => u.email)).not.toContain("ops@acme.com");
 
-    const again = await createIdentitySeed(inputs(tenantId));
+    const again = await identitySeed.create(inputs(tenantId), fast);
     expect(again.outs).toEqual(outs);
     const c2 = await contents(tenantId);
     expect([c2.clients.length, c2.connections.length, c2.users.length]).toEqual([1, 1, 1]);
@@ -80,13 +73,14 @@ describe("IdentitySeed", () => {
 
   it("diff sees host names and admins; update follows them", async () => {
     const tenantId = await freshTenant();
-    const { outs } = await createIdentitySeed(inputs(tenantId, { admins: ["a@acme.com", "b@acme.com"] }));
-    const olds = outs as IdentitySeedOutputs;
-    expect((await diffIdentitySeed(tenantId, olds, inputs(tenantId, { admins: ["b@acme.com", "a@acme.com"] }))).changes).toBe(false);
+    const { outs } = await identitySeed.create(inputs(tenantId, { admins: ["a@acme.com", "b@acme.com"] }), fast);
+    const olds = outs;
+    expect((await identitySeed.diff(tenantId, olds, inputs(tenantId, { admins: ["b@acme.com", "a@acme.com"] }))).changes).toBe(false);
     const next = inputs(tenantId, { hostnames: [`${tenantId}.example.com`], admins: ["b@acme.com", "c@acme.com"] });
-    expect((await diffIdentitySeed(tenantId, olds, next)).changes).toBe(true);
-    expect((await diffIdentitySeed(tenantId, olds, inputs("other"))).replaces).toEqual(["tenantId"]);
-    const updated = await updateIdentitySeed(tenantId, olds, next);
+    expect((await identitySeed.diff(tenantId, olds, next)).changes).toBe(true);
+    // Another tenant id is another identity tenant, with its users: refused as a tenant move.
+    await expect(identitySeed.diff(tenantId, olds, inputs("other"))).rejects.toThrow(TENANT_MOVE);
+    const updated = await identitySeed.update(tenantId, olds, next, fast);
     const c = await contents(tenantId);
     expect(c.clients[0]!.callbacks).toEqual([`https://${tenantId}.example.com/callback`]);
     expect(c.users).toEqual(["b@acme.com", "c@acme.com"]);
@@ -97,17 +91,39 @@ describe("IdentitySeed", () => {
     const tenantId = await freshTenant();
     const client = createManagementClient(connection());
     await client.request(tenantId, "own app", "POST", "/clients", { body: { name: "Tenant's own app", app_type: "spa" } });
-    const { outs } = await createIdentitySeed(inputs(tenantId));
-    await deleteIdentitySeed(tenantId, outs as IdentitySeedOutputs);
+    const { outs } = await identitySeed.create(inputs(tenantId), fast);
+    await identitySeed.delete(tenantId, outs, fast);
     const c = await contents(tenantId);
     expect(c.clients.map((x) => x.name)).toEqual(["Tenant's own app"]);
     expect(c.connections).toEqual([]);
     expect(c.users).toEqual([]);
-    await deleteIdentitySeed(tenantId, outs as IdentitySeedOutputs);
+    await identitySeed.delete(tenantId, outs, fast);
+  });
+
+  it("read reports what the identity tenant holds of the seed; what was removed by hand shows, and update recreates it", async () => {
+    const tenantId = await freshTenant();
+    const created = await identitySeed.create(inputs(tenantId), fast);
+    const fresh = await identitySeed.read(created.id, created.outs, fast);
+    expect(fresh).toEqual({ id: created.id, props: { ...created.outs, hostnames: ["login.acme.com", `${tenantId}.example.com`] } });
+    expect((await identitySeed.diff(created.id, fresh.props, inputs(tenantId))).changes).toBe(false);
+
+    const client = createManagementClient(connection());
+    await client.request(tenantId, "delete the app by hand", "DELETE", `/clients/${created.outs.applicationClientId}`);
+    await client.request(tenantId, "delete the admin by hand", "DELETE", `/users/${encodeURIComponent(created.outs.users["ops@acme.com"])}`);
+    const drifted = await identitySeed.read(created.id, created.outs, fast);
+    expect(drifted.props).toMatchObject({ hostnames: [], admins: [], applicationClientId: "", users: {} });
+    expect(await identitySeed.diff(created.id, drifted.props, inputs(tenantId))).toEqual({ changes: true, replaces: [] });
+    const repaired = await identitySeed.update(created.id, drifted.props, inputs(tenantId), fast);
+    const c = await contents(tenantId);
+    expect([c.clients.length, c.connections.length, c.users]).toEqual([1, 1, ["ops@acme.com"]]);
+    expect((await identitySeed.read(created.id, repaired.outs, fast)).props.admins).toEqual(["ops@acme.com"]);
+
+    await identitySeed.delete(created.id, repaired.outs, fast);
+    expect((await identitySeed.read(created.id, repaired.outs, fast)).id).toBe("");
   });
 
   it("refuses a tenant that does not exist on the identity server", async () => {
-    await expect(createIdentitySeed(inputs("ghost-tenant"))).rejects.toThrow(/identity tenant "ghost-tenant" does not exist/);
+    await expect(identitySeed.create(inputs("ghost-tenant"), fast)).rejects.toThrow(/identity tenant "ghost-tenant" does not exist/);
     expect((await ah.data.clients.list("ghost-tenant", {})).clients).toEqual([]);
   });
 });

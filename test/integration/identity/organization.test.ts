@@ -1,16 +1,10 @@
 // Organization against the real AuthHero server: create, diff, update, delete, crash-adopt.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ControlPlane } from "../../../lib/catalog/schema";
-import { createManagementClient } from "../../../lib/identity/client";
-import { syncEntities } from "../../../lib/identity/entity-sync";
-import {
-  createOrganization,
-  deleteOrganization,
-  diffOrganization,
-  updateOrganization,
-  type OrganizationInputs,
-  type OrganizationOutputs,
-} from "../../../lib/identity/organization";
+import { TENANT_MOVE } from "../../../providers/kit";
+import { createManagementClient } from "../../../providers/identity/client";
+import { syncEntities } from "../../../providers/identity/entities";
+import { organization, type OrganizationInputs, type OrganizationOutputs } from "../../../providers/identity/organization";
 import { startAuthHero, type AuthHeroServer } from "../../harness/authhero";
 
 const ENTITIES: ControlPlane = {
@@ -22,7 +16,9 @@ let ah: AuthHeroServer;
 const connection = () => ({ url: ah.url, clientId: ah.clientId, clientSecret: ah.clientSecret, controlPlaneTenantId: ah.controlPlaneTenantId });
 const client = () => createManagementClient(connection());
 
-function inputs(tenantId: string, over: Partial<OrganizationInputs> = {}): OrganizationInputs & { __clientOptions: object } {
+const fast = { retry: { baseDelayMs: 5, maxDelayMs: 20 } };
+
+function inputs(tenantId: string, over: Partial<OrganizationInputs> = {}): OrganizationInputs {
   return {
     connection: connection(),
     tenantId,
@@ -31,7 +27,6 @@ function inputs(tenantId: string, over: Partial<OrganizationInputs> = {}): Organ
     roles: ["tenant-member"],
     adminRole: "tenant-admin",
     admins: [`ops@${tenantId}.example.com`],
-    __clientOptions: { retry: { baseDelayMs: 5, maxDelayMs: 20 } },
     ...over,
   };
 }
@@ -55,7 +50,7 @@ afterAll(async () => {
 
 describe("Organization", () => {
   it("creates the organization named by the tenant id, with metadata and admins holding the admin and default roles", async () => {
-    const { id, outs } = await createOrganization(inputs("acme"));
+    const { id, outs } = await organization.create(inputs("acme"), fast);
     const [org] = await organizations("acme");
     expect(org).toMatchObject({ id, display_name: "Acme Corporation", metadata: { plan: "pro", status: "active", cell: "eu-1", roles: "tenant-member" } });
     expect(await members(id)).toEqual({ "ops@acme.example.com": ["tenant-admin", "tenant-member"] });
@@ -63,8 +58,8 @@ describe("Organization", () => {
   });
 
   it("a create repeated after a crash adopts the organization and the user instead of duplicating them", async () => {
-    const first = await createOrganization(inputs("crashy"));
-    const second = await createOrganization(inputs("crashy"));
+    const first = await organization.create(inputs("crashy"), fast);
+    const second = await organization.create(inputs("crashy"), fast);
     expect(second.id).toBe(first.id);
     expect(await organizations("crashy")).toHaveLength(1);
     const users = await client().request<unknown[]>(ah.controlPlaneTenantId, "find", "GET", `/users-by-email?email=${encodeURIComponent("ops@crashy.example.com")}`);
@@ -73,41 +68,68 @@ describe("Organization", () => {
 
   it("diff sees display name, metadata, roles and admins; a new tenant id replaces", async () => {
     const olds = { ...inputs("acme"), organizationId: "org_1", name: "acme", members: {} } as OrganizationOutputs;
-    expect((await diffOrganization("org_1", olds, inputs("acme"))).changes).toBe(false);
-    expect((await diffOrganization("org_1", olds, inputs("acme", { displayName: "Acme Inc" }))).changes).toBe(true);
-    expect((await diffOrganization("org_1", olds, inputs("acme", { metadata: { plan: "enterprise", status: "active", cell: "eu-1" } }))).changes).toBe(true);
-    expect((await diffOrganization("org_1", olds, inputs("acme", { admins: ["a@b.co"] }))).changes).toBe(true);
-    expect(await diffOrganization("org_1", olds, inputs("acme-2"))).toMatchObject({ changes: true, replaces: ["tenantId"] });
+    expect((await organization.diff("org_1", olds, inputs("acme"))).changes).toBe(false);
+    expect((await organization.diff("org_1", olds, inputs("acme", { displayName: "Acme Inc" }))).changes).toBe(true);
+    expect((await organization.diff("org_1", olds, inputs("acme", { metadata: { plan: "enterprise", status: "active", cell: "eu-1" } }))).changes).toBe(true);
+    expect((await organization.diff("org_1", olds, inputs("acme", { admins: ["a@b.co"] }))).changes).toBe(true);
+    // Another tenant id is another organization: refused as a tenant move, never a replacement.
+    await expect(organization.diff("org_1", olds, inputs("acme-2"))).rejects.toThrow(`tenantId "acme" -> "acme-2"; ${TENANT_MOVE}`);
+    // Role and admin lists are sets: their order is no change.
+    expect((await organization.diff("org_1", { ...olds, roles: ["b", "a"] }, inputs("acme", { roles: ["a", "b"] }))).changes).toBe(false);
   });
 
   it("update changes display name, metadata, members and their roles", async () => {
-    const { id, outs } = await createOrganization(inputs("globex", { admins: ["a@globex.com", "b@globex.com"], roles: ["tenant-member", "billing-viewer"] }));
+    const { id, outs } = await organization.create(inputs("globex", { admins: ["a@globex.com", "b@globex.com"], roles: ["tenant-member", "billing-viewer"] }), fast);
     expect(await members(id)).toEqual({ "a@globex.com": ["billing-viewer", "tenant-admin", "tenant-member"], "b@globex.com": ["billing-viewer", "tenant-admin", "tenant-member"] });
     const next = inputs("globex", { displayName: "Globex / Research", metadata: { plan: "enterprise", status: "suspended", cell: "eu-1" }, admins: ["b@globex.com", "c@globex.com"], roles: ["tenant-member"] });
-    const updated = await updateOrganization(id, outs as OrganizationOutputs, next);
+    const updated = await organization.update(id, outs, next, fast);
     const [org] = await organizations("globex");
     expect(org).toMatchObject({ display_name: "Globex / Research", metadata: { plan: "enterprise", status: "suspended", roles: "tenant-member" } });
     expect(await members(id)).toEqual({ "b@globex.com": ["tenant-admin", "tenant-member"], "c@globex.com": ["tenant-admin", "tenant-member"] });
     expect(Object.keys(updated.outs.members).sort()).toEqual(["b@globex.com", "c@globex.com"]);
   });
 
+  it("read reports the organization as it is: a rename, a lost role or a removed admin by hand show, and update repairs them", async () => {
+    const { id, outs } = await organization.create(inputs("hooli", { admins: ["a@hooli.com", "b@hooli.com"] }), fast);
+    const fresh = await organization.read(id, outs, fast);
+    expect(fresh).toEqual({ id, props: outs });
+    expect((await organization.diff(id, fresh.props, inputs("hooli", { admins: ["b@hooli.com", "a@hooli.com"] }))).changes).toBe(false);
+
+    const cp = ah.controlPlaneTenantId;
+    await client().request(cp, "rename by hand", "PATCH", `/organizations/${id}`, { body: { display_name: "Hooli (renamed)" } });
+    const roles = await client().listAll<{ id: string; name: string }>(cp, "list", "/roles");
+    const member = roles.find((r) => r.name === "tenant-member")!.id;
+    await client().request(cp, "take a role by hand", "DELETE", `/organizations/${id}/members/${outs.members["a@hooli.com"]}/roles`, { body: { roles: [member] } });
+    await client().request(cp, "remove a member by hand", "DELETE", `/organizations/${id}/members`, { body: { members: [outs.members["b@hooli.com"]] } });
+    const drifted = await organization.read(id, outs, fast);
+    expect(drifted.props).toMatchObject({ displayName: "Hooli (renamed)", admins: [], members: { "a@hooli.com": outs.members["a@hooli.com"] } });
+    expect(await organization.diff(id, drifted.props, inputs("hooli", { admins: ["a@hooli.com", "b@hooli.com"] }))).toEqual({ changes: true, replaces: [] });
+
+    await organization.update(id, drifted.props, inputs("hooli", { admins: ["a@hooli.com", "b@hooli.com"] }), fast);
+    expect(await members(id)).toEqual({ "a@hooli.com": ["tenant-admin", "tenant-member"], "b@hooli.com": ["tenant-admin", "tenant-member"] });
+    expect((await organization.read(id, outs, fast)).props.displayName).toBe("Acme Corporation");
+
+    await client().request(cp, "delete by hand", "DELETE", `/organizations/${id}`);
+    expect((await organization.read(id, outs, fast)).id).toBe("");
+  });
+
   it("delete removes the organization and its memberships, keeps the users, and is idempotent", async () => {
-    const { id, outs } = await createOrganization(inputs("initech"));
+    const { id, outs } = await organization.create(inputs("initech"), fast);
     expect((await ah.data.userOrganizations.list(ah.controlPlaneTenantId, { q: `organization_id:${id}` })).userOrganizations).toHaveLength(1);
-    await deleteOrganization(id, outs as OrganizationOutputs);
+    await organization.delete(id, outs, fast);
     expect(await organizations("initech")).toEqual([]);
     const { userOrganizations } = await ah.data.userOrganizations.list(ah.controlPlaneTenantId, { q: `organization_id:${id}` });
     expect(userOrganizations).toEqual([]);
     const users = await client().request<unknown[]>(ah.controlPlaneTenantId, "find", "GET", `/users-by-email?email=${encodeURIComponent("ops@initech.example.com")}`);
     expect(users).toHaveLength(1);
-    await deleteOrganization(id, outs as OrganizationOutputs);
+    await organization.delete(id, outs, fast);
   });
 
   it("rejects bad input before touching the server and names a missing role", async () => {
-    await expect(createOrganization(inputs("bad-input", { admins: ["not-an-email"] }))).rejects.toThrow(/admins must be e-mail addresses, got "not-an-email"/);
-    await expect(createOrganization(inputs("bad-input", { displayName: " " }))).rejects.toThrow(/displayName must not be empty/);
+    await expect(organization.create(inputs("bad-input", { admins: ["not-an-email"] }))).rejects.toThrow(/admins must be e-mail addresses, got "not-an-email"/);
+    await expect(organization.create(inputs("bad-input", { displayName: " " }))).rejects.toThrow(/displayName must not be empty/);
     expect(await organizations("bad-input")).toEqual([]);
-    await expect(createOrganization(inputs("no-role", { roles: ["ghost"] }))).rejects.toThrow(/role\(s\) ghost do not exist on the control plane/);
+    await expect(organization.create(inputs("no-role", { roles: ["ghost"] }))).rejects.toThrow(/role\(s\) ghost do not exist on the control plane/);
     expect(await organizations("no-role")).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
-// One tenant's whole life through the providers, against the real services: embedded PostgreSQL 15,
-// s3rver (backups bucket), AuthHero (identity control plane) and an HTTPS webhook receiver.
+// One tenant's whole life through the providers (called as the provider host calls them), against
+// the real services: embedded PostgreSQL 15, s3rver (backups bucket), AuthHero (identity control
+// plane) and an HTTPS webhook receiver.
 // onboard -> update -> suspend -> resume -> offboard, each provider called in the order the engine
 // calls it (creation right to left along the chain of lib/lifecycle/order.ts, deletion left to
 // right), then a search for anything of the tenant left behind, except the backup, which restores.
@@ -13,23 +14,24 @@
 import { CreateBucketCommand, DeleteBucketCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ControlPlane } from "../../../lib/catalog/schema";
-import { loadMigrations, migrationSet } from "../../../lib/database/migrations";
-import { createMigrations, createSeed, deleteMigrations, deleteSeed, updateSeed, type TenantSeedOutputs } from "../../../lib/database/providers";
 import { provisionSql, targetFor } from "../../../lib/database/layout";
-import type { Isolation } from "../../../lib/database/runner";
-import { createManagementClient } from "../../../lib/identity/client";
-import { createEntitySync, deleteEntitySync } from "../../../lib/identity/entity-sync";
+import { migrationSet } from "../../../lib/database/migrations";
 import { entityFingerprint } from "../../../lib/identity/fingerprint";
-import { createIdentitySeed, deleteIdentitySeed } from "../../../lib/identity/identity-seed";
-import { createOrganization, deleteOrganization, updateOrganization, type OrganizationInputs } from "../../../lib/identity/organization";
-import { listBackups, restoreBackup } from "../../../lib/lifecycle/backup";
-import { backupCreate, backupDelete, type TenantBackupInputs } from "../../../lib/lifecycle/backup-resource";
-import { prefixCreate, prefixDelete, type TenantPrefixInputs } from "../../../lib/lifecycle/prefix-resource";
-import { deletedHookCreate, deletedHookDelete, deletedHookUpdate, lifecycleHookCreate, lifecycleHookDelete, lifecycleHookUpdate, type DeletedHookInputs, type LifecycleHookInputs } from "../../../lib/lifecycle/hook-resource";
-import { suspensionCreate, suspensionUpdate, type TenantSuspensionOutputs } from "../../../lib/lifecycle/suspension-resource";
-import { verifySignature, type HookTenant } from "../../../lib/lifecycle/webhooks";
 import { naming } from "../../../lib/naming";
-import { MODES, startServer, type Server } from "../database/setup";
+import { tenantBackup, type TenantBackupInputs } from "../../../providers/backup/backup";
+import { listBackups, restoreBackup } from "../../../providers/backup/restore";
+import { createManagementClient } from "../../../providers/identity/client";
+import { entitySync } from "../../../providers/identity/entity-sync";
+import { identitySeed } from "../../../providers/identity/identity-seed";
+import { organization, type OrganizationInputs } from "../../../providers/identity/organization";
+import { tenantMigrations } from "../../../providers/postgres/migrations";
+import { tenantSeed } from "../../../providers/postgres/seed";
+import { tenantSuspension } from "../../../providers/postgres/suspension";
+import type { Isolation } from "../../../providers/postgres/target";
+import { tenantPrefix, type TenantPrefixInputs } from "../../../providers/s3/prefix";
+import { deletedHook, lifecycleHook, type DeletedHookInputs, type LifecycleHookInputs } from "../../../providers/webhooks/hooks";
+import { verifySignature, type HookTenant } from "../../../providers/webhooks/signature";
+import { MODES, startServer, type Server } from "../postgres/setup";
 import { startAuthHero, type AuthHeroServer } from "../../harness/authhero";
 import { startS3, type TestS3 } from "../../harness/s3";
 import { startWebhookReceiver, type WebhookReceiver } from "../../harness/webhook-receiver";
@@ -45,7 +47,7 @@ const ENTITIES: ControlPlane = {
     { name: "tenant-member", description: "member", permissions: [] },
   ],
 };
-const fastIdentity = { __clientOptions: { retry: { baseDelayMs: 5, maxDelayMs: 20 } } };
+const fastIdentity = { retry: { baseDelayMs: 5, maxDelayMs: 20 } };
 
 let server: Server;
 let s3: TestS3;
@@ -97,9 +99,9 @@ const tenantOf = (id: string): HookTenant => ({ id, name: "Acme Corporation", fr
  */
 async function onboard(isolation: Isolation, id: string, backupBucket = BUCKET) {
   let tenant = tenantOf(id);
-  const deletedInputs = (t: HookTenant): DeletedHookInputs => ({ tenant: t, urls: [`${receiver.url}/deleted`], secret: SECRET, ca: receiver.ca });
-  const deletedHook = await deletedHookCreate(deletedInputs(tenant));
-  let deletedState = deletedHook.outs as DeletedHookInputs;
+  const deletedInputs = (t: HookTenant): DeletedHookInputs => ({ tenant: t, urls: [`${receiver.url}/deleted`], secret: SECRET });
+  const deleted = await deletedHook.create(deletedInputs(tenant), { ca: receiver.ca });
+  let deletedState = deleted.outs;
 
   // Storage mode prefix: the application writes under the tenant's prefix; another tenant's objects sit next to them.
   const prefixInputs: TenantPrefixInputs = {
@@ -112,19 +114,19 @@ async function onboard(isolation: Isolation, id: string, backupBucket = BUCKET) 
     forcePathStyle: true,
     credentials: s3.credentials,
   };
-  const storagePrefix = await prefixCreate(prefixInputs);
+  const storagePrefix = await tenantPrefix.create(prefixInputs);
   for (const key of [`${naming.storagePrefix(id)}avatar.png`, `${naming.storagePrefix(id)}exports/2026/11.csv`, `tenants/${id}x/neighbour.txt`]) {
     await s3.client.send(new PutObjectCommand({ Bucket: SHARED_BUCKET, Key: key, Body: key }));
   }
 
   const password = `pw-${id}-canary-1f2e`;
   for (const sql of provisionSql(isolation, id, password)) await server.query(sql);
-  const target = targetFor(server.admin, isolation, id);
-  const set = migrationSet(3, loadMigrations());
-  await createMigrations({ ...target, targetVersion: set.version, fingerprint: set.fingerprint, migrations: set.migrations });
-  let seed = (await createSeed({ ...target, name: tenant.name, friendlyName: tenant.friendly_name, settings: { tier: "gold" } })).outs as TenantSeedOutputs;
+  const target = { ...targetFor(server.admin, isolation, id), server: "main" };
+  const set = migrationSet(3);
+  const migrations = await tenantMigrations.create({ ...target, targetVersion: set.version, fingerprint: set.fingerprint });
+  let seed = (await tenantSeed.create({ ...target, name: tenant.name, friendlyName: tenant.friendly_name, settings: { tier: "gold" } })).outs;
   const { password: adminPassword, ...adminConnection } = { ...server.admin, database: "postgres" };
-  let suspension = (await suspensionCreate({ connection: adminConnection, password: adminPassword, role: naming.role(id), suspended: false })).outs as TenantSuspensionOutputs;
+  let suspension = (await tenantSuspension.create({ connection: adminConnection, password: adminPassword, role: naming.role(id), suspended: false })).outs;
 
   const { password: targetPassword, ...targetWithoutPassword } = target;
   const backupInputs: TenantBackupInputs = {
@@ -134,11 +136,11 @@ async function onboard(isolation: Isolation, id: string, backupBucket = BUCKET) 
     credentials: s3.credentials,
     onDelete: "backup",
   };
-  const backup = await backupCreate(backupInputs);
+  const backup = await tenantBackup.create(backupInputs);
 
   const identityTenant = naming.identityTenant(id);
   await ah.createTenant(identityTenant, tenant.name);
-  const entitySync = await createEntitySync({ connection: identityConnection(), tenantId: id, entities: ENTITIES, fingerprint: entityFingerprint(ENTITIES), ...fastIdentity });
+  const entities = await entitySync.create({ connection: identityConnection(), tenantId: id, entities: ENTITIES, fingerprint: entityFingerprint(ENTITIES) }, fastIdentity);
   const orgInputs = (t: HookTenant): OrganizationInputs => ({
     connection: identityConnection(),
     tenantId: id,
@@ -148,16 +150,16 @@ async function onboard(isolation: Isolation, id: string, backupBucket = BUCKET) 
     adminRole: "tenant-admin",
     admins: [`ops@${id}.example.com`],
   });
-  let organization = await createOrganization({ ...orgInputs(tenant), ...fastIdentity });
-  const identitySeed = await createIdentitySeed({ connection: identityConnection(), tenantId: id, hostnames: [`${id}.example.com`], admins: [`ops@${id}.example.com`], ...fastIdentity });
+  let org = await organization.create(orgInputs(tenant), fastIdentity);
+  const seeded = await identitySeed.create({ connection: identityConnection(), tenantId: id, hostnames: [`${id}.example.com`], admins: [`ops@${id}.example.com`] }, fastIdentity);
 
   const hookInputs = (t: HookTenant): LifecycleHookInputs => ({
     tenant: t,
     urls: { created: [`${receiver.url}/created`], updated: [`${receiver.url}/updated`], deleting: [`${receiver.url}/deleting`] },
     secret: SECRET,
-    ca: receiver.ca,
   });
-  let hook = (await lifecycleHookCreate(hookInputs(tenant))).outs as LifecycleHookInputs;
+  const hooks = { ca: receiver.ca };
+  let hook = (await lifecycleHook.create(hookInputs(tenant), hooks)).outs;
 
   return {
     id,
@@ -171,28 +173,31 @@ async function onboard(isolation: Isolation, id: string, backupBucket = BUCKET) 
     },
     /** A change of the tenant file, applied along the chain (right end first, the LifecycleHook last). */
     async update(next: HookTenant) {
-      deletedState = (await deletedHookUpdate(deletedHook.id, deletedState, deletedInputs(next))).outs as DeletedHookInputs;
-      seed = (await updateSeed(seed.tenantId, seed, { ...seed, name: next.name, friendlyName: next.friendly_name })).outs;
+      deletedState = (await deletedHook.update(deleted.id, deletedState, deletedInputs(next), hooks)).outs;
+      seed = (await tenantSeed.update(seed.tenantId, seed, { ...seed, name: next.name, friendlyName: next.friendly_name })).outs;
       const wantSuspended = next.status === "suspended";
-      if (suspension.suspended !== wantSuspended) suspension = (await suspensionUpdate("s", suspension, { ...suspension, suspended: wantSuspended })).outs as TenantSuspensionOutputs;
-      organization = { id: organization.id, outs: (await updateOrganization(organization.id, organization.outs, { ...orgInputs(next), ...fastIdentity })).outs };
-      hook = (await lifecycleHookUpdate("h", hook, hookInputs(next))).outs as LifecycleHookInputs;
+      if (suspension.suspended !== wantSuspended) {
+        const { terminated: _previous, ...inputs } = suspension;
+        suspension = (await tenantSuspension.update("s", suspension, { ...inputs, suspended: wantSuspended })).outs;
+      }
+      org = { id: org.id, outs: (await organization.update(org.id, org.outs, orgInputs(next), fastIdentity)).outs };
+      hook = (await lifecycleHook.update("h", hook, hookInputs(next), hooks)).outs;
       tenant = next;
       return { terminated: suspension.terminated };
     },
     /** The deletion steps in the engine's order (left end of the chain first). */
     offboardSteps(): { name: string; run: () => Promise<unknown> }[] {
       return [
-        { name: "deleting hook", run: () => lifecycleHookDelete("h", hook) },
-        { name: "identity seed", run: () => deleteIdentitySeed(identitySeed.id, { ...identitySeed.outs, ...fastIdentity }) },
-        { name: "organization", run: () => deleteOrganization(organization.id, { ...organization.outs, ...fastIdentity }) },
-        { name: "entity sync", run: () => deleteEntitySync(entitySync.id, { ...entitySync.outs, ...fastIdentity }) },
-        { name: "backup", run: () => backupDelete(backup.id, backup.outs as TenantBackupInputs) },
-        { name: "seed", run: () => deleteSeed(seed.tenantId, seed) },
-        { name: "migrations", run: () => deleteMigrations("m", { ...target, targetVersion: 3, fingerprint: set.fingerprint, version: 3, applied: [], reverted: [] }) },
+        { name: "deleting hook", run: () => lifecycleHook.delete("h", hook, hooks) },
+        { name: "identity seed", run: () => identitySeed.delete(seeded.id, seeded.outs, fastIdentity) },
+        { name: "organization", run: () => organization.delete(org.id, org.outs, fastIdentity) },
+        { name: "entity sync", run: () => entitySync.delete(entities.id, entities.outs, fastIdentity) },
+        { name: "backup", run: () => tenantBackup.delete(backup.id, backup.outs) },
+        { name: "seed", run: () => tenantSeed.delete(seed.tenantId, seed) },
+        { name: "migrations", run: () => tenantMigrations.delete(migrations.id, migrations.outs) },
         { name: "role and database", run: () => dropDatabaseResources(isolation, id) },
-        { name: "objects under the prefix", run: () => prefixDelete(storagePrefix.id, storagePrefix.outs as TenantPrefixInputs) },
-        { name: "deleted hook", run: () => deletedHookDelete(deletedHook.id, deletedState) },
+        { name: "objects under the prefix", run: () => tenantPrefix.delete(storagePrefix.id, storagePrefix.outs) },
+        { name: "deleted hook", run: () => deletedHook.delete(deleted.id, deletedState, hooks) },
       ];
     },
   };

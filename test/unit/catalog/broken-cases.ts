@@ -3,7 +3,7 @@
 // A file is an array of lines, so the line numbers in the expected messages can be read off directly.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { AWS_REGIONS } from "../../../lib/catalog/formats";
+import { AWS_REGIONS } from "../../../lib/catalog/regions";
 import { DefaultsSchema, TenantSchema } from "../../../lib/catalog/schema";
 
 export const BASE_DIR = join(__dirname, "../../fixtures/catalogs/base");

@@ -4,7 +4,8 @@ import fc from "fast-check";
 import { distance } from "fastest-levenshtein";
 import { describe, expect, it } from "vitest";
 import { didYouMean, formatError, formatPath, sortErrors, type CatalogError } from "../../../lib/catalog/errors";
-import { AWS_REGIONS, hostnameProblem, ID_MAX, ID_MIN, isEmail, isHostname, isHttpsUrl, isTenantId } from "../../../lib/catalog/formats";
+import { hostnameProblem, ID_MAX, ID_MIN, isEmail, isHostname, isHttpsUrl, isTenantId } from "../../../lib/catalog/formats";
+import { AWS_REGIONS } from "../../../lib/catalog/regions";
 import { kindOf } from "../../../lib/catalog/parse";
 import { Email, Hostname, HttpsUrl, TenantId } from "../../../lib/catalog/schema";
 

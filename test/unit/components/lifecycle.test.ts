@@ -51,7 +51,7 @@ function expectSeedOrder(ev: Evaluation, id: string) {
     .filter((s, k, all) => all.indexOf(s) === k);
   expect(order, id).toEqual(["deleting-webhook", "identity", "backup", "data", "storage", "domain", "deleted-webhook"]);
   // Every custom resource of the tenant is in the flow, except the generated password.
-  expect(nodes.filter((n) => !stage.get(n.urn)).map((n) => n.type), id).toEqual(["random:index/randomPassword:RandomPassword"]);
+  expect(nodes.filter((n) => !stage.get(n.urn)).map((n) => n.type), id).toEqual(["pulumi-nodejs:dynamic/tenancy:TenantPassword"]);
 }
 
 describe("deletion order of the real program", async () => {

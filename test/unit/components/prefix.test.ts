@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, test } from "vitest";
 import { evaluate, plaintextOccurrences } from "../../../lib/plan/evaluate";
-import { TenantPrefix } from "../../../lib/lifecycle/prefix-resource";
+import { TenantPrefix } from "../../../components/storage/tenantPrefix";
 import { stageOf } from "../../../lib/lifecycle/order";
 import { registerProgram } from "../../../lib/program";
 import { catalogOf, exampleConfig } from "../tenancy-fixtures";

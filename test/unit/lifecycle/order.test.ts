@@ -7,8 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { childOptions } from "../../../components/options";
 import { evaluate, type Registration } from "../../../lib/plan/evaluate";
-import { TenantBackup } from "../../../lib/lifecycle/backup-resource";
-import { DeletedHook, LifecycleHook } from "../../../lib/lifecycle/hook-resource";
+import { DeletedHook, LifecycleHook, TenantBackup } from "../../../components/lifecycle";
 import { DELETION_STAGES, deletionOrderProblems, deletionWaves, stageOf } from "../../../lib/lifecycle/order";
 
 const tenant = { id: "acme", name: "Acme", friendly_name: "Acme", plan: "pro", status: "active", cell: "eu-1", region: "eu-west-1", parent: null };
@@ -44,7 +43,7 @@ function program(skip?: "storage->domain") {
     const backup = new TenantBackup(
       "acme-backup",
       {
-        target: { host: "db", port: 5432, user: "admin", database: "tenant_acme", sslmode: "require", isolation: "database", tenantId: "acme", schema: "public", role: "tenant_acme", ownerRole: "tenancy_owner", appRole: "tenancy_app" },
+        target: { server: "main", host: "db", port: 5432, user: "admin", database: "tenant_acme", sslmode: "require", isolation: "database", tenantId: "acme", schema: "public", role: "tenant_acme", ownerRole: "tenancy_owner", appRole: "tenancy_app" },
         password: "canary-order-password",
         store: { bucket: "tn-backups", region: "eu-west-1" },
         onDelete: "backup",

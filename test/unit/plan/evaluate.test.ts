@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import { describe, expect, it } from "vitest";
+import { TenantPassword } from "../../../components/database";
 import { evaluate, plainValue, plaintextOccurrences, secretPaths } from "../../../lib/plan/evaluate";
 
 const CANARY = "canary-3f9a1c-never-in-plaintext";
@@ -18,14 +18,14 @@ class Box extends pulumi.ComponentResource {
   constructor(name: string, args: { secret: pulumi.Input<string>; keep: boolean }, opts?: pulumi.ComponentResourceOptions) {
     super("test:index:Box", name, {}, opts);
     const inner = new Inner(`${name}-inner`, this);
-    const pw = new random.RandomPassword(`${name}-pw`, { length: 20, special: false }, { parent: inner });
+    const pw = new TenantPassword(`${name}-pw`, { length: 20 }, { parent: inner });
     const first = new Thing(`${name}-thing`,
       { token: args.secret, label: "visible", nested: { list: ["a", pulumi.secret("b")] } },
       { parent: this, protect: args.keep, retainOnDelete: args.keep },
     );
-    new Thing(`${name}-after`, { password: pw.result }, { parent: this, dependsOn: [first] });
-    this.password = pw.result;
-    this.registerOutputs({ password: pw.result });
+    new Thing(`${name}-after`, { password: pw.password }, { parent: this, dependsOn: [first] });
+    this.password = pw.password;
+    this.registerOutputs({ password: pw.password });
   }
 }
 
@@ -46,7 +46,7 @@ describe("evaluate", () => {
     const { registrations } = await evaluate(program(CANARY, true), { stack: "s1" });
     const byName = Object.fromEntries(registrations.map((r) => [r.name, r]));
     expect(Object.keys(byName).sort()).toEqual(["b1", "b1-after", "b1-inner", "b1-pw", "b1-thing"]);
-    expect(byName["b1-pw"].urn).toBe("urn:pulumi:s1::tenancy::test:index:Box$test:index:Inner$random:index/randomPassword:RandomPassword::b1-pw");
+    expect(byName["b1-pw"].urn).toBe("urn:pulumi:s1::tenancy::test:index:Box$test:index:Inner$pulumi-nodejs:dynamic/tenancy:TenantPassword::b1-pw");
     expect(byName["b1-pw"].ancestors).toEqual([byName["b1-inner"].urn, byName["b1"].urn]);
     expect(byName["b1"].parent).toBeUndefined();
     expect(byName["b1"].custom).toBe(false);
@@ -60,7 +60,7 @@ describe("evaluate", () => {
     const thing = evaluation.registrations.find((r) => r.name === "b1-thing")!;
     expect(thing.inputs).toEqual({ token: CANARY, label: "visible", nested: { list: ["a", "b"] } });
     expect(thing.secretInputs).toEqual(["nested.list[1]", "token"]);
-    // RandomPassword.result is an additional secret output: a dependent's input must arrive secret.
+    // TenantPassword.password is an additional secret output: a dependent's input must arrive secret.
     const after = evaluation.registrations.find((r) => r.name === "b1-after")!;
     expect(after.secretInputs).toEqual(["password"]);
     expect(evaluation.secretExports).toEqual(["password"]);

@@ -1,0 +1,2 @@
+export { TenantBackup, tenantBackupArgs } from "./backup";
+export { DeletedHook, deletedHookArgs, hookTenant, LifecycleHook, lifecycleHookArgs } from "./hooks";

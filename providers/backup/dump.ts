@@ -1,0 +1,197 @@
+// Backup before deletion: pg_dump (custom format) of what a tenant owns on its database server,
+// streamed to the backups bucket, then a metadata object next to it.
+//
+// What is dumped, per isolation mode:
+// - database: the tenant's whole database.
+// - schema:   `--schema=<tenant schema>` in the shared database.
+// - shared:   pg_dump cannot filter rows, but row-level security can: pg_dump runs with
+//             `--role=<tenant role> --enable-row-security`, so the very policies that isolate the
+//             tenant at run time (tenant_id = current_tenant_id(), keyed on current_user) decide which
+//             rows are dumped. The result is an ordinary custom-format archive of the shared schema
+//             holding only this tenant's rows, restorable with pg_restore. `schema_migrations` is left
+//             out (the tenant role may not read it); its version is in the metadata instead. The admin
+//             must be allowed to SET ROLE to the tenant role (superuser or member).
+//
+// Objects: `backups/<id>/<time>.dump` (naming.backupKey) and `<that key>.json` with the metadata,
+// written only after the dump is complete and verified, so a metadata object marks a good backup.
+import { createHash } from "node:crypto";
+import { Transform, type Readable } from "node:stream";
+import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import { naming } from "../../lib/naming";
+import { appliedVersion } from "../postgres/runner";
+import { checkTarget, type Target } from "../postgres/target";
+import { pgToolVersion, runPgTool } from "../postgres/tools";
+import { assertBucketUsable, s3Client, s3Reason, where, type S3Credentials, type S3Store } from "../s3/client";
+
+export interface BackupRequest {
+  target: Target;
+  store: S3Store;
+  credentials?: S3Credentials;
+  /** Clock for the object key; defaults to now. */
+  now?: Date;
+  /** Multipart part size in bytes (S3's minimum, 5 MiB, and up); memory use is about twice this. */
+  partSize?: number;
+  /** Called as parts are uploaded: bytes so far and the part number. */
+  onProgress?: (progress: { loaded: number; part: number }) => void;
+}
+
+export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+const MIN_PART_SIZE = 5 * 1024 * 1024;
+
+export interface BackupMetadata {
+  tenant: string;
+  isolation: Target["isolation"];
+  database: string;
+  schema: string;
+  bucket: string;
+  key: string;
+  format: "pg_dump-custom";
+  pgDumpVersion: string;
+  /** Highest applied migration (schema_migrations), 0 when none. */
+  migrationVersion: number;
+  size: number;
+  sha256: string;
+  startedAt: string;
+  finishedAt: string;
+}
+
+export interface BackupResult extends BackupMetadata {
+  metadataKey: string;
+}
+
+/** The metadata object's key for a dump key. */
+export function metadataKey(key: string): string {
+  return `${key}.json`;
+}
+
+/** pg_dump's arguments: the connection without its password, and the scope of the tenant's data. */
+export function pgDumpArgs(target: Target): string[] {
+  const args = ["--format=custom", "--no-password", `--host=${target.host}`, `--port=${target.port}`, `--username=${target.user}`, `--dbname=${target.database}`];
+  if (target.isolation === "schema") args.push(`--schema=${target.schema}`);
+  if (target.isolation === "shared") {
+    args.push(`--schema=${target.schema}`, `--exclude-table=${target.schema}.schema_migrations`, `--role=${target.role}`, "--enable-row-security");
+  }
+  return args;
+}
+
+/** Fails before any dump starts when the bucket is missing, unreachable or forbidden. */
+export function checkStore(store: S3Store, credentials?: S3Credentials): Promise<void> {
+  return assertBucketUsable(store, credentials, {
+    role: "backup bucket",
+    notFound: "the bucket does not exist; create it or fix tenancy:backupBucket",
+    forbidden: "access denied; the deploying identity needs s3:ListBucket, s3:PutObject, s3:GetObject on it",
+  });
+}
+
+/**
+ * Takes the backup. Throws (with pg_dump's or S3's own words, never the password) when anything
+ * fails, after removing a partial dump object; the caller must then drop nothing.
+ */
+export async function backupTenant(request: BackupRequest): Promise<BackupResult> {
+  const target = checkTarget(request.target);
+  const { store } = request;
+  const partSize = request.partSize ?? DEFAULT_PART_SIZE;
+  if (!Number.isInteger(partSize) || partSize < MIN_PART_SIZE) {
+    throw new Error(`backup part size must be a whole number of bytes of at least ${MIN_PART_SIZE} (S3's minimum), got ${partSize}`);
+  }
+  const fail = (reason: string) => new Error(`backup of tenant ${target.tenantId} failed, so nothing of it was deleted: ${reason}`);
+
+  // First, so a machine without pg_dump fails before anything else is tried.
+  const pgDumpVersion = pgToolVersion("pg_dump");
+  try {
+    await checkStore(store, request.credentials);
+  } catch (error) {
+    throw fail((error as Error).message);
+  }
+  let migrationVersion: number | null;
+  try {
+    migrationVersion = await appliedVersion(target);
+  } catch (error) {
+    throw fail(`cannot read the migration version of ${target.database}.${target.schema}: ${(error as Error).message}`);
+  }
+  if (migrationVersion === null) {
+    throw fail(`${target.database}.${target.schema} holds no migrated tenant data (the database, the schema or its schema_migrations table is missing)`);
+  }
+
+  const started = request.now ?? new Date();
+  const key = naming.backupKey(target.tenantId, started.toISOString());
+  const client = s3Client(store, request.credentials);
+  try {
+    const dump = runPgTool("pg_dump", pgDumpArgs(target), target, { application: "tenancy-backup", output: "pipe" });
+    const hash = createHash("sha256");
+    let size = 0;
+    const body: Readable = dump.stdout!.pipe(
+      new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          hash.update(chunk);
+          size += chunk.length;
+          done(null, chunk);
+        },
+      }),
+    );
+    const upload = new Upload({
+      client,
+      params: { Bucket: store.bucket, Key: key, Body: body, ContentType: "application/octet-stream" },
+      queueSize: 2,
+      partSize,
+      leavePartsOnError: false,
+    });
+    const onProgress = request.onProgress;
+    if (onProgress) upload.on("httpUploadProgress", (p) => onProgress({ loaded: p.loaded ?? 0, part: p.part ?? 1 }));
+
+    let uploadError: unknown;
+    try {
+      await upload.done();
+    } catch (error) {
+      uploadError = error;
+      // Nobody reads pg_dump's output any more: stop it rather than leave it blocked on a full pipe.
+      dump.stop();
+    }
+    const exit = await dump.exited;
+
+    const removePartial = () => client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: key })).catch(() => undefined);
+    if (exit.code !== 0) {
+      await removePartial();
+      const how = exit.signal ? `was stopped by ${exit.signal}` : `exited with code ${exit.code}`;
+      throw fail(uploadError ? `upload to ${where(store)} failed: ${s3Reason(uploadError)}` : `pg_dump ${how}: ${exit.stderr || "(no message)"}`);
+    }
+    if (uploadError) {
+      await removePartial();
+      throw fail(`upload to ${where(store)} failed: ${s3Reason(uploadError)}`);
+    }
+
+    const sha256 = hash.digest("hex");
+    const head = await client.send(new HeadObjectCommand({ Bucket: store.bucket, Key: key }));
+    if (head.ContentLength !== size) {
+      await removePartial();
+      throw fail(`s3://${store.bucket}/${key} holds ${head.ContentLength} bytes but pg_dump wrote ${size}`);
+    }
+    const metadata: BackupMetadata = {
+      tenant: target.tenantId,
+      isolation: target.isolation,
+      database: target.database,
+      schema: target.schema,
+      bucket: store.bucket,
+      key,
+      format: "pg_dump-custom",
+      pgDumpVersion,
+      migrationVersion,
+      size,
+      sha256,
+      startedAt: started.toISOString(),
+      finishedAt: new Date().toISOString(),
+    };
+    try {
+      await client.send(
+        new PutObjectCommand({ Bucket: store.bucket, Key: metadataKey(key), Body: JSON.stringify(metadata, null, 2), ContentType: "application/json" }),
+      );
+    } catch (error) {
+      await removePartial();
+      throw fail(`writing the metadata object failed: ${s3Reason(error)}`);
+    }
+    return { ...metadata, metadataKey: metadataKey(key) };
+  } finally {
+    client.destroy();
+  }
+}

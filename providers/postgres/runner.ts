@@ -1,0 +1,383 @@
+// Applies the migration set to one tenant target, inside the provider host (TenantMigrations) and in
+// tests and benchmarks.
+//
+// Where the tables live, per isolation mode (the same SQL files in every mode):
+// - database: the tenant's own database, in a schema named like the tenant role (not `public`: the
+//   tenant owns its database, and no migration runs where the tenant can create objects); tables
+//   owned by the migrating admin, the tenant role gets USAGE and DML.
+// - schema:   the tenant's schema (created here, dropped by removeTenantData), in a shared
+//   database; the tenant role gets USAGE on that schema only, and DML on its tables.
+// - shared:   one shared schema per database server, owned by the owner role; every table carries
+//   tenant_id, row-level security is enabled and forced, and the policy compares tenant_id with
+//   current_tenant_id(), which maps `current_user` to a tenant through the owner-only table
+//   tenant_roles. A tenant controls no parameter that changes current_user (SET ROLE needs
+//   membership, SET SESSION AUTHORIZATION needs superuser), is no member of the owner, and owns
+//   no table, so it cannot step around the policy.
+import type { Client } from "pg";
+import type { Migration } from "../../lib/database/migrations";
+import { literal, quoteIdent as q } from "../../lib/database/sql";
+import { connect, isMissingDatabase } from "./connection";
+import { checkTarget, type Target } from "./target";
+
+export interface MigrateResult {
+  from: number;
+  to: number;
+  applied: number[];
+  reverted: number[];
+}
+
+const LOCK_PREFIX = "tenancy-migrations:";
+/** Schema of a template database; renamed to the tenant's schema in each clone. */
+export const TEMPLATE_SCHEMA = "tenancy_template";
+/** Tables of the runner itself; tenants never get privileges on them. */
+const BOOKKEEPING = ["schema_migrations", "tenant_roles"];
+
+/** Every problem with the migration list and the requested version. */
+export function migrationProblems(migrations: readonly Pick<Migration, "version" | "file">[], version: number): string[] {
+  const problems: string[] = [];
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) problems.push(`migration ${m.file} has version ${m.version} at position ${i + 1}; versions run 1, 2, ... without gaps`);
+  });
+  if (!Number.isInteger(version) || version < 0 || version > migrations.length) {
+    problems.push(`target version must be a whole number from 0 to ${migrations.length} (the migrations given), got ${JSON.stringify(version)}`);
+  }
+  return problems;
+}
+
+/** Line of a PostgreSQL error position (1-based character offset) in the SQL text. */
+function lineOf(sql: string, position: unknown): string {
+  const offset = Number(position);
+  if (!Number.isInteger(offset) || offset < 1) return "";
+  return ` (line ${sql.slice(0, offset - 1).split("\n").length})`;
+}
+
+async function inTransaction<T>(client: Client, target: Target, work: () => Promise<T>): Promise<T> {
+  await client.query("BEGIN");
+  try {
+    // The shared schema belongs to the owner role, so everything created there does too.
+    if (target.isolation === "shared") await client.query(`SET LOCAL ROLE ${q(target.ownerRole)}`);
+    await client.query(`SET LOCAL search_path TO ${q(target.schema)}`);
+    const result = await work();
+    await client.query("COMMIT");
+    return result;
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Runs `work` in one transaction on the target, as a migration runs (owner role in shared mode, search_path). */
+export async function withTarget<T>(targetIn: Target, work: (client: Client) => Promise<T>): Promise<T> {
+  const target = checkTarget(targetIn);
+  const client = await connect(target);
+  try {
+    return await inTransaction(client, target, () => work(client));
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Holds the per-target advisory lock for the rest of the session (released when it ends or dies). */
+async function lockTarget(client: Client, target: Target): Promise<void> {
+  await client.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [LOCK_PREFIX + target.schema]);
+}
+
+async function prepare(client: Client, target: Target): Promise<void> {
+  const s = q(target.schema);
+  await inTransaction(client, target, async () => {
+    if (target.isolation === "database") {
+      // A database cloned from a template (template.ts) holds the template's schema: it becomes
+      // the tenant's. Only if the admin made it: a schema the tenant created is never adopted.
+      await client.query(
+        `DO $do$ BEGIN
+           IF to_regnamespace(${literal(target.schema)}) IS NULL AND EXISTS (
+                SELECT 1 FROM pg_namespace WHERE nspname = ${literal(TEMPLATE_SCHEMA)} AND nspowner = current_user::regrole) THEN
+             ALTER SCHEMA ${q(TEMPLATE_SCHEMA)} RENAME TO ${s};
+           END IF;
+         END $do$`,
+      );
+    }
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (
+         version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
+         applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    if (target.isolation !== "shared") {
+      await client.query(
+        `CREATE OR REPLACE FUNCTION ${s}.current_tenant_id() RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+         AS $fn$ SELECT ${literal(target.tenantId)}::text $fn$`,
+      );
+      await client.query(`GRANT USAGE ON SCHEMA ${s} TO ${q(target.role)}`);
+      return;
+    }
+    const { rows } = await client.query(`SELECT to_regclass($1) IS NOT NULL AS present`, [`${s}.tenant_roles`]);
+    // Set up once: ALTER TABLE and policy changes would lock the mapping every tenant's queries read.
+    if (!rows[0].present) {
+      const app = q(target.appRole);
+      await client.query(`CREATE TABLE ${s}.tenant_roles (role_name name PRIMARY KEY, tenant_id text NOT NULL UNIQUE)`);
+      await client.query(`ALTER TABLE ${s}.tenant_roles ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY`);
+      await client.query(`CREATE POLICY own_role ON ${s}.tenant_roles FOR SELECT TO ${app} USING (role_name = current_user)`);
+      await client.query(`CREATE POLICY owner_all ON ${s}.tenant_roles TO ${q(target.ownerRole)} USING (true) WITH CHECK (true)`);
+      await client.query(`GRANT USAGE ON SCHEMA ${s} TO ${app}`);
+      await client.query(`GRANT SELECT ON ${s}.tenant_roles TO ${app}`);
+      // A fixed search_path, so no object a session puts on its own path can stand in for ours.
+      await client.query(
+        `CREATE FUNCTION ${s}.current_tenant_id() RETURNS text LANGUAGE sql STABLE
+         SET search_path = pg_catalog, pg_temp
+         AS $fn$ SELECT tenant_id FROM ${s}.tenant_roles WHERE role_name = current_user $fn$`,
+      );
+    }
+    await client.query(
+      `INSERT INTO ${s}.tenant_roles (role_name, tenant_id) VALUES ($1, $2)
+       ON CONFLICT (role_name) DO UPDATE SET tenant_id = EXCLUDED.tenant_id WHERE tenant_roles.tenant_id <> EXCLUDED.tenant_id`,
+      [target.role, target.tenantId],
+    );
+  });
+}
+
+/** A row of schema_migrations. */
+export interface Applied {
+  version: number;
+  name: string;
+  checksum: string;
+}
+
+async function readApplied(client: Client, schema: string): Promise<Applied[]> {
+  const { rows } = await client.query(`SELECT version, name, checksum FROM ${q(schema)}.schema_migrations ORDER BY version`);
+  return rows;
+}
+
+/**
+ * After each migration, in its transaction: the privileges the mode needs on whatever the
+ * migration created, and in shared mode the refusal of anything that would let a tenant around
+ * row-level security (a table without tenant_id, a view, a SECURITY DEFINER function).
+ */
+async function secure(client: Client, target: Target, file: string): Promise<void> {
+  const s = q(target.schema);
+  const grantee = target.isolation === "shared" ? target.appRole : target.role;
+  // Only what is missing is changed: ALTER TABLE and policy changes lock a table, and shared
+  // tables are in use by every shared tenant while another one migrates.
+  const { rows: relations } = await client.query(
+    `SELECT c.relname, c.relkind, c.relrowsecurity AND c.relforcerowsecurity AS forced,
+            EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped) AS has_tenant,
+            ARRAY(SELECT p.polname::text FROM pg_policy p WHERE p.polrelid = c.oid) AS policies,
+            CASE WHEN c.relkind = 'S' THEN has_sequence_privilege($2, c.oid, 'USAGE') AND has_sequence_privilege($2, c.oid, 'SELECT')
+                 ELSE has_table_privilege($2, c.oid, 'SELECT') AND has_table_privilege($2, c.oid, 'INSERT')
+                      AND has_table_privilege($2, c.oid, 'UPDATE') AND has_table_privilege($2, c.oid, 'DELETE') END AS granted
+       FROM pg_class c WHERE c.relnamespace = $1::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')`,
+    [target.schema, grantee],
+  );
+  for (const { relname, relkind, forced, has_tenant, policies, granted } of relations) {
+    if (BOOKKEEPING.includes(relname)) continue;
+    const rel = `${s}.${q(relname)}`;
+    if (target.isolation === "shared" && relkind !== "S") {
+      if (relkind !== "r" && relkind !== "p") {
+        throw new Error(`migration ${file}: ${relname} is a view or foreign table; shared mode allows only tables, whose rows row-level security can guard`);
+      }
+      if (!has_tenant) throw new Error(`migration ${file}: table ${relname} has no tenant_id column; in shared mode every table needs one`);
+      if (!forced) await client.query(`ALTER TABLE ${rel} ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY`);
+      if (!policies.includes("tenant_isolation")) {
+        // The sub-select makes the lookup run once per statement rather than once per row.
+        await client.query(
+          `CREATE POLICY tenant_isolation ON ${rel} TO ${q(grantee)}
+             USING (tenant_id = (SELECT ${s}.current_tenant_id())) WITH CHECK (tenant_id = (SELECT ${s}.current_tenant_id()))`,
+        );
+      }
+      if (!policies.includes("owner_all")) {
+        await client.query(`CREATE POLICY owner_all ON ${rel} TO ${q(target.ownerRole)} USING (true) WITH CHECK (true)`);
+      }
+    }
+    if (granted) continue;
+    if (relkind === "S") await client.query(`GRANT USAGE, SELECT ON SEQUENCE ${rel} TO ${q(grantee)}`);
+    else await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${rel} TO ${q(grantee)}`);
+  }
+  if (target.isolation === "shared") {
+    const { rows: definers } = await client.query(
+      `SELECT proname FROM pg_proc WHERE pronamespace = $1::regnamespace AND prosecdef`,
+      [target.schema],
+    );
+    if (definers.length > 0) {
+      throw new Error(`migration ${file}: SECURITY DEFINER function ${definers.map((r) => r.proname).join(", ")} would run as the owner of every tenant's rows; not allowed in shared mode`);
+    }
+  }
+}
+
+async function applyOne(client: Client, target: Target, m: Migration): Promise<void> {
+  const s = q(target.schema);
+  await inTransaction(client, target, async () => {
+    try {
+      await client.query(m.sql);
+    } catch (error) {
+      const e = error as { message?: string; position?: string };
+      throw new Error(`migration ${m.file} failed: ${e.message}${lineOf(m.sql, e.position)}`);
+    }
+    await secure(client, target, m.file);
+    await client.query(`INSERT INTO ${s}.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)`, [m.version, m.name, m.checksum]);
+  });
+}
+
+async function revertOne(client: Client, target: Target, m: Migration): Promise<void> {
+  const down = m.down!;
+  await inTransaction(client, target, async () => {
+    try {
+      await client.query(down.sql);
+    } catch (error) {
+      const e = error as { message?: string; position?: string };
+      throw new Error(`down migration ${down.file} failed: ${e.message}${lineOf(down.sql, e.position)}`);
+    }
+    await client.query(`DELETE FROM ${q(target.schema)}.schema_migrations WHERE version = $1`, [m.version]);
+  });
+}
+
+/** Refuses when an applied migration is no longer the file it was, naming the file. */
+function checkApplied(applied: readonly Applied[], migrations: readonly Migration[], target: Target): void {
+  for (const a of applied) {
+    const m = migrations[a.version - 1];
+    if (!m) {
+      throw new Error(`${target.schema} has migration ${a.version} (${a.name}) applied, but no such migration was given; restore its file before deploying`);
+    }
+    if (m.checksum !== a.checksum || m.name !== a.name) {
+      throw new Error(`migration ${m.file} was edited after it was applied to ${target.database}.${target.schema} (checksum ${a.checksum.slice(0, 12)} applied, ${m.checksum.slice(0, 12)} now); add a new migration instead of editing an applied one`);
+    }
+  }
+}
+
+/**
+ * Brings the target to `version`: pending migrations up, each in its own transaction, or down
+ * files in reverse when the version is lowered. Concurrent runs on one target wait for each other
+ * on an advisory lock. In shared mode the schema serves every shared tenant of the server, so it
+ * only ever moves up: a lower version leaves it where it is.
+ */
+export async function migrate(targetIn: Target, migrations: Migration[], version: number): Promise<MigrateResult> {
+  const target = checkTarget(targetIn);
+  const problems = migrationProblems(migrations, version);
+  if (problems.length > 0) throw new Error(`cannot migrate ${target.tenantId}: ${problems.join("; ")}`);
+  const client = await connect(target);
+  try {
+    await lockTarget(client, target);
+    await prepare(client, target);
+    const applied = await readApplied(client, target.schema);
+    checkApplied(applied, migrations, target);
+    const done = new Set(applied.map((a) => a.version));
+    const from = applied.length === 0 ? 0 : applied[applied.length - 1].version;
+    const result: MigrateResult = { from, to: from, applied: [], reverted: [] };
+    const goal = target.isolation === "shared" ? Math.max(version, from) : version;
+    const toRevert = applied.filter((a) => a.version > goal).reverse().map((a) => migrations[a.version - 1]);
+    const missing = toRevert.filter((m) => !m.down);
+    if (missing.length > 0) {
+      throw new Error(`cannot lower ${target.tenantId} from version ${from} to ${goal}: no down migration ${missing.map((m) => m.file.replace(/\.sql$/, ".down.sql")).join(", ")}; nothing was reverted`);
+    }
+    for (const m of migrations) {
+      if (m.version > goal || done.has(m.version)) continue;
+      await applyOne(client, target, m);
+      result.applied.push(m.version);
+    }
+    for (const m of toRevert) {
+      await revertOne(client, target, m);
+      result.reverted.push(m.version);
+    }
+    // Nothing to apply still re-grants: a database cloned from a template, or grants changed by
+    // hand, converge too. Not in shared mode, where it would rewrite policies on every deploy.
+    if (result.applied.length === 0 && result.reverted.length === 0 && target.isolation !== "shared") {
+      await inTransaction(client, target, () => secure(client, target, "(already applied)"));
+    }
+    result.to = goal;
+    return result;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * The applied migrations, oldest first (what refresh reports); null when the target is gone (no
+ * database, or no bookkeeping table: the schema was dropped or never migrated).
+ */
+export async function appliedMigrations(targetIn: Target): Promise<Applied[] | null> {
+  const target = checkTarget(targetIn);
+  let client: Client;
+  try {
+    client = await connect(target);
+  } catch (error) {
+    if (isMissingDatabase(error)) return null;
+    throw error;
+  }
+  try {
+    const { rows } = await client.query(`SELECT to_regclass($1) IS NOT NULL AS present`, [`${q(target.schema)}.schema_migrations`]);
+    if (!rows[0].present) return null;
+    return await readApplied(client, target.schema);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Highest applied version, 0 when none is; null when the target is gone. */
+export async function appliedVersion(target: Target): Promise<number | null> {
+  const applied = await appliedMigrations(target);
+  return applied === null ? null : (applied.at(-1)?.version ?? 0);
+}
+
+/**
+ * Drops the schema with every object in it, whatever the migrations created, and creates it again
+ * with the same owner and privileges, in one transaction.
+ */
+async function emptySchema(client: Client, schema: string): Promise<void> {
+  const s = q(schema);
+  await client.query("BEGIN");
+  try {
+    const { rows } = await client.query(
+      `SELECT n.nspowner::regrole::text AS owner,
+              ARRAY(SELECT format('GRANT %s ON SCHEMA %s TO %s%s', a.privilege_type, $2::text,
+                                  CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END,
+                                  CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)
+                      FROM aclexplode(n.nspacl) a) AS grants
+         FROM pg_namespace n WHERE n.nspname = $1`,
+      [schema, s],
+    );
+    await client.query(`DROP SCHEMA ${s} CASCADE`);
+    await client.query(`CREATE SCHEMA ${s} AUTHORIZATION ${rows[0].owner}`);
+    for (const grant of rows[0].grants as string[]) await client.query(grant);
+    await client.query("COMMIT");
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * What deleting a tenant's migrations removes: schema mode empties the tenant schema of
+ * everything in it; shared mode deletes the tenant's rows and its role mapping; database mode
+ * removes nothing, because dropping the database belongs to the database resource. The emptied
+ * schema stays, with its owner and grants, for the schema and grant resources that made it to
+ * drop and revoke (they are deleted after this).
+ */
+export async function removeTenantData(targetIn: Target): Promise<void> {
+  const target = checkTarget(targetIn);
+  if (target.isolation === "database") return;
+  const client = await connect(target);
+  try {
+    await lockTarget(client, target);
+    const { rows } = await client.query(`SELECT to_regnamespace($1) IS NOT NULL AS present`, [target.schema]);
+    if (!rows[0].present) return;
+    if (target.isolation === "schema") {
+      await emptySchema(client, target.schema);
+      return;
+    }
+    await inTransaction(client, target, async () => {
+      // Newest tables first, so rows that reference older tables go before what they reference.
+      const { rows: tables } = await client.query(
+        `SELECT c.relname FROM pg_class c
+           WHERE c.relnamespace = $1::regnamespace AND c.relkind IN ('r', 'p')
+             AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped)
+           ORDER BY c.oid DESC`,
+        [target.schema],
+      );
+      for (const { relname } of tables) {
+        await client.query(`DELETE FROM ${q(target.schema)}.${q(relname)} WHERE tenant_id = $1`, [target.tenantId]);
+      }
+      await client.query(`DELETE FROM ${q(target.schema)}.tenant_roles WHERE role_name = $1 OR tenant_id = $2`, [target.role, target.tenantId]);
+    });
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
