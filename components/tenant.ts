@@ -32,6 +32,8 @@ export interface TenantArgs {
     provider: aws.Provider;
     /** The cell's shared bucket in the tenant's region, for storage mode `prefix`. */
     sharedBucket?: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
+    /** `tenancy:s3Endpoint`, when the cell's S3 is an S3-compatible server. */
+    s3Endpoint?: string;
   };
   domain: { zoneId: string; baseDomain: string; ingressTarget: string; maintenanceTarget: string; provider: cloudflare.Provider };
   identity: {
@@ -122,6 +124,7 @@ export class Tenant extends pulumi.ComponentResource {
         bucketPrefix: args.storage.bucketPrefix,
         provider: args.storage.provider,
         sharedBucket: args.storage.sharedBucket,
+        s3Endpoint: args.storage.s3Endpoint,
         protection,
       },
       { parent: this, after: [...after, domain] },

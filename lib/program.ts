@@ -5,7 +5,7 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import { DatabaseServer } from "../components/database";
-import { SharedBucket } from "../components/storage";
+import { s3Access, SharedBucket } from "../components/storage";
 import { identityDisplayName } from "../components/identity";
 import { Tenant } from "../components/tenant";
 import type { OwnershipRecord } from "../components/domain";
@@ -98,7 +98,9 @@ export function registerProgram(catalog: Catalog, config: TenancyConfig): Progra
   }
   const regions = [...new Set(tenants.map((t) => t.region))].sort();
   const awsProviders: Record<string, aws.Provider> = {};
-  for (const region of regions) awsProviders[region] = new aws.Provider(`aws-${region}`, { region: region as aws.Region });
+  // An S3-compatible server (tenancy:s3Endpoint) takes the S3 calls of every region's provider.
+  const s3Endpoint = config.s3Endpoint ? { endpoints: [{ s3: config.s3Endpoint }], s3UsePathStyle: true } : {};
+  for (const region of regions) awsProviders[region] = new aws.Provider(`aws-${region}`, { region: region as aws.Region, ...s3Endpoint });
   // Credentials come from the environment (CLOUDFLARE_API_TOKEN), as CI provides them, never from the repository.
   const cloudflareProvider = new cloudflare.Provider("cloudflare", {});
 
@@ -138,6 +140,7 @@ export function registerProgram(catalog: Catalog, config: TenancyConfig): Progra
         bucketPrefix: config.bucketPrefix,
         provider: awsProviders[t.region],
         sharedBucket: t.storage.mode === "prefix" ? { name: shared.bucketName, arn: shared.arn } : undefined,
+        s3Endpoint: config.s3Endpoint,
       },
       domain: {
         zoneId: config.cloudflareZoneId,
@@ -157,7 +160,7 @@ export function registerProgram(catalog: Catalog, config: TenancyConfig): Progra
         },
         parentName: t.parent ? displayNames.get(t.parent) : undefined,
       },
-      lifecycle: { webhookSecret: config.webhookSecret, backupStore: { bucket: config.backupBucket, region: config.backupRegion } },
+      lifecycle: { webhookSecret: config.webhookSecret, backupStore: { bucket: config.backupBucket, region: config.backupRegion, ...s3Access(config.s3Endpoint) } },
       parentTenant: t.parent ? components[t.parent] : undefined,
     });
   }

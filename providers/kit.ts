@@ -18,6 +18,13 @@ const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 export const TENANT_MOVE =
   "moving a tenant between servers, databases or isolation modes is a tenant move: see docs/runbooks.md#moving-a-tenant";
 
+/**
+ * An output a read sets when the real object is damaged in a way the inputs cannot show (a table
+ * the migrations made, dropped by hand): a sentence saying what. Refresh shows it; while it is set,
+ * diff reports an update, so the next `up` repairs the damage or fails saying why.
+ */
+export const DRIFT = "drift";
+
 /** A located problem with the inputs: `property` is the input key (dotted for nested ones). */
 export interface CheckFailure {
   property: string;
@@ -137,7 +144,8 @@ export function defineProvider<I extends object, O extends object, Opt = undefin
       const replaces = (keys.replace ?? []).filter((p) => known(p) && changed(p));
       const updates = [...(keys.place ?? []), ...(keys.replace ?? []), ...keys.update].filter(changed);
       // A new loader text is an update of its own: it rewrites the stored `__provider` (see components/dynamic.ts).
-      const changes = updates.length > 0 || olds[CODE] !== news[CODE];
+      // Damage a read found (DRIFT) is one too: the update repairs it, or refuses and says why.
+      const changes = updates.length > 0 || olds[CODE] !== news[CODE] || Boolean((olds as Record<string, unknown>)[DRIFT]);
       return { changes, replaces, ...(replaces.length > 0 && spec.deleteBeforeReplace ? { deleteBeforeReplace: true } : {}) };
     },
     async create(inputs, options) {

@@ -18,6 +18,14 @@ export function tenantTags(tags: TenantTags): Record<string, string> {
   return { tenant: tags.tenant, plan: tags.plan, cell: tags.cell, "managed-by": "tenancy" };
 }
 
+/**
+ * How the engine-side S3 users (a prefix tenant's objects, backups) reach an S3-compatible server:
+ * its URL with path-style addressing, which such servers expect; nothing for AWS S3 itself.
+ */
+export function s3Access(endpoint: string | undefined): { endpoint?: string; forcePathStyle?: boolean } {
+  return endpoint ? { endpoint, forcePathStyle: true } : {};
+}
+
 export interface TenantStorageArgs {
   tenantId: string;
   mode: StorageMode;
@@ -31,6 +39,8 @@ export interface TenantStorageArgs {
   provider: aws.Provider;
   /** The cell's shared bucket in the tenant's region; required in `prefix` mode. */
   sharedBucket?: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
+  /** `tenancy:s3Endpoint`: an S3-compatible server instead of AWS S3, for the providers that reach the shared bucket. */
+  s3Endpoint?: string;
   protection: DataProtection;
 }
 

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { TenantPrefix } from "./tenantPrefix";
 import { naming } from "../../lib/naming";
 import { assertNoProblems, childOptions } from "../options";
-import { lifecycleRules, prefixPolicyDocument, storageArgProblems, tenantTags, type TenantStorageArgs } from "./args";
+import { lifecycleRules, prefixPolicyDocument, s3Access, storageArgProblems, tenantTags, type TenantStorageArgs } from "./args";
 import { hardenedBucket } from "./hardenedBucket";
 
 export interface TenantStorageOptions extends pulumi.ComponentResourceOptions {
@@ -67,6 +67,7 @@ export class TenantStorage extends pulumi.ComponentResource {
           region: args.provider.region.apply((region) => region ?? ""),
           prefix,
           onDelete: args.protection.retainOnDelete ? "retain" : "delete",
+          ...s3Access(args.s3Endpoint),
         },
         // Not the AWS provider: a dynamic resource has its own, and reaches S3 with the deployer's credentials.
         childOptions(this, after, { protect: args.protection.protect }),

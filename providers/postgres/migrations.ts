@@ -8,8 +8,8 @@
 // changes no data. Delete removes what the tenant holds in a shared place (schema mode: the
 // schema's contents; shared mode: its rows); a database of its own goes with its Database resource.
 import { checksum, fingerprint, loadMigrations, MIGRATIONS_DIR, type Migration } from "../../lib/database/migrations";
-import { defineProvider } from "../kit";
-import { appliedMigrations, migrate, removeTenantData } from "./runner";
+import { defineProvider, DRIFT } from "../kit";
+import { migrate, removeTenantData, targetState, type TargetState } from "./runner";
 import { targetId } from "./seed";
 import { locatedFailures, serverTargetProblems, TARGET_PLACE_KEYS, TARGET_UPDATE_KEYS, type ServerTarget } from "./target";
 
@@ -26,6 +26,15 @@ export interface TenantMigrationsOutputs extends TenantMigrationsInputs {
   /** Versions the last create/update applied and reverted. */
   applied: number[];
   reverted: number[];
+  /**
+   * The tables of the tenant's schema after the last create/update. Tenants cannot create tables
+   * there, so these are the migrations' work: one missing later was dropped outside Pulumi.
+   */
+  tables: string[];
+  /** The version the target was at when `tables` were recorded (`version` is what a read found since). */
+  tablesVersion: number;
+  /** Set by a read that found recorded tables missing (see DRIFT in providers/kit.ts). */
+  drift?: string;
 }
 
 export interface MigrationsOptions {
@@ -65,8 +74,22 @@ async function runMigrations(inputs: TenantMigrationsInputs, options: Migrations
   const migrations = options.migrations ?? loadMigrations();
   checkMigrationSet(inputs, migrations);
   const result = await migrate(inputs, migrations, inputs.targetVersion);
-  return { ...inputs, version: result.to, applied: result.applied, reverted: result.reverted };
+  return { ...inputs, version: result.to, applied: result.applied, reverted: result.reverted, tables: result.tables, tablesVersion: result.to };
 }
+
+/**
+ * Recorded tables gone from the target while every migration recorded then is still applied: no
+ * migration will make them again, they were dropped by hand. (Migrations reverted by hand show as a
+ * lower version instead, and the next update applies them again.)
+ */
+function droppedTables(props: TenantMigrationsOutputs, state: TargetState): string[] {
+  const version = state.applied.at(-1)?.version ?? 0;
+  if (version < (props.tablesVersion ?? props.version)) return [];
+  return (props.tables ?? []).filter((t) => !state.tables.includes(t));
+}
+
+const dropped = (tenantId: string, tables: string[]) =>
+  `tables ${tables.join(", ")} of tenant ${tenantId}, made by its migrations, were dropped outside Pulumi`;
 
 export const tenantMigrations = defineProvider<TenantMigrationsInputs, TenantMigrationsOutputs, MigrationsOptions>({
   kind: "TenantMigrations",
@@ -80,11 +103,31 @@ export const tenantMigrations = defineProvider<TenantMigrationsInputs, TenantMig
    * target. An empty id when the target is gone.
    */
   async read(id, props) {
-    const applied = await appliedMigrations(props);
-    if (applied === null) return { id: "", props };
+    const state = await targetState(props);
+    if (state === null) return { id: "", props };
+    const { applied } = state;
     const version = applied.at(-1)?.version ?? 0;
-    return { id, props: { ...props, version, fingerprint: fingerprint(applied, props.targetVersion) } };
+    const missing = droppedTables(props, state);
+    const { [DRIFT]: _old, ...rest } = props;
+    return {
+      id,
+      props: { ...rest, version, fingerprint: fingerprint(applied, props.targetVersion), ...(missing.length > 0 ? { [DRIFT]: dropped(props.tenantId, missing) } : {}) },
+    };
   },
-  update: async (_id, _olds, news, options) => ({ outs: await runMigrations(news, options) }),
+  /**
+   * Recorded tables that are missing are not made again: an empty table in place of a dropped one
+   * would hide the loss. The update stops, saying what to do, until they are restored.
+   */
+  async update(_id, olds, news, options) {
+    const state = await targetState(olds);
+    const missing = state ? droppedTables(olds, state) : [];
+    if (missing.length > 0) {
+      throw new Error(
+        `${dropped(news.tenantId, missing)}: restore them from the tenant's backup (docs/runbooks.md), ` +
+          `or re-create them by hand, then run \`pulumi refresh\`; nothing was migrated`,
+      );
+    }
+    return { outs: await runMigrations(news, options) };
+  },
   delete: async (_id, props) => removeTenantData(props),
 });

@@ -24,6 +24,8 @@ export interface MigrateResult {
   to: number;
   applied: number[];
   reverted: number[];
+  /** The tables of the tenant's schema afterwards (the runner's own left out): what the migrations made. */
+  tables: string[];
 }
 
 const LOCK_PREFIX = "tenancy-migrations:";
@@ -141,6 +143,16 @@ export interface Applied {
   version: number;
   name: string;
   checksum: string;
+}
+
+/** The tables in `schema`, sorted, the runner's bookkeeping left out. */
+async function schemaTables(client: Client, schema: string): Promise<string[]> {
+  const { rows } = await client.query(
+    `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relname = ANY($2) ORDER BY c.relname`,
+    [schema, BOOKKEEPING],
+  );
+  return rows.map((r) => r.relname);
 }
 
 async function readApplied(client: Client, schema: string): Promise<Applied[]> {
@@ -261,7 +273,7 @@ export async function migrate(targetIn: Target, migrations: Migration[], version
     checkApplied(applied, migrations, target);
     const done = new Set(applied.map((a) => a.version));
     const from = applied.length === 0 ? 0 : applied[applied.length - 1].version;
-    const result: MigrateResult = { from, to: from, applied: [], reverted: [] };
+    const result: MigrateResult = { from, to: from, applied: [], reverted: [], tables: [] };
     const goal = target.isolation === "shared" ? Math.max(version, from) : version;
     const toRevert = applied.filter((a) => a.version > goal).reverse().map((a) => migrations[a.version - 1]);
     const missing = toRevert.filter((m) => !m.down);
@@ -283,17 +295,24 @@ export async function migrate(targetIn: Target, migrations: Migration[], version
       await inTransaction(client, target, () => secure(client, target, "(already applied)"));
     }
     result.to = goal;
+    result.tables = await schemaTables(client, target.schema);
     return result;
   } finally {
     await client.end().catch(() => undefined);
   }
 }
 
+/** What refresh reads of a target: the applied migrations, oldest first, and the schema's tables. */
+export interface TargetState {
+  applied: Applied[];
+  tables: string[];
+}
+
 /**
- * The applied migrations, oldest first (what refresh reports); null when the target is gone (no
- * database, or no bookkeeping table: the schema was dropped or never migrated).
+ * The target as it is; null when it is gone (no database, or no bookkeeping table: the schema was
+ * dropped or never migrated).
  */
-export async function appliedMigrations(targetIn: Target): Promise<Applied[] | null> {
+export async function targetState(targetIn: Target): Promise<TargetState | null> {
   const target = checkTarget(targetIn);
   let client: Client;
   try {
@@ -305,7 +324,7 @@ export async function appliedMigrations(targetIn: Target): Promise<Applied[] | n
   try {
     const { rows } = await client.query(`SELECT to_regclass($1) IS NOT NULL AS present`, [`${q(target.schema)}.schema_migrations`]);
     if (!rows[0].present) return null;
-    return await readApplied(client, target.schema);
+    return { applied: await readApplied(client, target.schema), tables: await schemaTables(client, target.schema) };
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -313,8 +332,8 @@ export async function appliedMigrations(targetIn: Target): Promise<Applied[] | n
 
 /** Highest applied version, 0 when none is; null when the target is gone. */
 export async function appliedVersion(target: Target): Promise<number | null> {
-  const applied = await appliedMigrations(target);
-  return applied === null ? null : (applied.at(-1)?.version ?? 0);
+  const state = await targetState(target);
+  return state === null ? null : (state.applied.at(-1)?.version ?? 0);
 }
 
 /**

@@ -35,6 +35,11 @@ export class CliError extends Error {
 export interface ProjectOptions {
   /** Tenant catalog: file name -> YAML text, written to the copy's tenants/. */
   catalog: Record<string, string>;
+  /**
+   * Instead of a copy of this project, a project of these files (path -> text; a Pulumi.yaml among
+   * them): a benchmark's floor, say. node_modules is linked in either way.
+   */
+  files?: Record<string, string>;
   /** Extra environment for every command (credentials, endpoints, CA files). */
   env?: Record<string, string>;
 }
@@ -58,17 +63,26 @@ export class EngineProject {
   private readonly root: string;
   private readonly passphrase = randomBytes(12).toString("hex");
   env: Record<string, string>;
+  /** Everything every command printed, for the hunt for a secret in plaintext. */
+  transcript = "";
 
   constructor(options: ProjectOptions) {
     this.engine = ensureEngine();
     this.root = mkdtempSync(join(tmpdir(), "tenancy-engine-"));
     this.dir = join(this.root, "project");
     mkdirSync(this.dir);
-    for (const entry of PROJECT_ENTRIES) {
-      try {
-        cpSync(join(REPO, entry), join(this.dir, entry), { recursive: true });
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    if (options.files) {
+      for (const [path, text] of Object.entries(options.files)) {
+        mkdirSync(dirname(join(this.dir, path)), { recursive: true });
+        writeFileSync(join(this.dir, path), text);
+      }
+    } else {
+      for (const entry of PROJECT_ENTRIES) {
+        try {
+          cpSync(join(REPO, entry), join(this.dir, entry), { recursive: true });
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+        }
       }
     }
     symlinkSync(join(REPO, "node_modules"), join(this.dir, "node_modules"), "dir");
@@ -91,6 +105,11 @@ export class EngineProject {
     writeFileSync(file, change(readFileSync(file, "utf8")));
   }
 
+  /** Writes a file of the copy (path relative to the project). */
+  write(path: string, text: string): void {
+    writeFileSync(join(this.dir, path), text);
+  }
+
   private commandEnv(): NodeJS.ProcessEnv {
     return {
       ...process.env,
@@ -101,6 +120,8 @@ export class EngineProject {
       PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
       PULUMI_SKIP_CONFIRMATIONS: "true",
       NO_COLOR: "1",
+      // As the Automation API sets it: enables `--event-log`, the engine's own record of every step.
+      PULUMI_DEBUG_COMMANDS: "true",
       PATH: [STANDIN_BIN, DYNAMIC_HOST_BIN, process.env.PATH ?? ""].join(delimiter),
       ...this.env,
     };
@@ -130,6 +151,7 @@ export class EngineProject {
     }
     try {
       const result = await run(this.engine.pulumi, full, this.dir, env);
+      this.transcript += result.output;
       if (options.check !== false && result.code !== 0) throw new CliError(args, result);
       return result;
     } finally {

@@ -66,7 +66,7 @@ describe.each(MODES)("isolation %s", (mode) => {
 
     // Everything delete needs, and nothing it does not, is in the outputs.
     expect(Object.keys(created.outs).sort()).toEqual(
-      ["appRole", "applied", "database", "fingerprint", "host", "isolation", "ownerRole", "password", "port", "reverted", "role", "schema", "server", "sslmode", "targetVersion", "tenantId", "user", "version"],
+      ["appRole", "applied", "database", "fingerprint", "host", "isolation", "ownerRole", "password", "port", "reverted", "role", "schema", "server", "sslmode", "tables", "tablesVersion", "targetVersion", "tenantId", "user", "version"],
     );
 
     expect(await call(() => tenantMigrations.diff(created.id, created.outs, v2))).toEqual({ changes: false, replaces: [] });
@@ -126,6 +126,24 @@ test("refresh shows drift: read reports the version the database is really at, a
   expect((await call(() => tenantSeed.read(created.id, { ...created.outs, database: "no_such_db", name: "x", friendlyName: "x", settings: {} }))).id).toBe("");
 });
 
+test("a table the migrations made, dropped by hand, is drift: refresh shows it, up refuses to paper over it until it is restored", async () => {
+  const { target } = await server.tenant("database", "eng-dropped");
+  const inputs = migrationInputs(target, 3);
+  const created = await call(() => tenantMigrations.create(inputs));
+  expect(created.outs.tables).toEqual(["invoices", "projects", "tenant_profile"]);
+  await server.query(`ALTER TABLE ${target.schema}.invoices RENAME TO invoices_old`, [], target.database);
+  const read = await call(() => tenantMigrations.read(created.id, created.outs));
+  expect(read.props.drift).toBe(`tables invoices of tenant eng-dropped, made by its migrations, were dropped outside Pulumi`);
+  expect(await call(() => tenantMigrations.diff(created.id, read.props, inputs))).toEqual({ changes: true, replaces: [] });
+  await expect(call(() => tenantMigrations.update(created.id, read.props, inputs))).rejects.toThrow(/were dropped outside Pulumi: restore them .*nothing was migrated/);
+  // Restored (here: renamed back), the next refresh finds nothing amiss and the update goes through.
+  await server.query(`ALTER TABLE ${target.schema}.invoices_old RENAME TO invoices`, [], target.database);
+  const again = await call(() => tenantMigrations.read(created.id, read.props));
+  expect(again.props.drift).toBeUndefined();
+  expect(await call(() => tenantMigrations.diff(created.id, again.props, inputs))).toEqual({ changes: false, replaces: [] });
+  expect((await call(() => tenantMigrations.update(created.id, read.props, inputs))).outs).toMatchObject({ version: 3, applied: [] });
+});
+
 test("a failing migration reports file and message, without the password", async () => {
   const { target } = await server.tenant("database", "eng-fail");
   const broken = migrationsWith({ "0004_broken.sql": "ALTER TABLE projects ADD COLUMN owner integer REFERENCES nowhere (id);" });
@@ -153,7 +171,7 @@ test("migration files that do not match the fingerprint are refused before conne
 test("diff refuses a new place as a tenant move, and updates on a new address or new credentials", async () => {
   const { target } = await server.tenant("schema", "eng-diff");
   const inputs = migrationInputs(target, 3);
-  const olds: TenantMigrationsOutputs = { ...inputs, version: 3, applied: [], reverted: [] };
+  const olds: TenantMigrationsOutputs = { ...inputs, version: 3, applied: [], reverted: [], tables: [], tablesVersion: 3 };
   await expect(tenantMigrations.diff("x", olds, { ...inputs, schema: "tenant_other" })).rejects.toThrow(`schema "tenant_eng_diff" -> "tenant_other"; ${TENANT_MOVE}`);
   await expect(tenantMigrations.diff("x", olds, { ...inputs, isolation: "shared" })).rejects.toThrow(TENANT_MOVE);
   await expect(tenantMigrations.diff("x", olds, { ...inputs, server: "other" })).rejects.toThrow(`server "main" -> "other"; ${TENANT_MOVE}`);
