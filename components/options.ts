@@ -3,11 +3,12 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ResolvedTenant } from "../lib/catalog";
 
 /**
- * `protect` and `retainOnDelete` for the resources that hold a tenant's data (database, schema,
- * bucket). Set on those resources alone, never on a component: children inherit `protect` from
- * their parent, and a protected DNS record or role would block offboarding for no gain.
+ * `protect` and `retainOnDelete` of the resources that hold a tenant's data (database, schema,
+ * bucket, the migrations and seed whose delete empties a shared place).
  * - deletion_protection: the engine refuses to delete them, so removing the tenant file by mistake
  *   fails the update instead of dropping data; the flag must be turned off in a change of its own.
+ *   The Tenant component carries it too (components/tenant.ts), so every resource of the tenant
+ *   inherits it: see there why protecting the data resources alone is not enough.
  * - on_delete: retain: removing the tenant removes it from the stack but leaves the data where it is.
  */
 export interface DataProtection {

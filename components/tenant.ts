@@ -83,7 +83,14 @@ export class Tenant extends pulumi.ComponentResource {
   constructor(args: TenantArgs, opts: pulumi.ComponentResourceOptions = {}) {
     const t = args.tenant;
     const after = args.parentTenant ? [args.parentTenant] : [];
-    super("tenancy:index:Tenant", t.id, {}, { ...opts, dependsOn: [...dependencyList(opts.dependsOn), ...after] });
+    // deletion_protection protects every resource of the tenant (children inherit `protect`), not
+    // only its data: the engine checks `protect` when a resource's own delete comes up, and the
+    // deletion chain starts with the `deleting` webhook, the identity teardown and the backup.
+    // Protecting the data alone, those would run before the protected database stopped the update
+    // (the deploy job's `up --skip-preview` has no preview to stop at). With all protected, the
+    // first delete the engine schedules fails and nothing of the tenant is touched. The price: a
+    // change that replaces any resource of a protected tenant needs protection off, like a deletion.
+    super("tenancy:index:Tenant", t.id, {}, { ...opts, protect: t.lifecycle.deletion_protection, dependsOn: [...dependencyList(opts.dependsOn), ...after] });
     this.tenantId = t.id;
     assertNoProblems("Tenant", t.id, tenantArgProblems(args));
     const suspended = t.status === "suspended";

@@ -210,6 +210,16 @@ export class EngineStack {
     return stack;
   }
 
+  /** Changes the stack file's `tenancy:` config as an operator would edit it. */
+  setConfig(change: (plain: Record<string, any>) => void): void {
+    const file = join(this.project.dir, `Pulumi.${this.name}.yaml`);
+    const settings = parseYaml(readFileSync(file, "utf8"));
+    const plain = Object.fromEntries(Object.entries(settings.config ?? {}).map(([k, v]) => [k.replace(/^tenancy:/, ""), v]));
+    change(plain);
+    settings.config = Object.fromEntries(Object.entries(plain).map(([k, v]) => [`tenancy:${k}`, v]));
+    writeFileSync(file, stringifyYaml(settings));
+  }
+
   cmd(args: string[], options: { program?: boolean; check?: boolean } = {}): Promise<CliResult> {
     return this.project.pulumi([...args, "--stack", this.name], options);
   }
