@@ -31,14 +31,14 @@ describe.each(MODES)("isolation %s", (mode) => {
   test("applies every migration once, lets the tenant use its tables, reruns as a no-op", async () => {
     const { target, password } = await server().tenant(mode, id);
     const first = await migrate(target, migrations, 3);
-    expect(first).toEqual({ from: 0, to: 3, applied: [1, 2, 3], reverted: [] });
+    expect(first).toEqual({ from: 0, to: 3, applied: [1, 2, 3], reverted: [], tables: ["invoices", "projects", "tenant_profile"] });
     expect(await versions(target)).toEqual([1, 2, 3]);
     expect(await tables(target)).toEqual(["invoices", "projects", "tenant_profile"]);
     const rows = await server().query(`SELECT name, checksum FROM ${target.schema}.schema_migrations ORDER BY version`, [], target.database);
     expect(rows).toEqual(migrations.map((m) => ({ name: m.name, checksum: m.checksum })));
 
     const again = await migrate(target, migrations, 3);
-    expect(again).toEqual({ from: 3, to: 3, applied: [], reverted: [] });
+    expect(again).toEqual({ from: 3, to: 3, applied: [], reverted: [], tables: ["invoices", "projects", "tenant_profile"] });
     expect(await appliedVersion(target)).toBe(3);
 
     // The tenant's own role works with its tables, and tenant_id fills itself in.
@@ -63,14 +63,14 @@ describe.each(MODES)("isolation %s", (mode) => {
     const lowered = await migrate(target, migrations, 1);
     if (mode === "shared") {
       // The shared schema serves every shared tenant of the server: it never moves down for one of them.
-      expect(lowered).toEqual({ from: 3, to: 3, applied: [], reverted: [] });
+      expect(lowered).toEqual({ from: 3, to: 3, applied: [], reverted: [], tables: ["invoices", "projects", "tenant_profile"] });
       expect(await tables(target)).toEqual(["invoices", "projects", "tenant_profile"]);
       return;
     }
-    expect(lowered).toEqual({ from: 3, to: 1, applied: [], reverted: [3, 2] });
+    expect(lowered).toEqual({ from: 3, to: 1, applied: [], reverted: [3, 2], tables: ["tenant_profile"] });
     expect(await versions(target)).toEqual([1]);
     expect(await tables(target)).toEqual(["tenant_profile"]);
-    expect(await migrate(target, migrations, 3)).toEqual({ from: 1, to: 3, applied: [2, 3], reverted: [] });
+    expect(await migrate(target, migrations, 3)).toEqual({ from: 1, to: 3, applied: [2, 3], reverted: [], tables: ["invoices", "projects", "tenant_profile"] });
   });
 
   test("removeTenantData removes the schema or the tenant's rows, never another tenant's", async () => {
@@ -170,7 +170,7 @@ describe("faults (schema mode)", () => {
     expect(await tables(target)).not.toContain("slow_a");
 
     const rerun = await migrate(target, slow, 4);
-    expect(rerun).toEqual({ from: 3, to: 4, applied: [4], reverted: [] });
+    expect(rerun).toEqual({ from: 3, to: 4, applied: [4], reverted: [], tables: ["invoices", "projects", "slow_a", "slow_b", "tenant_profile"] });
     expect(await tables(target)).toEqual(expect.arrayContaining(["slow_a", "slow_b"]));
   });
 });

@@ -31,7 +31,7 @@ test("clones of the template are the tenants' own databases, at the template's v
     }),
   );
   for (const t of tenants) {
-    expect(await migrate(t.target, migrations, 3)).toEqual({ from: 3, to: 3, applied: [], reverted: [] });
+    expect(await migrate(t.target, migrations, 3)).toEqual({ from: 3, to: 3, applied: [], reverted: [], tables: ["invoices", "projects", "tenant_profile"] });
     const client = await server().tenantClient("database", t.id, t.password);
     try {
       await client.query(`INSERT INTO projects (name) VALUES ('first')`);

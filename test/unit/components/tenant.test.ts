@@ -150,19 +150,18 @@ describe("Tenant", async () => {
     expect(provider(byName(ev, "shared-bucket-dns"))).toBe("cloudflare");
   });
 
-  test("protect and retainOnDelete sit on the data resources (and the owning role) only", () => {
-    const options = (id: string) =>
-      Object.fromEntries(ownedBy(ev, id).filter((r) => r.protect || r.retainOnDelete).map((r) => [r.name, { protect: r.protect, retainOnDelete: r.retainOnDelete }]));
-    // The migrations and the seed delete the tenant's schema or rows, so they are protected alike.
-    const data = (protect: boolean, retainOnDelete: boolean, ...names: string[]) => Object.fromEntries(names.map((n) => [n, { protect, retainOnDelete }]));
-    expect(options("db-bucket")).toEqual(data(true, false, "db-bucket-database", "db-bucket-migrations", "db-bucket-seed", "db-bucket-bucket"));
-    expect(options("db-prefix")).toEqual(data(false, true, "db-prefix-database", "db-prefix-migrations", "db-prefix-seed", "db-prefix-role"));
-    expect(options("schema-bucket")).toEqual({
-      ...data(true, true, "schema-bucket-schema", "schema-bucket-migrations", "schema-bucket-seed", "schema-bucket-bucket"),
-      "schema-bucket-role": { protect: false, retainOnDelete: true },
-    });
-    expect(options("schema-prefix")).toEqual({});
-    expect(options("shared-prefix")).toEqual({});
+  test("deletion_protection protects every resource of the tenant; retainOnDelete sits on the data resources (and the owning role) only", () => {
+    // Protecting the data alone would let the deleting webhook, the identity teardown and the backup
+    // run before the engine reached the protected database (components/tenant.ts).
+    for (const id of ["db-bucket", "schema-bucket"]) expect(ownedBy(ev, id).filter((r) => !r.protect).map((r) => r.name)).toEqual([]);
+    for (const id of ["db-prefix", "schema-prefix", "shared-prefix"]) expect(ownedBy(ev, id).filter((r) => r.protect).map((r) => r.name)).toEqual([]);
+    // The migrations and the seed delete the tenant's schema or rows, so they are retained alike.
+    const retained = (id: string) => ownedBy(ev, id).filter((r) => r.retainOnDelete).map((r) => r.name).sort();
+    expect(retained("db-bucket")).toEqual([]);
+    expect(retained("db-prefix")).toEqual(["db-prefix-database", "db-prefix-migrations", "db-prefix-role", "db-prefix-seed"]);
+    expect(retained("schema-bucket")).toEqual(["schema-bucket-bucket", "schema-bucket-migrations", "schema-bucket-role", "schema-bucket-schema", "schema-bucket-seed"]);
+    expect(retained("schema-prefix")).toEqual([]);
+    expect(retained("shared-prefix")).toEqual([]);
   });
 
   test("the database resources per isolation mode", () => {
