@@ -1,0 +1,106 @@
+// An existing stack moves to the thin providers with one `pulumi up` that changes no data.
+//
+// The stack made here stands for one created by the code before the thin loader: its state is
+// rewritten (`pulumi stack export` / `import`) the way that code left it: every dynamic resource
+// carrying its fully serialized provider (the implementation and everything it captures, as the SDK
+// serialized it then) in its inputs and outputs, the migrations' SQL among TenantMigrations' inputs
+// and outputs, and no server name in the database targets (a key added since). Then the current
+// program runs over it: updates only, the data untouched, the state's code gone.
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadMigrations } from "../../lib/database/migrations";
+import { catalogFiles, defaults, type Catalog } from "./catalog";
+import { startServices, type EngineServices } from "./services";
+import { EngineProject, EngineStack } from "./stack";
+import { applicationTables, fingerprint, tenantClient, writeApplicationData, type Isolation } from "./tenant-data";
+
+const CELL = "eu-3";
+const TENANTS: Array<{ id: string; isolation: Isolation }> = [
+  { id: "kappa", isolation: "schema" },
+  { id: "lambda", isolation: "shared" },
+];
+const TABLES = ["tenant_profile", ...applicationTables(3)];
+
+let services: EngineServices;
+let project: EngineProject;
+let stack: EngineStack;
+const passwords: Record<string, string> = {};
+
+const catalog: Catalog = {
+  defaults: defaults(CELL, { canary: 3, stable: 3 }),
+  tenants: TENANTS.map(({ id, isolation }) => ({ id, name: `Tenant ${id}`, database: { isolation, server: "main" } })),
+};
+
+async function allData(): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const { id, isolation } of TENANTS) {
+    const client = await tenantClient(services, isolation, id, passwords[id]);
+    out[id] = await fingerprint(client, TABLES).finally(() => client.end());
+  }
+  return out;
+}
+
+/** The state as the old code left it (see the header). */
+function asOldCodeLeftIt(deployment: any, fat: Record<string, string>): void {
+  const sql = loadMigrations().map((m) => ({ version: m.version, name: m.name, file: m.file, sql: m.sql, checksum: m.checksum, down: m.down ?? null }));
+  for (const r of deployment.resources) {
+    const kind = /^pulumi-nodejs:dynamic\/tenancy:(\w+)$/.exec(r.type)?.[1];
+    if (!kind) continue;
+    for (const props of [r.inputs, r.outputs]) {
+      props.__provider = fat[kind];
+      if (kind === "TenantMigrations") props.migrations = sql.slice(0, props.targetVersion);
+      if ("server" in props && "host" in props) delete props.server;
+    }
+  }
+}
+
+beforeAll(async () => {
+  services = await startServices();
+  await services.prepare(TENANTS.map((t) => t.id), CELL, ["us-east-1"]);
+  project = new EngineProject({ catalog: catalogFiles(catalog), env: services.env });
+  stack = await EngineStack.create(project, CELL, services.config(CELL));
+  await stack.up();
+  const outputs = await stack.outputs();
+  for (const { id, isolation } of TENANTS) {
+    passwords[id] = outputs.tenants[id].password;
+    const client = await tenantClient(services, isolation, id, passwords[id]);
+    await writeApplicationData(client, 5, 3).finally(() => client.end());
+  }
+}, 600_000);
+
+afterAll(async () => {
+  project?.dispose();
+  await services?.stop();
+});
+
+describe("upgrading a stack made with fully serialized providers", { timeout: 600_000 }, () => {
+  it("one up: updates only, no data changed, the code gone from the state", async () => {
+    const fat = JSON.parse(execFileSync(process.execPath, ["--import", "tsx", join(__dirname, "fat-providers.ts")], { cwd: project.dir, encoding: "utf8", maxBuffer: 64 << 20 }));
+    const exported = JSON.parse(await stack.exportText());
+    asOldCodeLeftIt(exported.deployment, fat);
+    const file = join(project.dir, "..", "old-state.json");
+    writeFileSync(file, JSON.stringify(exported));
+    await stack.cmd(["stack", "import", "--file", file]);
+    const oldBytes = Buffer.byteLength(await stack.exportText());
+    const before = await allData();
+
+    const preview = await stack.preview();
+    expect(preview.stdout).toMatch(/~ \d+ to update/);
+    expect(preview.stdout).not.toMatch(/to replace|to delete|to create/);
+    await stack.up();
+
+    expect(await allData()).toEqual(before);
+    const state = await stack.exportText();
+    const newBytes = Buffer.byteLength(state);
+    // The fat code was most of the old state; what is left is a fraction of it.
+    expect(newBytes).toBeLessThan(oldBytes / 5);
+    for (const r of JSON.parse(state).deployment.resources) {
+      if (!r.type.startsWith("pulumi-nodejs:dynamic")) continue;
+      expect(String(r.outputs.__provider).length, r.urn).toBeLessThan(2048);
+      expect(r.outputs.migrations, r.urn).toBeUndefined();
+    }
+    await stack.preview(["--expect-no-changes"]);
+  });
+});
