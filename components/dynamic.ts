@@ -1,19 +1,14 @@
-// The project's dynamic resources, program side: one base class, and the loader that the Pulumi SDK
-// serializes into each resource's state (`__provider`).
+// The project's dynamic resources, program side: one base class, and the loader each resource
+// carries in its state (`__provider`).
 //
 // The engine runs check/diff/create/update with the new inputs, but read and delete with the OLD
 // outputs, and the dynamic-provider host (@pulumi/pulumi/cmd/dynamic-provider) loads whatever
 // `__provider` text those hold. Serializing the implementation would freeze it in state: a fixed
-// delete path would never reach a resource created before the fix. So the serialized provider is a
-// loader that captures nothing but its kind. In the provider host (plain `node`, started with the
+// delete path would never reach a resource created before the fix. So the stored provider is a
+// loader that holds nothing but its kind. In the provider host (plain `node`, started with the
 // project directory as its working directory) it registers tsx once per process, requires
 // providers/index.ts of that directory and hands every call to the CURRENT implementation of its kind.
-//
-// The loader is written as text and made into a function with `new Function`: that text is part of
-// every resource's state, so it must not depend on how a transpiler happens to print it (tsx and
-// vitest print TypeScript differently), and it holds no path, so it is the same on every machine.
-// Serialized it is about 1.9 KB, nearly all of it the SDK's closure scaffolding (some 170 bytes
-// around each of the six methods, the loading function and the handler); its own code is ~450 bytes.
+// Its text (loaderText) holds no path, so it is the same on every machine.
 //
 // Changing the loader's text: the host loads the provider for check, diff and update from the NEW
 // inputs' `__provider`, for read and delete from the stored one. Every resource created before the
@@ -28,27 +23,22 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ProviderKind } from "../providers";
 
-const LOADER = `const load = () => {
-  globalThis.__tenancyTsx ??= require("tsx/cjs/api").register();
-  return require(require("path").join(process.cwd(), "providers", "index.ts")).provider(kind);
+/**
+ * The `__provider` text of a kind: the whole of what the state holds of a provider, a few hundred
+ * bytes. It is the CommonJS module the host expects (`requireFromString(text).handler()` must give
+ * the provider object), written out here rather than made by the SDK's serializeFunction: that
+ * would wrap each method in its closure boilerplate (about 1.9 KB per resource, twice per resource
+ * in state), cost CPU for every resource of the program, and depend on how a transpiler prints code.
+ */
+export function loaderText(kind: ProviderKind): string {
+  return `exports.handler = () => {
+  const load = () => {
+    globalThis.__tenancyTsx ??= require("tsx/cjs/api").register();
+    return require(require("path").join(process.cwd(), "providers", "index.ts")).provider(${JSON.stringify(kind)});
+  };
+  return Object.fromEntries(["check", "diff", "create", "read", "update", "delete"].map((m) => [m, (...a) => load()[m](...a)]));
 };
-return {
-  check: (...a) => load().check(...a),
-  diff: (...a) => load().diff(...a),
-  create: (...a) => load().create(...a),
-  read: (...a) => load().read(...a),
-  update: (...a) => load().update(...a),
-  delete: (...a) => load().delete(...a),
-};`;
-
-const makeLoader = new Function("kind", LOADER) as (kind: ProviderKind) => pulumi.dynamic.ResourceProvider;
-const loaders = new Map<ProviderKind, pulumi.dynamic.ResourceProvider>();
-
-/** The loader of a kind; one object per kind, so the SDK serializes it once per program run. */
-export function loaderFor(kind: ProviderKind): pulumi.dynamic.ResourceProvider {
-  let loader = loaders.get(kind);
-  if (!loader) loaders.set(kind, (loader = makeLoader(kind)));
-  return loader;
+`;
 }
 
 /** A resource's args: each input may be an Output. */
@@ -69,11 +59,13 @@ function wrapSecret(inputs: Record<string, unknown>, path: string): void {
  * secret (a key, or `key.field`): wrapped as secrets here, and their top-level keys kept secret in
  * the outputs (additionalSecretOutputs), which is where delete finds them.
  */
-export abstract class TenancyResource extends pulumi.dynamic.Resource {
+export abstract class TenancyResource extends pulumi.CustomResource {
   constructor(kind: ProviderKind, name: string, props: Record<string, unknown>, opts: pulumi.CustomResourceOptions = {}, secrets: readonly string[] = []) {
-    const inputs = { ...props };
+    const inputs: Record<string, unknown> = { ...props, __provider: loaderText(kind) };
     for (const path of secrets) wrapSecret(inputs, path);
     const secretOutputs = [...new Set(secrets.map((path) => path.split(".")[0]))];
-    super(loaderFor(kind), name, inputs, { ...opts, additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), ...secretOutputs] }, "tenancy", kind);
+    // The type pulumi.dynamic.Resource gives (`pulumi-nodejs:dynamic/<module>:<type>`): the host of
+    // Pulumi's Node.js dynamic providers serves it; the token of every existing stack is kept.
+    super(`pulumi-nodejs:dynamic/tenancy:${kind}`, name, inputs, { ...opts, additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), ...secretOutputs] });
   }
 }

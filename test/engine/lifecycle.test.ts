@@ -125,7 +125,7 @@ describe("a cell under the real engine", { timeout: 600_000 }, () => {
     const resources = await stack.resources();
     const dynamic = resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic"));
     expect(dynamic.length).toBeGreaterThan(20);
-    for (const r of dynamic) expect(String(r.outputs?.__provider ?? "").length, r.urn).toBeLessThan(2048);
+    for (const r of dynamic) expect(String(r.outputs?.__provider ?? "").length, r.urn).toBeLessThan(512);
   });
 
   it("a second up with nothing changed is a no-op", async () => {

@@ -44,6 +44,15 @@ export interface ProjectOptions {
   env?: Record<string, string>;
 }
 
+export interface CommandOptions {
+  /** The command runs the program (preview, up): the program server is started for it where needed. */
+  program?: boolean;
+  /** Throw on a non-zero exit (the default). */
+  check?: boolean;
+  /** Add the output to the project's transcript (the default; off for a test's own --show-secrets reads). */
+  record?: boolean;
+}
+
 export interface StateResource {
   urn: string;
   type: string;
@@ -127,11 +136,8 @@ export class EngineProject {
     };
   }
 
-  /**
-   * Runs `pulumi <args>` in the project. `program: true` for the commands that run the program
-   * (preview, up): without a language host on the machine, the program server is started for it.
-   */
-  async pulumi(args: string[], options: { program?: boolean; check?: boolean } = {}): Promise<CliResult> {
+  /** Runs `pulumi <args>` in the project. */
+  async pulumi(args: string[], options: CommandOptions = {}): Promise<CliResult> {
     const env = this.commandEnv();
     let server: ReturnType<typeof spawn> | undefined;
     const full = [...args, "--non-interactive", "--color", "never"];
@@ -151,7 +157,7 @@ export class EngineProject {
     }
     try {
       const result = await run(this.engine.pulumi, full, this.dir, env);
-      this.transcript += result.output;
+      if (options.record !== false) this.transcript += result.output;
       if (options.check !== false && result.code !== 0) throw new CliError(args, result);
       return result;
     } finally {
@@ -220,7 +226,7 @@ export class EngineStack {
     writeFileSync(file, stringifyYaml(settings));
   }
 
-  cmd(args: string[], options: { program?: boolean; check?: boolean } = {}): Promise<CliResult> {
+  cmd(args: string[], options: CommandOptions = {}): Promise<CliResult> {
     return this.project.pulumi([...args, "--stack", this.name], options);
   }
 
@@ -251,7 +257,8 @@ export class EngineStack {
   }
 
   async outputs(): Promise<Record<string, any>> {
-    return JSON.parse((await this.cmd(["stack", "output", "--json", "--show-secrets"])).stdout);
+    // The test's own privileged read: kept out of the transcript the secret hunt searches.
+    return JSON.parse((await this.cmd(["stack", "output", "--json", "--show-secrets"], { record: false })).stdout);
   }
 }
 

@@ -98,7 +98,7 @@ describe("upgrading a stack made with fully serialized providers", { timeout: 60
     expect(newBytes).toBeLessThan(oldBytes / 5);
     for (const r of JSON.parse(state).deployment.resources) {
       if (!r.type.startsWith("pulumi-nodejs:dynamic")) continue;
-      expect(String(r.outputs.__provider).length, r.urn).toBeLessThan(2048);
+      expect(String(r.outputs.__provider).length, r.urn).toBeLessThan(512);
       expect(r.outputs.migrations, r.urn).toBeUndefined();
     }
     await stack.preview(["--expect-no-changes"]);

@@ -233,7 +233,7 @@ describe("Tenant", async () => {
     const prefix = byName(ev, "schema-prefix-storage-prefix");
     expect(prefix.inputs).toEqual({ tenantId: "schema-prefix", bucket: "example-tenancy-shared-default-eu-west-1", region: "eu-west-1", prefix: "tenants/schema-prefix/", onDelete: "delete" });
     // Its stored code only loads the current TenantPrefix implementation, whose delete empties the prefix.
-    expect(prefix.providerCode).toContain('kind: "TenantPrefix"');
+    expect(prefix.providerCode).toContain('.provider("TenantPrefix")');
     expect(byName(ev, "db-prefix-storage-prefix").inputs).toMatchObject({ prefix: "tenants/db-prefix/", onDelete: "retain" });
     // No AWS provider for a dynamic resource; it comes after the shared bucket (its input) and the domain stage.
     expect(prefix.provider).toBeUndefined();
