@@ -59,7 +59,7 @@ async function measure(services: EngineServices, n: number): Promise<Row> {
   await services.prepare(catalog.tenants.map((t) => t.id), "bench", ["us-east-1"]);
   const ours = new EngineProject({ catalog: catalogFiles(catalog), env: services.env });
   try {
-    const stack = await EngineStack.create(ours, "bench", services.config("bench"));
+    const stack = await EngineStack.create(ours, "bench", services.config());
     const previewS = await timed(() => stack.preview());
     const upS = await timed(() => stack.up());
     const state = await stack.exportText();

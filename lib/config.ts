@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { BUCKET_PREFIX_MAX, BUCKET_PREFIX_PATTERN } from "./naming";
+import { BUCKET_PREFIX_MAX, BUCKET_PREFIX_PATTERN, CATALOG_DIR } from "./naming";
 import { AWS_REGIONS } from "./catalog/regions";
 import { Hostname, Slug } from "./catalog/schema";
 import { WEBHOOK_SECRET_MIN_LENGTH } from "./lifecycle/policy";
@@ -32,8 +32,10 @@ export type DatabaseServerSettings = z.infer<typeof DatabaseServerSchema>;
 
 /** Every non-secret key; the secret ones are checked separately so no message can echo their value. */
 export const PlainConfigSchema = z.strictObject({
-  tenantsDir: z.string().min(1).default("tenants"),
-  cell: Slug.default("default"),
+  /** Only ever its one value (lib/naming.ts CATALOG_DIR): accepted so older stack files still parse. */
+  tenantsDir: z.literal(CATALOG_DIR, { message: `the catalog is always ${CATALOG_DIR}/ beside Pulumi.yaml; remove tenancy:tenantsDir from the stack file` }).optional(),
+  /** The cell is the stack's name; a stack file may repeat it, never name another (see parseTenancyConfig). */
+  cell: Slug.optional(),
   databaseServers: z
     .record(Slug, DatabaseServerSchema)
     .refine((servers) => Object.keys(servers).length > 0, { message: "expected at least one database server" }),
@@ -61,6 +63,9 @@ export const PlainConfigSchema = z.strictObject({
 export { WEBHOOK_SECRET_MIN_LENGTH };
 
 export const SECRET_KEYS = ["databasePasswords", "controlPlaneClientSecret", "webhookSecret"] as const;
+
+/** Keys that only exist to be refused when they point elsewhere: never declared, never to be set. */
+export const FIXED_KEYS: ReadonlySet<string> = new Set(["cell", "tenantsDir"]);
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
 export interface DatabaseServer extends DatabaseServerSettings {
@@ -70,7 +75,9 @@ export interface DatabaseServer extends DatabaseServerSettings {
   password: pulumi.Output<string>;
 }
 
-export interface TenancyConfig extends Omit<z.infer<typeof PlainConfigSchema>, "databaseServers"> {
+export interface TenancyConfig extends Omit<z.infer<typeof PlainConfigSchema>, "databaseServers" | "cell" | "tenantsDir"> {
+  /** The cell this stack deploys: the stack's own name. */
+  cell: string;
   databaseServers: Record<string, DatabaseServer>;
   controlPlaneClientSecret: pulumi.Output<string>;
   webhookSecret: pulumi.Output<string>;
@@ -101,8 +108,13 @@ function pathText(path: readonly PropertyKey[]): string {
  * Validates raw config and returns it typed. Every problem is reported at once, named by its key
  * (`tenancy:databaseServers.main.port: ...`). Secret values are wrapped with pulumi.secret
  * immediately and never appear in a message: only their presence and type are checked.
+ *
+ * `stack`: the stack's name, which is the cell it deploys. A stack file naming another cell is an
+ * error, not a redirect: the program would otherwise register the other cell's tenants (or none, and
+ * `up` would delete the whole cell) while the plan, which reads the stack file by its name, showed
+ * this one's. Without `stack` (a plan's template, a test) the cell is the config's own, else "default".
  */
-export function parseTenancyConfig(raw: RawConfig): TenancyConfig {
+export function parseTenancyConfig(raw: RawConfig, stack?: string): TenancyConfig {
   const problems: string[] = [];
   const plainInput = Object.fromEntries(Object.entries(raw).filter(([k]) => !(SECRET_KEYS as readonly string[]).includes(k)));
   const plain = PlainConfigSchema.safeParse(plainInput);
@@ -163,15 +175,27 @@ export function parseTenancyConfig(raw: RawConfig): TenancyConfig {
     }
   }
 
+  let cell = typeof raw.cell === "string" ? raw.cell : "default";
+  if (stack !== undefined) {
+    if (!Slug.safeParse(stack).success) {
+      problems.push(`stack name "${stack}": a stack deploys the cell it is named after, so its name must be a cell name (lowercase letters, digits, inner hyphens)`);
+    } else if (raw.cell !== undefined && raw.cell !== stack) {
+      problems.push(
+        `${CONFIG_NAMESPACE}:cell: "${String(raw.cell)}" is not this stack's name "${stack}"; a stack deploys the cell it is named after: remove ${CONFIG_NAMESPACE}:cell from Pulumi.${stack}.yaml`,
+      );
+    }
+    cell = stack;
+  }
   if (problems.length > 0 || !plain.success || !clientSecret || !webhookSecret) throw new ConfigInvalidError(problems);
-  return { ...plain.data, databaseServers: servers, controlPlaneClientSecret: clientSecret, webhookSecret };
+  const { tenantsDir: _fixed, cell: _named, ...settings } = plain.data;
+  return { ...settings, cell, databaseServers: servers, controlPlaneClientSecret: clientSecret, webhookSecret };
 }
 
 /** Keys whose value is a map: read as objects, and not declarable in Pulumi.yaml. */
 export const OBJECT_KEYS: ReadonlySet<string> = new Set(["databaseServers", "controlPlane", "databasePasswords"]);
 
-/** Reads `tenancy:*` from the running stack. */
-export function readTenancyConfig(config = new pulumi.Config(CONFIG_NAMESPACE)): TenancyConfig {
+/** Reads `tenancy:*` from the running stack, whose name is the cell it deploys. */
+export function readTenancyConfig(config = new pulumi.Config(CONFIG_NAMESPACE), stack = pulumi.getStack()): TenancyConfig {
   const raw: RawConfig = {};
   for (const key of [...Object.keys(PlainConfigSchema.shape), "databasePasswords"]) {
     // databasePasswords is read as plain text only to be checked and wrapped at once by
@@ -185,7 +209,7 @@ export function readTenancyConfig(config = new pulumi.Config(CONFIG_NAMESPACE)):
   // Read as plain text only to check its length before anything is registered; wrapped at once.
   const webhookSecret = config.get("webhookSecret");
   if (webhookSecret !== undefined) raw.webhookSecret = webhookSecret;
-  return parseTenancyConfig(raw);
+  return parseTenancyConfig(raw, stack);
 }
 
 /**

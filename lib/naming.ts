@@ -17,6 +17,13 @@ function pg(id: string): string {
   return `tenant_${checked(id).replace(/-/g, "_")}`;
 }
 
+/**
+ * The catalog's directory, beside Pulumi.yaml. Fixed: a stack setting that pointed the program at
+ * another directory would make it register other tenants than the plan showed (or none, and the
+ * next `up` would delete the whole cell).
+ */
+export const CATALOG_DIR = "tenants";
+
 export const naming = {
   /** Database of a tenant with isolation `database`. */
   database: (id: string) => pg(id),

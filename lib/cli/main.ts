@@ -1,4 +1,5 @@
 // `tenancy`: argument parsing only; every command is a function in commands.ts (or its own module).
+import { CATALOG_DIR } from "../naming";
 import { Command, Option } from "commander";
 import { affectedFromGit, leastLoadedCell } from "../cells";
 import { FORMATS, type Format } from "../plan/format";
@@ -13,7 +14,7 @@ export function buildCli(emit: (result: CommandResult) => void): Command {
     .description("Validate, list, scaffold and plan the tenant catalog of a multi-tenant SaaS")
     .showHelpAfterError()
     .exitOverride();
-  const dirOption = () => new Option("--dir <dir>", "catalog directory").default("tenants");
+  const dirOption = () => new Option("--dir <dir>", "catalog directory").default(CATALOG_DIR);
 
   program
     .command("validate")
@@ -49,26 +50,25 @@ export function buildCli(emit: (result: CommandResult) => void): Command {
   program
     .command("plan")
     .description("what the program would create, change or delete, evaluated offline under Pulumi's mocks")
-    .addOption(dirOption())
+    // No --dir: the program deploys tenants/ (CATALOG_DIR) and nothing else, so the plan reads that.
     .option("--base <ref>", "compare with the catalog at this git ref (default: everything is a creation)")
     .addOption(new Option("--format <format>", "output format").choices([...FORMATS]).default("text"))
-    .action(async (opts: { dir: string; base?: string; format: Format }) => {
+    .action(async (opts: { base?: string; format: Format }) => {
       // Loaded on demand, with require so it stays synchronous CommonJS under tsx: the program and
       // the provider SDKs take seconds to import, which the other commands should not pay.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { runPlan } = require("../plan") as typeof import("../plan");
-      const result = await runPlan(opts);
+      const result = await runPlan({ ...opts, dir: CATALOG_DIR });
       emit({ output: result.output.trimEnd(), exitCode: result.exitCode, isResult: result.planned });
     });
 
   program
     .command("affected")
     .description("the stacks (cells) a change touches, as a JSON matrix for GitHub Actions")
-    .addOption(dirOption())
     .requiredOption("--base <ref>", "git ref the change is compared with, such as origin/main")
     .option("--explain", "print the reasons per cell instead of the matrix")
-    .action((opts: { dir: string; base: string; explain?: boolean }) => {
-      const result = affectedFromGit({ base: opts.base, dir: opts.dir });
+    .action((opts: { base: string; explain?: boolean }) => {
+      const result = affectedFromGit({ base: opts.base, dir: CATALOG_DIR });
       emit({ output: opts.explain ? JSON.stringify(result.cells, null, 2) : JSON.stringify(result.matrix), exitCode: 0 });
     });
 

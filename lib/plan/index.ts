@@ -64,7 +64,9 @@ export function planConfig(cell: string, catalogs: readonly Catalog[], cwd: stri
         ? readFileSync(join(cwd, name), "utf8")
         : undefined
       : readCatalogAtRef(ref, ".", cwd, new RegExp(`^${name.replace(/\./g, "\\.")}$`))[0]?.text;
-  const raw: RawConfig = { ...rawConfigFromStackFile(own ?? readFileSync(EXAMPLE_STACK_FILE, "utf8")), cell };
+  const raw: RawConfig = rawConfigFromStackFile(own ?? readFileSync(EXAMPLE_STACK_FILE, "utf8"));
+  // The example stands in for a stack file only where there is none; its own cell is not this one.
+  if (own === undefined) delete raw.cell;
   if (own === undefined) {
     const servers = { ...(raw.databaseServers as Record<string, Record<string, unknown>>) };
     const passwords = { ...(raw.databasePasswords as Record<string, string>) };
@@ -76,7 +78,7 @@ export function planConfig(cell: string, catalogs: readonly Catalog[], cwd: stri
     }
     Object.assign(raw, { databaseServers: servers, databasePasswords: passwords });
   }
-  return parseTenancyConfig(raw);
+  return parseTenancyConfig(raw, cell);
 }
 
 /** Every registration of the catalog's cells, one evaluation (stack) per cell; `ref`: where the stack files are read. */

@@ -83,7 +83,7 @@ beforeAll(async () => {
   await services.prepare(TENANTS.map((t) => t.id), CELL, ["us-east-1"]);
   project = new EngineProject({ catalog: catalogFiles(catalog), env: services.env });
   project.env.TENANCY_PROBE_FILE = probeFile();
-  stack = await EngineStack.create(project, CELL, services.config(CELL));
+  stack = await EngineStack.create(project, CELL, services.config());
 }, 600_000);
 
 afterAll(async () => {

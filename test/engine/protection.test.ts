@@ -67,7 +67,7 @@ beforeAll(async () => {
   catalog = initialCatalog(services.receiver.url);
   await services.prepare(TENANTS.map((t) => t.id), CELL, ["us-east-1"]);
   project = new EngineProject({ catalog: catalogFiles(catalog), env: services.env });
-  stack = await EngineStack.create(project, CELL, services.config(CELL));
+  stack = await EngineStack.create(project, CELL, services.config());
   await stack.up();
   const outputs = await stack.outputs();
   for (const { id, isolation } of TENANTS) {
@@ -126,6 +126,24 @@ describe("data the engine's sequencing must not destroy", { timeout: 600_000 }, 
     expect(back.stdout).toMatch(/- pulumi:providers:postgresql: \(delete\)/);
     expect(back.stdout).toMatch(/Resources:\s+- 1 to delete\s/);
     await stack.up();
+    await stack.preview(["--expect-no-changes"]);
+  });
+
+  it("a stack file naming another cell or catalog directory is refused, by preview and by up, and nothing changes", async () => {
+    const resources = urns(await stack.resources());
+    for (const [key, value, message] of [
+      ["cell", "eu-9", `tenancy:cell: "eu-9" is not this stack's name "${CELL}"`],
+      ["tenantsDir", "other", "tenancy:tenantsDir: the catalog is always tenants/ beside Pulumi.yaml"],
+    ]) {
+      stack.setConfig((config) => (config[key] = value));
+      for (const run of [() => stack.preview([], false), () => stack.up(["--skip-preview"], false)]) {
+        const result = await run();
+        expect(result.code).not.toBe(0);
+        expect(result.output).toContain(message);
+      }
+      expect(urns(await stack.resources())).toEqual(resources);
+      stack.setConfig((config) => delete config[key]);
+    }
     await stack.preview(["--expect-no-changes"]);
   });
 

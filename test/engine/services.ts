@@ -26,7 +26,8 @@ export interface EngineServices {
   env: Record<string, string>;
   /** Creates the identity tenant records (AuthHero 9.6.1 has no route for it) and the cell's shared buckets. */
   prepare(tenantIds: readonly string[], cell: string, regions: readonly string[]): Promise<void>;
-  config(cell: string, overrides?: Partial<StackConfig["plain"]>): StackConfig;
+  /** A stack's config: the cell is the stack's name, so it is not among them. */
+  config(overrides?: Partial<StackConfig["plain"]>): StackConfig;
   stop(): Promise<void>;
 }
 
@@ -69,10 +70,9 @@ export async function startServices(): Promise<EngineServices> {
         created.add(bucket);
       }
     },
-    config(cell, overrides = {}) {
+    config(overrides = {}) {
       return {
         plain: {
-          cell,
           databaseServers: { main: { host: pg.host, port: pg.port, adminUser: pg.user, sslmode: "disable" } },
           bucketPrefix: BUCKET_PREFIX,
           s3Endpoint: s3.endpoint,

@@ -60,7 +60,7 @@ beforeAll(async () => {
   services = await startServices();
   await services.prepare(TENANTS.map((t) => t.id), CELL, ["us-east-1"]);
   project = new EngineProject({ catalog: catalogFiles(catalog), env: services.env });
-  stack = await EngineStack.create(project, CELL, services.config(CELL));
+  stack = await EngineStack.create(project, CELL, services.config());
   await stack.up();
   const outputs = await stack.outputs();
   for (const { id, isolation } of TENANTS) {

@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import Ajv2020 from "ajv/dist/2020";
 import { parse } from "yaml";
 import { afterEach, describe, expect, test } from "vitest";
-import { ConfigInvalidError, OBJECT_KEYS, parseTenancyConfig, PlainConfigSchema, rawConfigFromStackFile, readTenancyConfig, SECRET_KEYS, WEBHOOK_SECRET_MIN_LENGTH } from "../../../lib/config";
+import { ConfigInvalidError, OBJECT_KEYS, parseTenancyConfig, PlainConfigSchema, rawConfigFromStackFile, readTenancyConfig, SECRET_KEYS, WEBHOOK_SECRET_MIN_LENGTH, FIXED_KEYS } from "../../../lib/config";
 import { exampleRawConfig, ROOT } from "../tenancy-fixtures";
 
 const ALL_KEYS = [...Object.keys(PlainConfigSchema.shape), ...SECRET_KEYS].sort();
@@ -38,7 +38,7 @@ describe("Pulumi.yaml", () => {
 
   test("declares every key that is not a map, with type and description; secrets as secret", () => {
     const declared = project.config as Record<string, { type: string; description: string; secret?: boolean }>;
-    expect(Object.keys(declared).sort()).toEqual(ALL_KEYS.filter((k) => !OBJECT_KEYS.has(k)));
+    expect(Object.keys(declared).sort()).toEqual(ALL_KEYS.filter((k) => !OBJECT_KEYS.has(k) && !FIXED_KEYS.has(k)));
     for (const [key, decl] of Object.entries(declared)) {
       expect(decl.type, key).toBe("string");
       expect(decl.description.length, key).toBeGreaterThan(10);
@@ -54,8 +54,9 @@ describe("Pulumi.example.yaml", () => {
   test("sets every key, the secret ones only as secure placeholders", () => {
     const text = readFileSync(join(ROOT, "Pulumi.example.yaml"), "utf8");
     const raw = rawConfigFromStackFile(text);
-    // s3Endpoint is for S3-compatible servers only: the example, written for AWS, shows it commented out.
-    expect(Object.keys(raw).sort()).toEqual(ALL_KEYS.filter((k) => k !== "s3Endpoint"));
+    // s3Endpoint is for S3-compatible servers only: the example, written for AWS, shows it commented
+    // out. The cell is the stack's name and the catalog is always tenants/: a stack file sets neither.
+    expect(Object.keys(raw).sort()).toEqual(ALL_KEYS.filter((k) => k !== "s3Endpoint" && !FIXED_KEYS.has(k)));
     expect(text).toMatch(/^ {2}# tenancy:s3Endpoint: https:\/\//m);
     const doc = parse(text).config as Record<string, unknown>;
     expect(doc["tenancy:controlPlaneClientSecret"]).toEqual({ secure: expect.stringContaining("PLACEHOLDER") });
@@ -66,7 +67,6 @@ describe("Pulumi.example.yaml", () => {
   test("parses into a complete TenancyConfig", async () => {
     const config = parseTenancyConfig(exampleRawConfig());
     expect(config).toMatchObject({
-      tenantsDir: "tenants",
       cell: "default",
       bucketPrefix: "example-tenancy",
       baseDomain: "saas.example.com",
@@ -77,14 +77,29 @@ describe("Pulumi.example.yaml", () => {
   });
 });
 
+describe("the stack file cannot point the program elsewhere", () => {
+  test("the cell is the stack's name; a stack file naming another cell is refused", () => {
+    expect(parseTenancyConfig(exampleRawConfig(), "eu-1").cell).toBe("eu-1");
+    expect(parseTenancyConfig(exampleRawConfig({ cell: "eu-1" }), "eu-1").cell).toBe("eu-1");
+    expect(() => parseTenancyConfig(exampleRawConfig({ cell: "eu-9" }), "eu-1")).toThrow(
+      'tenancy:cell: "eu-9" is not this stack\'s name "eu-1"; a stack deploys the cell it is named after: remove tenancy:cell from Pulumi.eu-1.yaml',
+    );
+    expect(() => parseTenancyConfig(exampleRawConfig(), "EU_1")).toThrow(/stack name "EU_1": a stack deploys the cell it is named after, so its name must be a cell name/);
+  });
+
+  test("the catalog is always tenants/: another tenantsDir is refused", () => {
+    expect(() => parseTenancyConfig(exampleRawConfig({ tenantsDir: "tenants" }), "eu-1")).not.toThrow();
+    expect(() => parseTenancyConfig(exampleRawConfig({ tenantsDir: "other" }), "eu-1")).toThrow(
+      "tenancy:tenantsDir: the catalog is always tenants/ beside Pulumi.yaml; remove tenancy:tenantsDir from the stack file",
+    );
+  });
+});
+
 describe("parseTenancyConfig", () => {
   test("fills in defaults", () => {
     const raw = exampleRawConfig();
-    delete raw.tenantsDir;
-    delete raw.cell;
     raw.databaseServers = { main: { host: "db", adminUser: "admin" } };
     const config = parseTenancyConfig(raw);
-    expect(config.tenantsDir).toBe("tenants");
     expect(config.cell).toBe("default");
     expect(config.databaseServers.main).toMatchObject({ port: 5432, sslmode: "require", manageShared: true });
   });
@@ -171,12 +186,12 @@ describe("readTenancyConfig", () => {
   afterEach(() => pulumi.runtime.setAllConfig({}));
 
   test("reads the stack's tenancy:* keys, objects as JSON, secrets as secrets", async () => {
-    const raw = exampleRawConfig({ databasePasswords: { main: CANARY }, webhookSecret: CANARY, cell: "eu-2" });
+    const raw = exampleRawConfig({ databasePasswords: { main: CANARY }, webhookSecret: CANARY });
     pulumi.runtime.setAllConfig(
       Object.fromEntries(Object.entries(raw).map(([k, v]) => [`tenancy:${k}`, typeof v === "string" ? v : JSON.stringify(v)])),
       ["tenancy:databasePasswords", "tenancy:controlPlaneClientSecret", "tenancy:webhookSecret"],
     );
-    const config = readTenancyConfig();
+    const config = readTenancyConfig(undefined, "eu-2");
     expect(config.cell).toBe("eu-2");
     expect(config.databaseServers.main.port).toBe(5432);
     expect(await isSecret(config.databaseServers.main.password)).toBe(true);

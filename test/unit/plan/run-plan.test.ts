@@ -94,6 +94,18 @@ describe("runPlan", () => {
     expect(refused.exitCode).toBe(1);
     expect(refused.planned).toBe(false);
     expect(refused.output).toContain('tenants/acme.yaml: database.server "main" is not in tenancy:databaseServers (other)');
+    // A stack file that would point the program at another cell or catalog is refused, as the program refuses it.
+    for (const [line, message] of [
+      ["  tenancy:cell: eu-9\n", 'tenancy:cell: "eu-9" is not this stack\'s name "default"'],
+      ["  tenancy:tenantsDir: other\n", "tenancy:tenantsDir: the catalog is always tenants/ beside Pulumi.yaml"],
+    ]) {
+      const redirected = await withChange(
+        () => writeFileSync(join(repo, "Pulumi.default.yaml"), stackFile.replace("config:\n", `config:\n${line}`)),
+        () => runPlan({ dir: "tenants", format: "text", cwd: repo }),
+      );
+      expect(redirected.exitCode).toBe(1);
+      expect(redirected.output).toContain(message);
+    }
   });
 
   it("reads the stack file at the base ref too, so a change of stack config shows", async () => {
