@@ -65,8 +65,6 @@ export function planConfig(cell: string, catalogs: readonly Catalog[], cwd: stri
         : undefined
       : readCatalogAtRef(ref, ".", cwd, new RegExp(`^${name.replace(/\./g, "\\.")}$`))[0]?.text;
   const raw: RawConfig = rawConfigFromStackFile(own ?? readFileSync(EXAMPLE_STACK_FILE, "utf8"));
-  // The example stands in for a stack file only where there is none; its own cell is not this one.
-  if (own === undefined) delete raw.cell;
   if (own === undefined) {
     const servers = { ...(raw.databaseServers as Record<string, Record<string, unknown>>) };
     const passwords = { ...(raw.databasePasswords as Record<string, string>) };
