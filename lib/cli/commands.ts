@@ -60,7 +60,8 @@ export function validateCommand(dir: string, format: ErrorFormat, options: Valid
   }
   const sorted = sortErrors(errors);
   const summary = format === "text" ? `\n${sorted.length} error(s) in the catalog; nothing was changed` : "";
-  return { output: formatErrors(sorted, format) + summary, exitCode: 1 };
+  // A machine format is the result, invalid or not: it goes to stdout, where the caller parses it.
+  return { output: formatErrors(sorted, format) + summary, exitCode: 1, isResult: format !== "text" };
 }
 
 /** Rules that compare the catalog with the one at `base`: a tenant may not silently change cell. */

@@ -1,6 +1,8 @@
 // `tenancy`: argument parsing only; every command is a function in commands.ts (or its own module).
-import { CATALOG_DIR } from "../naming";
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { Command, Option } from "commander";
+import { CATALOG_DIR } from "../naming";
 import { affectedFromGit, leastLoadedCell } from "../cells";
 import { FORMATS, type Format } from "../plan/format";
 import { cellsCommand, listCommand, newCommand, validateCommand, type CommandResult, type ErrorFormat } from "./commands";
@@ -9,12 +11,30 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-export function buildCli(emit: (result: CommandResult) => void): Command {
+/** The project's root: the nearest directory from `from` upwards that holds Pulumi.yaml. */
+export function findProjectRoot(from: string): string | undefined {
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "Pulumi.yaml"))) return dir;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/** The version of this tool, from its package.json. */
+export function toolVersion(): string {
+  return (require("../../package.json") as { version: string }).version;
+}
+
+/**
+ * `startDir`: where the user ran the command; a `--dir` given there is resolved against it, while
+ * the commands themselves run from the project's root (the default catalog, git, stack files).
+ */
+export function buildCli(emit: (result: CommandResult) => void, startDir = process.cwd()): Command {
   const program = new Command("tenancy")
     .description("Validate, list, scaffold and plan the tenant catalog of a multi-tenant SaaS")
+    .version(toolVersion(), "-V, --version", "print the version of tenancy")
     .showHelpAfterError()
     .exitOverride();
-  const dirOption = () => new Option("--dir <dir>", "catalog directory").default(CATALOG_DIR);
+  const dirOption = () => new Option("--dir <dir>", "catalog directory").default(CATALOG_DIR).argParser((dir) => resolve(startDir, dir));
 
   program
     .command("validate")
@@ -88,13 +108,24 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (result.output) (result.exitCode === 0 || result.isResult ? process.stdout : process.stderr).write(`${result.output}\n`);
     exitCode = result.exitCode;
   };
+  const startDir = process.cwd();
+  const root = findProjectRoot(startDir);
+  const informational = argv.some((a) => ["-h", "--help", "-V", "--version"].includes(a)) || argv.length === 0;
+  if (!root && !informational) {
+    process.stderr.write(`tenancy: no Pulumi.yaml in ${startDir} or any directory above it; run tenancy inside the project (the directory of Pulumi.yaml and tenants/, or below it)\n`);
+    return 2;
+  }
+  // The commands read tenants/, stack files and git from the project's root, wherever they were started.
+  if (root) process.chdir(root);
   try {
-    await buildCli(emit).parseAsync(argv, { from: "user" });
+    await buildCli(emit, startDir).parseAsync(argv, { from: "user" });
   } catch (error) {
     // commander has printed its own message for usage errors and --help/--version.
     const code = (error as { exitCode?: number }).exitCode;
     if (typeof code === "number") return code === 0 ? 0 : 2;
     throw error;
+  } finally {
+    process.chdir(startDir);
   }
   return exitCode;
 }

@@ -98,8 +98,46 @@ describe("the bin", () => {
     writeFileSync(join(dir, "acme.yaml"), "id: acme\n");
     const bad = spawnSync("node", [bin, "validate", "--dir", dir, "--format", "github"], { encoding: "utf8" });
     expect(bad.status).toBe(1);
-    expect(bad.stderr).toContain(`::error file=${dir}/acme.yaml,line=1,col=1,title=tenant catalog::name: missing; expected a string`);
+    // A machine format is the result, valid or not: stdout only.
+    expect(bad.stdout).toContain(`::error file=${dir}/acme.yaml,line=1,col=1,title=tenant catalog::name: missing; expected a string`);
+    expect(bad.stderr).toBe("");
+    const json = spawnSync("node", [bin, "validate", "--dir", dir, "--format", "json"], { encoding: "utf8" });
+    expect(json.status).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ valid: false, errors: [{ file: `${dir}/acme.yaml`, path: "name" }] });
+    expect(json.stderr).toBe("");
     expect(spawnSync("node", [bin, "no-such-command"], { encoding: "utf8" }).status).toBe(2);
+  });
+
+  it("prints its version", () => {
+    const version = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version;
+    const out = spawnSync("node", [join(root, "bin/tenancy.js"), "--version"], { encoding: "utf8", cwd: tmpdir() });
+    expect(out.status).toBe(0);
+    expect(out.stdout.trim()).toBe(version);
+  });
+
+  it("works from any directory of the project, and says what is wrong outside one", () => {
+    const bin = join(root, "bin/tenancy.js");
+    for (const sub of ["docs", "tenants", "lib/cli"]) {
+      const out = spawnSync("node", [bin, "validate"], { encoding: "utf8", cwd: join(root, sub) });
+      expect(out.status, sub).toBe(0);
+      expect(out.stdout).toMatch(/^tenants: \d+ tenant\(s\), catalog valid/);
+    }
+    // A --dir given in a subdirectory is relative to where it was given.
+    const fromDocs = spawnSync("node", [bin, "list", "--dir", "../tenants", "--format", "json"], { encoding: "utf8", cwd: join(root, "docs") });
+    expect(fromDocs.status).toBe(0);
+    expect(JSON.parse(fromDocs.stdout).length).toBeGreaterThan(0);
+    const outside = spawnSync("node", [bin, "validate"], { encoding: "utf8", cwd: tmpdir() });
+    expect(outside.status).toBe(2);
+    expect(outside.stderr).toBe(`tenancy: no Pulumi.yaml in ${tmpdir()} or any directory above it; run tenancy inside the project (the directory of Pulumi.yaml and tenants/, or below it)\n`);
+    expect(outside.stderr).not.toMatch(/ENOENT/);
+  });
+
+  it("prints no colour: every output is plain text, even when colour is forced", () => {
+    const bin = join(root, "bin/tenancy.js");
+    for (const args of [["--help"], ["validate", "--help"], ["validate"], ["no-such-command"]]) {
+      const out = spawnSync("node", [bin, ...args], { encoding: "utf8", cwd: root, env: { ...process.env, FORCE_COLOR: "1" } });
+      expect(`${out.stdout}${out.stderr}`, args.join(" ")).not.toMatch(/\x1b\[/);
+    }
   });
 
   it("main() returns the command's exit code", async () => {
