@@ -47,6 +47,8 @@ beforeAll(() => {
   git("init", "--quiet", "--initial-branch=main");
   git("config", "user.email", "ci@example.com");
   git("config", "user.name", "CI");
+  // A project as the workflows check it out: tenancy works from the directory of Pulumi.yaml.
+  write("Pulumi.yaml", "name: tenancy\nruntime: nodejs\n");
   write("tenants/_defaults.yaml", DEFAULTS);
   write("tenants/acme.yaml", tenantText("acme", "cell: eu-1"));
   write("tenants/globex.yaml", tenantText("globex", "cell: eu-2"));
