@@ -1,7 +1,7 @@
 // The CI workflows are checked offline: against GitHub's workflow schema with action-validator,
 // and against the rules of this project (OIDC only, pinned actions, per-stack concurrency that
 // never cancels an update).
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,6 +23,7 @@ function validate(path: string): { status: number | null; output: string } {
 type Step = { uses?: string; run?: string; with?: Record<string, unknown>; if?: string; name?: string };
 type Job = {
   "runs-on"?: string;
+  "timeout-minutes"?: number;
   needs?: string | string[];
   if?: string;
   permissions?: Record<string, string>;
@@ -112,6 +113,60 @@ describe("project rules", () => {
     const writers = Object.entries(wf.jobs).filter(([, job]) => job.permissions?.contents === "write").map(([name]) => name);
     expect(writers).toEqual(["mark-deployed"]);
     expect(wf.permissions).toEqual({ contents: "read" });
+  });
+
+  it("deploy: only from the default branch, with pg_dump for the backups and credentials that outlive the job", () => {
+    const wf = load("deploy.yml");
+    const { affected, up } = wf.jobs;
+    // Every other job needs `affected`, so a dispatch from a feature branch deploys nothing and tags nothing.
+    expect(affected.if).toBe("github.ref == format('refs/heads/{0}', github.event.repository.default_branch)");
+    expect(wf.jobs["mark-deployed"].needs).toContain("affected");
+    expect(up.needs).toBe("affected");
+    const install = up.steps.findIndex((s) => s.run?.includes("apt-get install -y -qq postgresql-client"));
+    const firstPulumi = up.steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@"));
+    expect(install).toBeGreaterThan(-1);
+    expect(install).toBeLessThan(firstPulumi);
+    const jobSeconds = Number(up["timeout-minutes"]) * 60;
+    expect(Number(step(up, "aws-actions/configure-aws-credentials")?.with?.["role-duration-seconds"])).toBeGreaterThan(jobSeconds);
+    expect(Number(step(up, "pulumi/auth-actions")?.with?.expiration)).toBeGreaterThan(jobSeconds);
+  });
+
+  it("runs on current action majors (Node 24 runtimes) and builds the project with Node 22", () => {
+    // The first major of each action whose runtime is node24 (Node 20 actions are past end of life).
+    const node24: Record<string, number> = {
+      "actions/checkout": 5,
+      "actions/setup-node": 5,
+      "actions/setup-go": 6,
+      "actions/cache": 5,
+      "pulumi/actions": 7,
+      "pulumi/auth-actions": 2,
+      "aws-actions/configure-aws-credentials": 6,
+      "marocchino/sticky-pull-request-comment": 3,
+    };
+    for (const file of files) {
+      for (const [, action, major] of text(file).matchAll(/uses: ([\w-]+\/[\w-]+)@v(\d+)/g)) {
+        expect(node24[action], `${file}: ${action}`).toBeDefined();
+        expect(Number(major), `${file}: ${action}@v${major}`).toBeGreaterThanOrEqual(node24[action]);
+      }
+      for (const [, version] of text(file).matchAll(/node-version: (\S+)/g)) expect(version, file).toBe("22");
+    }
+  });
+
+  it("pull request: the plan comment names its commit, stays valid markdown when cut, and is replaced when validation fails", () => {
+    const { check } = load("pull-request.yml").jobs;
+    const plan = check.steps.find((s) => s.name === "Offline plan")!;
+    expect(plan.run).toContain('echo "Plan of \\`${HEAD_SHA:0:12}\\` against');
+    const replace = check.steps.find((s) => s.name === "Replace the plan when the catalog does not validate")!;
+    expect(replace.if).toContain("steps.validate.outcome == 'failure'");
+    expect(replace.with).toMatchObject({ header: "tenancy-plan" });
+    // The cut itself, run on a plan whose code block is still open at the limit.
+    const awk = /awk '([^']+)' plan\.md/.exec(plan.run!)![1];
+    const long = ["# plan", "```", ...Array.from({ length: 3000 }, (_, i) => `line ${i} ${"x".repeat(30)}`), "```", "after"].join("\n");
+    const cut = execFileSync("awk", [awk], { input: long, encoding: "utf8" });
+    expect(Buffer.byteLength(cut)).toBeLessThanOrEqual(60_004);
+    expect(cut.trimEnd().endsWith("```")).toBe(true);
+    expect(cut.match(/^```/gm)!.length % 2).toBe(0);
+    expect(cut.split("\n").every((line) => line === "" || /^(# plan|```|line \d+ x+)$/.test(line))).toBe(true);
   });
 });
 
