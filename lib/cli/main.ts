@@ -3,7 +3,8 @@ import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { Command, Option } from "commander";
 import { CATALOG_DIR } from "../naming";
-import { affectedFromGit, leastLoadedCell } from "../cells";
+import { readFileSync } from "node:fs";
+import { affectedFromGit, deployFailures, formatDeployReport, leastLoadedCell, parseEventLog } from "../cells";
 import { FORMATS, type Format } from "../plan/format";
 import { cellsCommand, listCommand, newCommand, validateCommand, type CommandResult, type ErrorFormat } from "./commands";
 
@@ -90,6 +91,16 @@ export function buildCli(emit: (result: CommandResult) => void, startDir = proce
     .action((opts: { base: string; explain?: boolean }) => {
       const result = affectedFromGit({ base: opts.base, dir: CATALOG_DIR });
       emit({ output: opts.explain ? JSON.stringify(result.cells, null, 2) : JSON.stringify(result.matrix), exitCode: 0 });
+    });
+
+  program
+    .command("deploy-report")
+    .description("the tenants a deploy failed, from the engine's event log (pulumi up --event-log), as markdown for the job summary")
+    .requiredOption("--events <file>", "the event log of `pulumi up --continue-on-error --event-log <file>`")
+    .requiredOption("--stack <cell>", "the stack (cell) that was deployed")
+    .action((opts: { events: string; stack: string }) => {
+      const failures = deployFailures(parseEventLog(readFileSync(resolve(startDir, opts.events), "utf8")));
+      emit({ output: formatDeployReport(opts.stack, failures).trimEnd(), exitCode: 0 });
     });
 
   program

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import { deployFailures, parseEventLog } from "../../lib/cells/deploy-report";
 import { listBackups, restoreBackup } from "../../providers/backup/restore";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DELETION_STAGES, deletionOrderProblems, stageOf } from "../../lib/lifecycle/order";
@@ -196,15 +197,20 @@ describe("a cell under the real engine", { timeout: 600_000 }, () => {
     const refresh = await stack.refresh(["--diff"]);
     expect(refresh.stdout).toMatch(/alpha-migrations[\s\S]*drift[\s\S]*tables labels of tenant alpha, made by its migrations, were dropped outside Pulumi/);
     expect(refresh.stdout).toMatch(/- pulumi-nodejs:dynamic\/tenancy:Organization: \(delete\)\s+\[id=[^\]]+\]\s+\[urn=[^\]]+alpha-lab-organization\]/);
-    // The organization holds no data of its own: up makes it again. The table held data: up stops and says so.
-    const refused = await stack.up(["--skip-preview"], false);
+    // The organization holds no data of its own: up makes it again. The table held data: up stops
+    // for alpha and says so. As the deploy job runs it, one failing tenant does not stop the others.
+    const refused = await stack.up(["--skip-preview", "--continue-on-error", "--event-log", `${project.dir}/drift.jsonl`], false);
     expect(refused.code).not.toBe(0);
     expect(refused.output).toMatch(/tables labels of tenant alpha, made by its migrations, were dropped outside Pulumi: restore them/);
+    expect(await organizationOf(services, "alpha-lab")).toBeDefined();
+    const report = deployFailures(parseEventLog(readFileSync(join(project.dir, "drift.jsonl"), "utf8")));
+    expect(Object.keys(report.tenants)).toEqual(["alpha"]);
+    expect(report.tenants.alpha.join("\n")).toMatch(/tables labels of tenant alpha, made by its migrations, were dropped outside Pulumi/);
+    expect(report.cell).toEqual([]);
     // Restored by hand, the next refresh and up converge.
     await adminQuery(services, `ALTER TABLE ${naming.schema("alpha")}.labels_kept RENAME TO labels`, [], naming.database("alpha"));
     await stack.refresh();
     await stack.up();
-    expect(await organizationOf(services, "alpha-lab")).toBeDefined();
     await stack.preview(["--expect-no-changes"]);
   });
 

@@ -105,9 +105,14 @@ describe("project rules", () => {
     expect(up.concurrency).toEqual({ group: "pulumi-up-${{ matrix.stack }}", "cancel-in-progress": false });
     expect(up.strategy).toEqual({ "fail-fast": false, matrix: "${{ fromJSON(needs.affected.outputs.matrix) }}" });
     // A preview gates every up: it fails on a protected delete before anything is touched.
-    const pulumiSteps = up.steps.filter((s) => s.uses?.startsWith("pulumi/actions@"));
-    expect(pulumiSteps.map((s) => s.with?.command)).toEqual(["preview", "up"]);
-    for (const s of pulumiSteps) expect(s.with).toMatchObject({ "stack-name": "${{ vars.PULUMI_STACK_PREFIX }}${{ matrix.stack }}" });
+    const preview = up.steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@"));
+    expect(up.steps[preview].with).toMatchObject({ command: "preview", "stack-name": "${{ vars.PULUMI_STACK_PREFIX }}${{ matrix.stack }}" });
+    const upStep = up.steps.findIndex((s) => s.run?.includes("pulumi up "));
+    expect(upStep).toBeGreaterThan(preview);
+    // One failing tenant does not stop the cell, and the summary names the failed tenants.
+    expect(up.steps[upStep].run).toMatch(/pulumi up --yes --skip-preview --continue-on-error [^\n]*\\\n\s+--stack "\$STACK" [^\n]*--event-log events\.jsonl/);
+    expect(up.steps[upStep].run).toContain('npx tenancy deploy-report --events events.jsonl --stack "$CELL" >> "$GITHUB_STEP_SUMMARY"');
+    expect(up.steps[upStep].run).toMatch(/exit "\$status"$/m);
     expect(text("deploy.yml")).not.toMatch(/cancel-in-progress: true/);
     // Only the job that moves the deployed/main tag may write to the repository.
     const writers = Object.entries(wf.jobs).filter(([, job]) => job.permissions?.contents === "write").map(([name]) => name);
@@ -173,12 +178,13 @@ describe("project rules", () => {
 describe("the tenancy commands the workflows run", () => {
   const cli = buildCli(() => undefined);
   const invocations = files.flatMap((file) =>
-    [...text(file).matchAll(/npx tenancy (\w+)([^\n]*)/g)].map((m) => ({ file, command: m[1], flags: [...m[2].matchAll(/--[a-z][a-z-]*/g)].map((f) => f[0]) })),
+    [...text(file).matchAll(/npx tenancy ([\w-]+)([^\n]*)/g)].map((m) => ({ file, command: m[1], flags: [...m[2].matchAll(/--[a-z][a-z-]*/g)].map((f) => f[0]) })),
   );
 
   it("are found", () => {
     expect(invocations.map((i) => `${i.file} ${i.command}`)).toEqual([
       "deploy.yml affected",
+      "deploy.yml deploy-report",
       "pull-request.yml validate",
       "pull-request.yml plan",
       "pull-request.yml affected",
