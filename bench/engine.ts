@@ -54,7 +54,17 @@ interface Row {
   stateKbPerTenant: number;
 }
 
-async function measure(services: EngineServices, n: number): Promise<Row> {
+/** One size, on services of its own: a server's shared roles and databases belong to one stack. */
+async function measure(n: number): Promise<Row> {
+  const services = await startServices();
+  try {
+    return await measureOn(services, n);
+  } finally {
+    await services.stop();
+  }
+}
+
+async function measureOn(services: EngineServices, n: number): Promise<Row> {
   const catalog = catalogOf(n);
   await services.prepare(catalog.tenants.map((t) => t.id), "bench", ["us-east-1"]);
   const ours = new EngineProject({ catalog: catalogFiles(catalog), env: services.env });
@@ -79,13 +89,8 @@ async function measure(services: EngineServices, n: number): Promise<Row> {
 }
 
 async function main(): Promise<void> {
-  const services = await startServices();
   const rows: Row[] = [];
-  try {
-    for (const n of SIZES) rows.push(await measure(services, n));
-  } finally {
-    await services.stop();
-  }
+  for (const n of SIZES) rows.push(await measure(n));
   console.log("tenants  resources  preview s/tenant (floor)  up s/tenant (floor)  state KB/tenant");
   for (const r of rows) {
     console.log(
