@@ -44,3 +44,13 @@ export function dependencyList(dependsOn: pulumi.ResourceOptions["dependsOn"]): 
 export function assertNoProblems(component: string, name: string, problems: readonly string[]): void {
   if (problems.length > 0) throw new Error(`${component} ${name}: invalid arguments:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
 }
+
+/**
+ * `map` of an object of inputs, as an input: applied at once when no value is an Output or a promise
+ * (the stack config's connection settings are plain), else when they resolve. Both register the same
+ * value; the first makes no Output, and a program makes these once or twice per tenant.
+ */
+export function mapInputs<T extends Record<string, unknown>, U>(inputs: { [K in keyof T]: pulumi.Input<T[K]> }, map: (values: T) => U): pulumi.Input<U> {
+  const plain = Object.values(inputs).every((v) => !pulumi.Output.isInstance(v) && !(v instanceof Promise));
+  return plain ? map(inputs as T) : pulumi.output(inputs).apply((values) => map(values as T));
+}

@@ -13,6 +13,7 @@ import type { SslMode } from "../../providers/postgres/connection";
 import type { TenantSuspensionInputs } from "../../providers/postgres/suspension";
 import type { Isolation } from "../../providers/postgres/target";
 import { TenancyResource, type Args } from "../dynamic";
+import { mapInputs } from "../options";
 
 /** The admin connection of a tenant's database server (from stack config). */
 export interface DatabaseConnectionArgs {
@@ -25,6 +26,8 @@ export interface DatabaseConnectionArgs {
   /** Made secret whatever it arrives as. */
   password: pulumi.Input<string>;
   sslmode: pulumi.Input<SslMode>;
+  /** PEM of the CA that signs the server's certificate (tenancy:databaseServers.<name>.sslrootcert); verify-full needs it. */
+  ca?: pulumi.Input<string>;
 }
 
 export interface TenantDatabaseTargetArgs {
@@ -54,8 +57,8 @@ const ADMIN_PASSWORD = ["password"];
 
 /** The inputs naming a tenant's place on its server (providers/postgres/target.ts ServerTarget). */
 export function targetInputs(args: TenantDatabaseTargetArgs) {
-  const { name, host, port, user, password, sslmode } = args.server;
-  return { server: name, host, port, user, password, sslmode, ...placement(args.isolation, args.tenantId) };
+  const { name, host, port, user, password, sslmode, ca } = args.server;
+  return { server: name, host, port, user, password, sslmode, ...(ca === undefined ? {} : { ca }), ...placement(args.isolation, args.tenantId) };
 }
 
 /**
@@ -103,15 +106,24 @@ export class TenantSeed extends TenancyResource {
 /** The admin connects to the maintenance database: pg_stat_activity and ALTER ROLE are cluster-wide. */
 export const MAINTENANCE_DATABASE = "postgres";
 
+/** How the admin reaches its server, without the password and the database. */
+type AdminReach = { host: string; port: number; user: string; sslmode: SslMode; ca?: string };
+
 /** TenantSuspension's arguments for a catalog tenant and its server's admin connection. */
-export function tenantSuspensionArgs(t: Pick<ResolvedTenant, "id" | "status">, connection: DatabaseConnectionArgs): Args<TenantSuspensionInputs> {
+export function tenantSuspensionArgs(
+  t: Pick<ResolvedTenant, "id" | "status">,
+  connection: DatabaseConnectionArgs,
+  options: { retained?: boolean } = {},
+): Args<TenantSuspensionInputs> {
+  const reach: { [K in keyof AdminReach]: pulumi.Input<AdminReach[K]> } = { host: connection.host, port: connection.port, user: connection.user, sslmode: connection.sslmode };
+  if (connection.ca !== undefined) reach.ca = connection.ca;
   return {
-    connection: pulumi
-      .output({ host: connection.host, port: connection.port, user: connection.user, sslmode: connection.sslmode })
-      .apply((c) => ({ ...c, database: MAINTENANCE_DATABASE })),
+    connection: mapInputs(reach, (c) => ({ ...c, database: MAINTENANCE_DATABASE })),
     password: connection.password,
     role: naming.role(t.id),
     suspended: t.status === "suspended",
+    // The role is dropped right after this resource, unless the tenant's data (and so its role) is retained.
+    dropOwnedOnDelete: !options.retained,
   };
 }
 

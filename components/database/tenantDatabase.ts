@@ -45,21 +45,15 @@ export class TenantDatabase extends pulumi.ComponentResource {
         // Shared tenants reach the tables only through the application role; the others inherit nothing.
         ...(args.isolation === "shared" ? { roles: [naming.sharedAppRole] } : { inherit: false }),
       },
-      // A retained database is owned by this role, so the role must be retained with it: dropping
-      // the role would reassign or drop what it owns.
+      // Retained with the tenant's data: the role holds the grants on it, and dropping it would
+      // drop what the tenant made (TenantSuspension's delete releases it everywhere otherwise).
       child({ retainOnDelete: data.retainOnDelete }),
     );
     const ready: pulumi.Resource[] = [role];
-    // The Role's `login` refuses new sessions; this ends the ones already open when the tenant is suspended.
-    new TenantSuspension(
-      naming.resource(id, "suspension"),
-      tenantSuspensionArgs({ id, status: args.suspended ? "suspended" : "active" }, args.connection),
-      childOptions(this, [...onServer, role]),
-    );
-    // A non-superuser admin acts as the tenant role: in database mode to create and drop the
-    // tenant-owned database and create the tables in it, in shared mode for the backup's pg_dump --role
-    // (row-level security then selects the tenant's rows). Harmless for a superuser. Schema mode
-    // needs none: the admin owns the schemas' database.
+    // A non-superuser admin acts as the tenant role in shared mode, for the backup's pg_dump --role
+    // (row-level security then selects the tenant's rows). Database mode no longer needs it (the
+    // admin owns the database) and keeps it so that no stack sees a resource go; harmless either
+    // way: the admin gains the tenant's rights, the tenant nothing. Schema mode needs none.
     const member =
       args.isolation === "schema"
         ? undefined
@@ -70,11 +64,15 @@ export class TenantDatabase extends pulumi.ComponentResource {
     let schemaName: pulumi.Output<string | undefined> = pulumi.output(undefined);
     switch (args.isolation) {
       case "database": {
+        // Owned by the admin, never by the tenant: an owner can give the database settings every
+        // later session takes (ALTER DATABASE ... SET role), and create schemas and functions in it.
+        // The tenant gets CONNECT and TEMPORARY from TenantMigrations. (A stack whose databases its
+        // tenants owned sees an update of `owner`, in place: ALTER DATABASE ... OWNER TO.)
         const database = new postgresql.Database(
           naming.resource(id, "database"),
-          { name: naming.database(id), owner: role.name },
-          // Created after, and dropped before, the admin's membership of its owner.
-          child({ protect: data.protect, retainOnDelete: data.retainOnDelete, dependsOn: member ? [member] : [] }),
+          { name: naming.database(id), owner: args.connection.user },
+          // After the role (dropped before it), and the admin's membership, as before.
+          child({ protect: data.protect, retainOnDelete: data.retainOnDelete, dependsOn: [role, ...(member ? [member] : [])] }),
         );
         // Every role may connect to a new database through PUBLIC; an empty privilege list revokes it.
         const revoke = new postgresql.Grant(
@@ -128,6 +126,15 @@ export class TenantDatabase extends pulumi.ComponentResource {
       naming.resource(id, "seed"),
       { ...target, name: args.profile.name, friendlyName: args.profile.friendlyName, settings: args.profile.settings },
       childOptions(this, [...onServer, migrations], { protect: data.protect, retainOnDelete: data.retainOnDelete }),
+    );
+    // The Role's `login` refuses new sessions; this ends the ones already open when the tenant is
+    // suspended. It comes after everything else of the database, so it is deleted before all of it:
+    // its delete ends the role's sessions and releases the role in every other database (unless
+    // the data is retained) while nothing else is changing the same grants.
+    new TenantSuspension(
+      naming.resource(id, "suspension"),
+      tenantSuspensionArgs({ id, status: args.suspended ? "suspended" : "active" }, args.connection, { retained: data.retainOnDelete }),
+      childOptions(this, [...onServer, ...ready, migrations]),
     );
 
     this.roleName = role.name;

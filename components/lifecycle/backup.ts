@@ -6,6 +6,7 @@ import type { TenantBackupInputs } from "../../providers/backup/backup";
 import type { S3Store } from "../../providers/s3/client";
 import type { DatabaseConnectionArgs } from "../database/resources";
 import { TenancyResource, type Args } from "../dynamic";
+import { mapInputs } from "../options";
 
 /**
  * TenantBackup's arguments for a catalog tenant: the admin connection the migrations use
@@ -14,7 +15,7 @@ import { TenancyResource, type Args } from "../dynamic";
 export function tenantBackupArgs(t: Pick<ResolvedTenant, "id" | "database" | "lifecycle">, connection: DatabaseConnectionArgs, store: S3Store): Args<TenantBackupInputs> {
   const where = { server: connection.name, ...placement(t.database.isolation, t.id) };
   return {
-    target: pulumi.output({ host: connection.host, port: connection.port, user: connection.user, sslmode: connection.sslmode }).apply((c) => ({ ...c, ...where })),
+    target: mapInputs({ host: connection.host, port: connection.port, user: connection.user, sslmode: connection.sslmode, ...(connection.ca === undefined ? {} : { ca: connection.ca }) }, (c) => ({ ...c, ...where })),
     password: connection.password,
     store,
     onDelete: t.lifecycle.on_delete,

@@ -1,12 +1,12 @@
 // JSON Schemas for editors (yaml-language-server), generated from the zod schemas so they never
 // drift: `npm run schema` writes them, and a test fails when the checked-in copies are stale.
 import { z } from "zod";
-import { ControlPlaneSchema, DefaultsSchema, TenantSchema } from "./schema";
+import { ControlPlaneSchema, DefaultsSchema, RetainedSchema, TenantSchema } from "./schema";
 
 type JsonSchema = { [key: string]: unknown };
 
 /** Keys that only a tenant file may set (the defaults' `tenant:` section refuses them). */
-const PER_TENANT = ["id", "name", "friendly_name", "parent", "settings"];
+const PER_TENANT = ["id", "name", "friendly_name", "parent", "settings", "adopt_retained"];
 
 function generate(schema: z.ZodType, title: string, description: string): JsonSchema {
   const out = z.toJSONSchema(schema, { io: "input", unrepresentable: "any", target: "draft-2020-12" }) as JsonSchema;
@@ -57,6 +57,7 @@ export function catalogJsonSchemas(): Record<string, JsonSchema> {
     "tenant.schema.json": tenantJsonSchema(),
     "defaults.schema.json": defaultsJsonSchema(),
     "control-plane.schema.json": controlPlaneJsonSchema(),
+    "retained.schema.json": generate(RetainedSchema, "tenancy retained ids", "tenants/_retained.yaml: ids whose data outlived their tenant; no new tenant takes them without adopt_retained."),
   };
 }
 

@@ -15,6 +15,7 @@ import {
   type Defaults,
   type Tenant,
 } from "./schema";
+import { checkRetainedIds, parseRetained, RETAINED_FILE, type RetainedEntry } from "./retained";
 import { deepMerge, effectiveSettings, unmatchedPath, type JsonObject } from "./settings";
 
 export const DEFAULTS_FILE = "_defaults.yaml";
@@ -23,8 +24,11 @@ export const CONTROL_PLANE_FILE = "_control-plane.yaml";
 const TENANT_FILE = /\.yaml$/;
 /** Size limit before `_defaults.yaml` is read (it may raise or lower the limit for tenant files). */
 const CATALOG_FILE_MAX_BYTES = 262144;
-/** Keys `_defaults.yaml` may not set under `tenant:`: they identify one tenant, or (settings) inherit by their own rules. */
-const PER_TENANT_KEYS = ["id", "name", "friendly_name", "parent", "settings"];
+/**
+ * Keys `_defaults.yaml` may not set under `tenant:`: they identify one tenant, or (settings) inherit
+ * by their own rules, or (adopt_retained) must be said of one tenant on purpose.
+ */
+const PER_TENANT_KEYS = ["id", "name", "friendly_name", "parent", "settings", "adopt_retained"];
 
 export type HookEvent = (typeof HOOK_EVENTS)[number];
 
@@ -47,6 +51,8 @@ export interface ResolvedTenant extends Omit<Tenant, "friendly_name" | "parent" 
 export interface Catalog {
   defaults: Defaults;
   controlPlane: ControlPlane;
+  /** Ids whose data is retained (`_retained.yaml`): no new tenant takes them without adopting it. */
+  retained: RetainedEntry[];
   /** Sorted by id, whatever order the files were listed in. */
   tenants: ResolvedTenant[];
 }
@@ -57,21 +63,25 @@ export interface CatalogFile {
   /** File name inside the catalog directory, such as `acme.yaml`. */
   name: string;
   text: string;
+  /** A symbolic link, never read (sources.ts): refused. */
+  symlink?: boolean;
 }
 
 export type LoadResult = { ok: true; catalog: Catalog } | { ok: false; errors: CatalogError[] };
 
 export function loadCatalog(files: readonly CatalogFile[], dirLabel = "tenants"): LoadResult {
   const errors: CatalogError[] = [];
-  const sorted = [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const fileError = (file: string, message: string, line = 1, col = 1, path = "") =>
     errors.push({ file, line, col, path, message });
+  // Where a link points is not read and not told: the link alone is the error.
+  for (const f of files) if (f.symlink) fileError(f.path, "refused: a symbolic link; catalog files must be plain files of the repository");
+  const sorted = files.filter((f) => !f.symlink).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
   const defaultsFile = sorted.find((f) => f.name === DEFAULTS_FILE);
   const controlPlaneFile = sorted.find((f) => f.name === CONTROL_PLANE_FILE);
   for (const f of sorted) {
-    if (f.name.startsWith("_") && f.name !== DEFAULTS_FILE && f.name !== CONTROL_PLANE_FILE && TENANT_FILE.test(f.name)) {
-      fileError(f.path, `unknown catalog-wide file; files starting with "_" are ${DEFAULTS_FILE} and ${CONTROL_PLANE_FILE}`);
+    if (f.name.startsWith("_") && ![DEFAULTS_FILE, CONTROL_PLANE_FILE, RETAINED_FILE].includes(f.name) && TENANT_FILE.test(f.name)) {
+      fileError(f.path, `unknown catalog-wide file; files starting with "_" are ${DEFAULTS_FILE}, ${CONTROL_PLANE_FILE} and ${RETAINED_FILE}`);
     }
     if (f.name.endsWith(".yml")) fileError(f.path, `tenant files end in .yaml; rename it to ${f.name.replace(/\.yml$/, ".yaml")}`);
   }
@@ -82,6 +92,7 @@ export function loadCatalog(files: readonly CatalogFile[], dirLabel = "tenants")
 
   const defaults = parseDefaults(defaultsFile, errors);
   const controlPlane = controlPlaneFile ? parseControlPlane(controlPlaneFile, errors) : { resource_servers: [], roles: [] };
+  const retained = parseRetained(sorted.find((f) => f.name === RETAINED_FILE), errors);
   const tenantFiles = sorted.filter((f) => TENANT_FILE.test(f.name) && !f.name.startsWith("_"));
   if (!defaults) {
     // The tenant files cannot be validated without their defaults, but their YAML can be read, so
@@ -123,14 +134,15 @@ export function loadCatalog(files: readonly CatalogFile[], dirLabel = "tenants")
   }
 
   checkUniqueness(parsedTenants, defaults.value, errors);
+  if (retained) checkRetainedIds(parsedTenants, retained, errors);
   // Parents are looked up among all tenant files, valid or not, so one bad parent file is not also
   // reported as a missing parent in each of its children.
   const declared = new Set(tenantFiles.map((f) => f.name.replace(TENANT_FILE, "")));
   const depths = checkHierarchy(parsedTenants, declared, defaults.value, errors);
-  // A broken _control-plane.yaml has always reported an error by now.
-  if (errors.length > 0 || !controlPlane) return { ok: false, errors: sortErrors(errors) };
+  // A broken _control-plane.yaml or _retained.yaml has always reported an error by now.
+  if (errors.length > 0 || !controlPlane || !retained) return { ok: false, errors: sortErrors(errors) };
 
-  return { ok: true, catalog: { defaults: defaults.value, controlPlane, tenants: resolveAll(parsedTenants, defaults.value, depths) } };
+  return { ok: true, catalog: { defaults: defaults.value, controlPlane, retained: retained.entries, tenants: resolveAll(parsedTenants, defaults.value, depths) } };
 }
 
 /** A catalog-wide file parsed and checked against its schema; undefined (with errors pushed) when it is not valid. */

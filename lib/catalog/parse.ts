@@ -1,7 +1,7 @@
 // YAML parsing that keeps source positions and refuses what could hurt or mislead: duplicate keys,
 // alias bombs, deep nesting, oversized files, `__proto__` keys, YAML 1.1 semantics, and tags that
 // would construct anything but plain data.
-import { Document, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from "yaml";
+import { Document, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Node } from "yaml";
 import { formatPath, type CatalogError } from "./errors";
 
 /** A small budget of alias uses: catalogs have no need for anchors, a bomb needs thousands. */
@@ -66,11 +66,28 @@ export function parseYamlFile(file: string, text: string, maxBytes: number, limi
     const reason = error instanceof ReferenceError ? "too many alias expansions (possible alias bomb)" : String(error);
     return { ok: false, errors: [at(1, 1, `refused: ${reason}`)] };
   }
+  // The byte limit is on what the file holds, and aliases multiply it: a 60 KB anchor used 99 times
+  // is 6 MB of settings. So a file with aliases is measured again, expanded (as JSON).
+  const expanded = hasAlias(doc) ? Buffer.byteLength(JSON.stringify(value) ?? "", "utf8") : 0;
+  if (expanded > maxBytes) {
+    return { ok: false, errors: [at(1, 1, `file expands to ${expanded} bytes through its YAML aliases; the limit is ${maxBytes}${limitSource ? ` (${limitSource})` : ""}`)] };
+  }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     const pos = doc.contents?.range ? lines.linePos(doc.contents.range[0]) : { line: 1, col: 1 };
     return { ok: false, errors: [at(pos.line, pos.col, `expected a mapping of keys to values, got ${kindOf(value)}`)] };
   }
   return { ok: true, parsed: { file, doc, lines, value } };
+}
+
+function hasAlias(doc: Document.Parsed): boolean {
+  let found = false;
+  visit(doc, {
+    Alias() {
+      found = true;
+      return visit.BREAK;
+    },
+  });
+  return found;
 }
 
 function describeYamlProblem(code: string, message: string): string {
@@ -151,8 +168,12 @@ export function kindOf(value: unknown): string {
   if (typeof value === "string") {
     // A URL's password must not reach a log through an error message.
     const shown = value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:\s]*):[^/@\s]*@/i, "$1:***@");
-    // JSON quoting keeps a line break or control character from splitting the one-line message.
-    return JSON.stringify(shown.length > 60 ? shown.slice(0, 57) + "..." : shown);
+    // JSON quoting keeps a line break or control character from splitting the one-line message; an
+    // invisible formatting character (a bidirectional control) is shown as its escape, not obeyed.
+    return JSON.stringify(shown.length > 60 ? shown.slice(0, 57) + "..." : shown).replace(
+      /[\p{Cf}\u115F\u1160\u3164\uFFA0\u2800]/gu,
+      (c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, "0")}`,
+    );
   }
   return `${typeof value} ${String(value)}`;
 }

@@ -43,14 +43,32 @@ function distinct<T extends z.ZodArray<z.ZodString>>(list: T): T {
   }) as unknown as T;
 }
 
-/** Names shown to people (and sent to the identity provider): one line of printable text. */
+/**
+ * Characters that show nothing but change what a reader sees: bidirectional controls (a name that
+ * reads "Acme" on screen and is something else in a log), zero-width spaces and joiners (two
+ * tenants that look alike), fillers that render blank.
+ */
+const INVISIBLE = /[\p{Cf}\u115F\u1160\u3164\uFFA0\u2800]/u;
+
+/** The first invisible character of `text` as U+XXXX, or undefined. */
+export function invisibleCharacter(text: string): string | undefined {
+  const found = INVISIBLE.exec(text)?.[0];
+  return found === undefined ? undefined : `U+${found.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+}
+
+/** Names shown to people (and sent to the identity provider): one line of printable, visible text. */
 const DisplayName = (max: number) =>
   z
     .string()
     .trim()
     .min(1)
     .max(max)
-    .refine((name) => !/\p{Cc}/u.test(name), { message: "expected a name without line breaks, tabs or other control characters" });
+    .refine((name) => !/\p{Cc}/u.test(name), { message: "expected a name without line breaks, tabs or other control characters" })
+    .refine((name) => invisibleCharacter(name) === undefined, {
+      error: (issue) => `expected a name without invisible characters; ${invisibleCharacter(String(issue.input))} is a bidirectional control or zero-width character`,
+      // Complete as it stands: the name itself is not repeated (it would carry the character into logs).
+      params: { complete: true },
+    });
 
 export const Email = z
   .string()
@@ -124,6 +142,10 @@ export const TenantSchema = z.strictObject({
     on_delete: z.enum(ON_DELETE).describe("retain: keep data; backup: back up, then delete; delete: delete without backup."),
   }),
   hooks: Hooks.optional().describe("Webhook URLs called on lifecycle events, besides those in _defaults.yaml."),
+  adopt_retained: z
+    .literal(true)
+    .optional()
+    .describe("The id is listed in _retained.yaml: this tenant takes over the data kept under it, on purpose."),
 });
 export type Tenant = z.infer<typeof TenantSchema>;
 
@@ -184,7 +206,7 @@ export const ControlPlaneSchema = z.strictObject({
   resource_servers: z.array(
     z.strictObject({
       identifier: ResourceServerIdentifier,
-      name: z.string().trim().min(1).max(200),
+      name: DisplayName(200),
       scopes: z.array(z.strictObject({ value: ScopeName, description: z.string().max(500).default("") })).default([]),
     }),
   ),
@@ -199,3 +221,20 @@ export const ControlPlaneSchema = z.strictObject({
   ),
 });
 export type ControlPlane = z.infer<typeof ControlPlaneSchema>;
+
+/**
+ * `_retained.yaml`: ids whose data was kept when their tenant left (`lifecycle.on_delete: retain`).
+ * While an id is listed, no new tenant may take it unless it sets `adopt_retained: true`.
+ */
+export const RetainedSchema = z.strictObject({
+  retained: z
+    .array(
+      z.strictObject({
+        id: TenantId,
+        since: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { message: "expected the date the tenant left, such as 2026-05-01" }),
+        note: z.string().max(500).optional().describe("What is kept: database, schema or rows, bucket or prefix."),
+      }),
+    )
+    .default([]),
+});
+export type Retained = z.infer<typeof RetainedSchema>;

@@ -1,6 +1,10 @@
 // Where catalog files come from: the working tree, or a git revision (for `tenancy plan --base`).
+//
+// A symbolic link is never followed: it would let a pull request make the catalog read (and, in an
+// error message, echo) any file the machine can read. A link named like a catalog file is listed
+// with `symlink: true` and no text, and the loader refuses it without saying where it points.
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join, posix, resolve } from "node:path";
 import type { CatalogFile } from "./load";
 
@@ -11,9 +15,15 @@ const CATALOG_FILE = /^[^.].*\.(yaml|yml)$/s;
 export function readCatalogDir(dir: string, cwd = process.cwd()): CatalogFile[] {
   const full = resolve(cwd, dir);
   const label = dir.split("\\").join("/");
-  return readdirSync(full)
-    .filter((name) => CATALOG_FILE.test(name) && statSync(join(full, name), { throwIfNoEntry: false })?.isFile())
-    .map((name) => ({ name, path: posix.join(label, name), text: readFileSync(join(full, name), "utf8") }));
+  if (lstatSync(full).isSymbolicLink()) throw new Error(`the catalog directory ${label} is a symbolic link; it must be a plain directory of the repository`);
+  const files: CatalogFile[] = [];
+  for (const name of readdirSync(full).filter((n) => CATALOG_FILE.test(n))) {
+    const entry = lstatSync(join(full, name), { throwIfNoEntry: false });
+    const path = posix.join(label, name);
+    if (entry?.isSymbolicLink()) files.push({ name, path, text: "", symlink: true });
+    else if (entry?.isFile()) files.push({ name, path, text: readFileSync(join(full, name), "utf8") });
+  }
+  return files;
 }
 
 /**
@@ -49,9 +59,14 @@ export function readCatalogAtRef(ref: string, dir: string, cwd = process.cwd(), 
   // -z: names come raw (no quoting of unusual characters).
   const found: CatalogFile[] = [];
   for (const entry of parseTree(listing)) {
-    if (!files.test(entry.name)) continue;
-    const text = blobText(git, commit, posix.join(treePath, entry.name), entry);
-    if (text !== undefined) found.push({ name: entry.name, path: posix.join(dir.split("\\").join("/"), entry.name), text });
+    if (!files.test(entry.name) || entry.type !== "blob") continue;
+    const path = posix.join(dir.split("\\").join("/"), entry.name);
+    // A link (mode 120000) is listed, unread, as on disk; other patterns (migrations) leave it out.
+    if (entry.mode === "120000") {
+      if (files === CATALOG_FILE) found.push({ name: entry.name, path, text: "", symlink: true });
+      continue;
+    }
+    found.push({ name: entry.name, path, text: git("cat-file", "blob", entry.hash) });
   }
   return found;
 }
@@ -70,18 +85,4 @@ function parseTree(listing: string): TreeEntry[] {
     .map((entry) => /^(\d+) (\w+) ([0-9a-f]+)\t(.+)$/s.exec(entry))
     .filter((m): m is RegExpExecArray => m !== null)
     .map(([, mode, type, hash, name]) => ({ mode, type, hash, name }));
-}
-
-/**
- * The text of a file at the commit, following symbolic links inside the repository the way
- * readCatalogDir follows them on disk; undefined for a directory or a link that leads nowhere.
- */
-function blobText(git: (...args: string[]) => string, commit: string, path: string, entry: TreeEntry, hops = 0): string | undefined {
-  if (entry.type !== "blob") return undefined;
-  if (entry.mode !== "120000") return git("cat-file", "blob", entry.hash);
-  if (hops >= 8) return undefined;
-  const target = posix.normalize(posix.join(posix.dirname(path), git("cat-file", "blob", entry.hash)));
-  if (target.startsWith("../") || posix.isAbsolute(target)) return undefined;
-  const [next] = parseTree(git("ls-tree", "--full-tree", "-z", commit, "--", target));
-  return next && next.name === target ? blobText(git, commit, target, next, hops + 1) : undefined;
 }

@@ -4,7 +4,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join, posix } from "node:path";
 import { stringify } from "yaml";
 import { ID_RULE, isTenantId } from "../catalog/formats";
-import { formatError, loadCatalog, readCatalogAtRef, readCatalogDir, sortErrors, type Catalog, type CatalogError, type CatalogFile } from "../catalog";
+import { checkRetainedRemovals, formatError, loadCatalog, readCatalogAtRef, readCatalogDir, sortErrors, type Catalog, type CatalogError, type CatalogFile } from "../catalog";
 import { cellReport, cellReportRows, checkCellMoves, checkParentCells } from "../cells";
 
 export interface CommandResult {
@@ -64,7 +64,10 @@ export function validateCommand(dir: string, format: ErrorFormat, options: Valid
   return { output: formatErrors(sorted, format) + summary, exitCode: 1, isResult: format !== "text" };
 }
 
-/** Rules that compare the catalog with the one at `base`: a tenant may not silently change cell. */
+/**
+ * Rules that compare the catalog with the one at `base`: a tenant may not silently change cell, and
+ * a tenant removed while its data is retained must be listed in _retained.yaml.
+ */
 function baseErrors(head: Catalog, files: readonly CatalogFile[], dir: string, options: ValidateOptions): CatalogError[] {
   if (options.base === undefined) return [];
   const baseFiles = readCatalogAtRef(options.base, dir, options.cwd);
@@ -72,7 +75,7 @@ function baseErrors(head: Catalog, files: readonly CatalogFile[], dir: string, o
   const base = loadCatalog(baseFiles, dir);
   // An invalid base says nothing reliable about where tenants were; the head's own errors stand.
   if (!base.ok) return [];
-  return checkCellMoves(base.catalog, head, { files, allow: options.allowCellMoves });
+  return [...checkCellMoves(base.catalog, head, { files, allow: options.allowCellMoves }), ...checkRetainedRemovals(base.catalog, head)];
 }
 
 export function listCommand(dir: string, format: "text" | "json"): CommandResult {

@@ -15,8 +15,8 @@ export function databaseOf(isolation: Isolation, tenantId: string): string {
 }
 
 /**
- * Database mode uses the tenant's schema inside its own database too, not `public`: the tenant owns
- * that database, and the admin must never run migrations in a schema the tenant can create in.
+ * Database mode uses the tenant's schema inside its own database too, not `public`: databases
+ * whose tenant owned them (before the admin did) may hold the tenant's objects in `public`.
  */
 export function schemaOf(isolation: Isolation, tenantId: string): string {
   return isolation === "shared" ? naming.sharedSchema : naming.schema(tenantId);
@@ -62,9 +62,9 @@ export function serverProvisionSql(admin: string): string[] {
     createRole(naming.sharedOwnerRole, "NOLOGIN"),
     createRole(naming.sharedAppRole, "NOLOGIN"),
     `GRANT ${naming.sharedOwnerRole} TO ${admin}`,
-    `CREATE DATABASE ${naming.schemaDatabase} OWNER ${admin}`,
+    `CREATE DATABASE ${naming.schemaDatabase} OWNER ${admin} TEMPLATE template0`,
     `REVOKE ALL ON DATABASE ${naming.schemaDatabase} FROM PUBLIC`,
-    `CREATE DATABASE ${naming.sharedDatabase} OWNER ${naming.sharedOwnerRole}`,
+    `CREATE DATABASE ${naming.sharedDatabase} OWNER ${naming.sharedOwnerRole} TEMPLATE template0`,
     `REVOKE ALL ON DATABASE ${naming.sharedDatabase} FROM PUBLIC`,
     `GRANT CONNECT ON DATABASE ${naming.sharedDatabase} TO ${naming.sharedAppRole}`,
   ];
@@ -75,23 +75,25 @@ export function serverProvisionSql(admin: string): string[] {
  * (database mode) clones a database built by ensureTemplate instead of migrating an empty one.
  *
  * Pulumi equivalent:
- * - database: Role (login, inherit false, password); Database (owner: the role); Grant to role
- *   `public`, objectType database, privileges [] (revokes PUBLIC's CONNECT and TEMPORARY). An
- *   admin that is not a superuser also needs GrantRole(role: admin, grantRole: the tenant role), to
- *   connect and create the tenant's schema there. The tables live in a schema named like the role
- *   (created by TenantMigrations), which the tenant's default search_path ("$user") finds.
+ * - database: Role (login, inherit false, password); Database (owner: the admin, never the tenant:
+ *   an owner could give the database settings every admin session takes, and create schemas and
+ *   functions in it); Grant to role `public`, objectType database, privileges [] (revokes PUBLIC's
+ *   CONNECT and TEMPORARY). CONNECT and TEMPORARY for the tenant role, USAGE on its schema and DML
+ *   on its tables come from TenantMigrations. The tables live in a schema named like the role,
+ *   which the tenant's default search_path ("$user") finds.
  * - schema:   Role (login, inherit false, password); Grant CONNECT on tenancy_schemas to the role.
  *   The schema itself, and USAGE on it for the role alone, come from TenantMigrations.
  * - shared:   Role (login, password, roles: [tenancy_app]); nothing else: CONNECT comes through
  *   tenancy_app, and the rows through the policies TenantMigrations installs.
+ * New databases are made from template0, as the Pulumi provider makes them: template1 is open to
+ * PUBLIC by default, and whatever a role leaves there (a large object) would be copied.
  */
 export function provisionSql(isolation: Isolation, tenantId: string, password: string, options: { template?: string } = {}): string[] {
   const role = naming.role(tenantId);
   const login = `LOGIN PASSWORD ${literal(password)}`;
   if (isolation === "database") {
     const db = naming.database(tenantId);
-    const template = options.template ? ` TEMPLATE ${options.template}` : "";
-    return [createRole(role, `${login} NOINHERIT`), `CREATE DATABASE ${db} OWNER ${role}${template}`, `REVOKE ALL ON DATABASE ${db} FROM PUBLIC`];
+    return [createRole(role, `${login} NOINHERIT`), `CREATE DATABASE ${db} TEMPLATE ${options.template ?? "template0"}`, `REVOKE ALL ON DATABASE ${db} FROM PUBLIC`];
   }
   if (isolation === "schema") {
     return [createRole(role, `${login} NOINHERIT`), `GRANT CONNECT ON DATABASE ${naming.schemaDatabase} TO ${role}`];

@@ -7,7 +7,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as resproto from "@pulumi/pulumi/proto/resource_pb";
 import * as runtimeState from "@pulumi/pulumi/runtime/state";
-import * as structproto from "google-protobuf/google/protobuf/struct_pb";
 import { formatPath } from "../catalog/errors";
 import { mockOutputs, type MockOutputs } from "./mock-outputs";
 
@@ -37,6 +36,8 @@ export interface Registration {
   dependencies: string[];
   deletedWith?: string;
   additionalSecretOutputs: string[];
+  /** What the checkpoint would hold of it; only with `EvaluateOptions.recordState`. */
+  state?: RecordedState;
 }
 
 export interface Evaluation {
@@ -55,25 +56,44 @@ export interface EvaluateOptions {
   outputs?: MockOutputs;
   /** Answers provider function calls (invokes); defaults to echoing the call's inputs. */
   call?: pulumi.runtime.Mocks["call"];
+  /**
+   * Also keep what the engine would write to the checkpoint for each resource (`Registration.state`):
+   * off by default, since a plan never needs it and it doubles what an evaluation holds.
+   */
+  recordState?: boolean;
 }
 
-interface RawRegistration {
-  req: resproto.RegisterResourceRequest;
-  urn: string;
+/**
+ * A resource's entry in the checkpoint as far as the mocks know it: inputs (with `__provider`) and
+ * outputs in their serialized form (secrets as the SDK's secret signature with the plaintext inside,
+ * where the engine would store ciphertext), and the property dependencies. Recorded on request only.
+ */
+export interface RecordedState {
+  id: string | null;
+  inputs: Record<string, unknown>;
+  outputs: Record<string, unknown>;
+  propertyDependencies: Record<string, string[]>;
 }
+
+type Recorded = Omit<Registration, "ancestors"> & { state?: RecordedState };
 
 /**
  * The SDK's mock monitor with two changes: it records each request, and it marks the outputs listed
  * in `additionalSecretOutputs` secret (the engine does that in a real run; the stock mock does not,
  * so a generated password would otherwise leak into dependents as plaintext).
+ *
+ * Each request is reduced to its registration (plain inputs, secret paths, options) as it arrives,
+ * and the request itself is dropped: a request carries the SDK's stack trace of the registration and
+ * the inputs as protobuf values, which held most of an evaluation's memory once it was over.
  */
 class RecordingMonitor extends MockMonitor {
-  readonly recorded: RawRegistration[] = [];
+  readonly recorded: Recorded[] = [];
 
   constructor(
     mocks: pulumi.runtime.Mocks,
     private readonly project: string,
     private readonly stack: string,
+    private readonly recordState: boolean,
   ) {
     super(mocks);
   }
@@ -88,8 +108,11 @@ class RecordingMonitor extends MockMonitor {
     try {
       const type = req.getType();
       const name = req.getName();
-      const serialized = req.getObject()!.toJavaScript();
-      const inputs = plainValue(serialized);
+      const serialized = req.getObject()!.toJavaScript() as Record<string, unknown>;
+      // Read once: the mocks get these inputs (with `__provider`, as the stock mocks give them), the
+      // registration keeps them (without); mocks must not change them in place.
+      const inputs = plainValue(serialized) as Record<string, unknown>;
+      const secretInputs = secretPaths(serialized).filter((p) => p !== "__provider");
       const result = await this.mocks.newResource({
         type,
         name,
@@ -99,23 +122,105 @@ class RecordingMonitor extends MockMonitor {
         id: req.getImportid(),
       });
       // An output echoing a secret input stays secret, as the engine keeps it.
-      const secretKeys = new Set([...req.getAdditionalsecretoutputsList(), ...secretPaths(serialized).map((p) => p.split(/[.[]/)[0])]);
-      const state = Object.fromEntries(
-        Object.entries(result.state).map(([key, value]) => [key, secretKeys.has(key) ? pulumi.secret(value) : value]),
-      );
-      const urn = this.urnOf(req.getParent(), type, name);
-      const serializedState = await pulumi.runtime.serializeProperties("", state);
+      const secretKeys = new Set([...req.getAdditionalsecretoutputsList(), ...secretInputs.map((p) => p.split(/[.[]/)[0])]);
+      const parent = req.getParent();
+      const urn = this.urnOf(parent, type, name);
+      const serializedState = (await serializeState(result.state, secretKeys)) as Record<string, unknown>;
       this.resources.set(urn, { urn, id: result.id ?? null, state: serializedState });
-      this.recorded.push({ req, urn });
-      const response = new resproto.RegisterResourceResponse();
-      response.setUrn(urn);
-      response.setId(result.id || "");
-      response.setObject(structproto.Struct.fromJavaScript(serializedState));
+      const { __provider: providerCode, ...ownInputs } = inputs;
+      const dependencies = [...req.getDependenciesList()].sort();
+      this.recorded.push({
+        type,
+        name,
+        urn,
+        custom: req.getCustom(),
+        ...(parent ? { parent } : {}),
+        inputs: ownInputs,
+        secretInputs,
+        ...(typeof providerCode === "string" ? { providerCode } : {}),
+        ...(req.getProvider() ? { provider: req.getProvider() } : {}),
+        protect: req.getProtect() ?? false,
+        retainOnDelete: req.getRetainondelete() ?? false,
+        dependencies,
+        ...(req.getDeletedwith() ? { deletedWith: req.getDeletedwith() } : {}),
+        additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+        ...(this.recordState ? { state: recordedState(result.id ?? null, serialized, serializedState, req) } : {}),
+      });
+      // The SDK reads an answer through these five methods only (runtime/resource.js, which answers
+      // itself with such an object when it has no monitor), and the outputs through toJavaScript():
+      // handed over as they are, they are not made into protobuf values and back again.
+      const response = {
+        getUrn: () => urn,
+        getId: () => result.id || "",
+        getObject: () => ({ toJavaScript: () => serializedState }),
+        getPropertydependenciesMap: () => undefined,
+        getResult: () => resproto.Result.SUCCESS,
+      };
       callback(null, response);
     } catch (err) {
       callback(err, undefined);
     }
   }
+}
+
+function recordedState(id: string | null, inputs: Record<string, unknown>, outputs: Record<string, unknown>, req: resproto.RegisterResourceRequest): RecordedState {
+  const propertyDependencies: Record<string, string[]> = {};
+  req.getPropertydependenciesMap().forEach((deps, key) => {
+    const urns = deps.getUrnsList();
+    if (urns.length > 0) propertyDependencies[key] = [...urns].sort();
+  });
+  return { id, inputs, outputs, propertyDependencies };
+}
+
+/** Marks a value that the synchronous serializer leaves to the SDK's. */
+const NOT_PLAIN = Symbol("not plain");
+
+/**
+ * A mock's output state serialized as the SDK's serializeProperties would serialize it, with the
+ * keys in `secretKeys` secret. The state the default mocks produce is plain data (the inputs echoed,
+ * strings and numbers computed from them), which this serializes directly; anything else (an Output,
+ * a resource, an asset a custom mock returned) goes through the SDK, which awaits every property.
+ */
+export async function serializeState(state: Record<string, unknown>, secretKeys: ReadonlySet<string>): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(state)) {
+    const plain = serializePlain(value);
+    if (plain === NOT_PLAIN) {
+      const secret = Object.fromEntries(Object.entries(state).map(([k, v]) => [k, secretKeys.has(k) ? pulumi.secret(v) : v]));
+      return pulumi.runtime.serializeProperties("", secret);
+    }
+    // A secret of nothing is still a secret (of null), as serializeSecretValue makes it.
+    if (secretKeys.has(key)) out[key] = { [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig, value: plain === undefined ? null : plain };
+    else if (plain !== undefined) out[key] = plain;
+  }
+  return out;
+}
+
+/** serializeProperty of plain data: functions and undefined dropped from objects, undefined in arrays as null. */
+function serializePlain(value: unknown): unknown {
+  if (value === undefined || value === null || typeof value === "string" || typeof value === "number" || typeof value === "boolean") return value;
+  if (typeof value === "function") return undefined;
+  if (Array.isArray(value)) {
+    const items: unknown[] = [];
+    for (const item of value) {
+      const plain = serializePlain(item);
+      if (plain === NOT_PLAIN) return NOT_PLAIN;
+      items.push(plain === undefined ? null : plain);
+    }
+    return items;
+  }
+  if (typeof value !== "object") return NOT_PLAIN;
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return NOT_PLAIN;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    // The SDK's own markers (outputs, resources, assets, secrets already serialized) are its to handle.
+    if (key.startsWith("__pulumi") || key === pulumi.runtime.specialSigKey) return NOT_PLAIN;
+    const plain = serializePlain(item);
+    if (plain === NOT_PLAIN) return NOT_PLAIN;
+    if (plain !== undefined) out[key] = plain;
+  }
+  return out;
 }
 
 /**
@@ -148,31 +253,11 @@ export function secretPaths(serialized: unknown, path: PropertyKey[] = []): stri
     .flatMap((key) => secretPaths(obj[key], [...path, key]));
 }
 
-function toRegistration(raw: RawRegistration, parents: Map<string, string>): Registration {
-  const { req, urn } = raw;
-  const serialized = req.getObject()!.toJavaScript();
-  const inputs = plainValue(serialized) as Record<string, unknown>;
-  const providerCode = typeof inputs.__provider === "string" ? inputs.__provider : undefined;
-  delete inputs.__provider;
+/** The registration with its ancestors, nearest first, from the parents of every recorded resource. */
+function withAncestors(recorded: Recorded, parents: ReadonlyMap<string, string>): Registration {
   const ancestors: string[] = [];
-  for (let p = parents.get(urn); p; p = parents.get(p)) ancestors.push(p);
-  return {
-    type: req.getType(),
-    name: req.getName(),
-    urn,
-    custom: req.getCustom(),
-    ...(req.getParent() ? { parent: req.getParent() } : {}),
-    ancestors,
-    inputs,
-    secretInputs: secretPaths(serialized).filter((p) => p !== "__provider"),
-    ...(providerCode !== undefined ? { providerCode } : {}),
-    ...(req.getProvider() ? { provider: req.getProvider() } : {}),
-    protect: req.getProtect() ?? false,
-    retainOnDelete: req.getRetainondelete() ?? false,
-    dependencies: [...req.getDependenciesList()].sort(),
-    ...(req.getDeletedwith() ? { deletedWith: req.getDeletedwith() } : {}),
-    additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
-  };
+  for (let p = parents.get(recorded.urn); p; p = parents.get(p)) ancestors.push(p);
+  return { ...recorded, ancestors };
 }
 
 /** Evaluations share Pulumi's global runtime state, so they run one at a time. */
@@ -190,32 +275,42 @@ export function evaluate(program: () => unknown, options: EvaluateOptions = {}):
   return run;
 }
 
+/** The mocks of a run, built apart from evaluateNow so their closures hold nothing of the run itself. */
+function mocksOf(options: EvaluateOptions): pulumi.runtime.Mocks {
+  const outputs = options.outputs ?? mockOutputs;
+  return { newResource: (args) => outputs(args), call: options.call ?? ((args) => args.inputs) };
+}
+
 async function evaluateNow(program: () => unknown, options: EvaluateOptions): Promise<Evaluation> {
   const project = options.project ?? "tenancy";
   const stack = options.stack ?? "plan";
-  const outputs = options.outputs ?? mockOutputs;
-  const mocks: pulumi.runtime.Mocks = {
-    newResource: (args) => outputs(args),
-    call: options.call ?? ((args) => args.inputs),
-  };
+  const mocks = mocksOf(options);
   // setMocks switches on the monitor features mocks support (secrets, resource references, ...);
   // replacing its monitor with ours resets them, so they are carried over.
   await pulumi.runtime.setMocks(mocks, project, stack, false);
   // getStore is internal to the SDK (missing from its typings) but is where the feature flags live.
-  const store = (runtimeState as unknown as { getStore(): Record<string, unknown> }).getStore();
+  const store = (runtimeState as unknown as { getStore(): Record<string, unknown> & { settings: { monitor?: unknown } } }).getStore();
   const features = Object.fromEntries(Object.keys(store).filter((k) => k.startsWith("supports")).map((k) => [k, store[k]]));
-  const monitor = new RecordingMonitor(mocks, project, stack);
+  let monitor: RecordingMonitor | undefined = new RecordingMonitor(mocks, project, stack, options.recordState ?? false);
   pulumi.runtime.setMockOptions(monitor, project, stack, false);
   Object.assign(store, features);
   let returned: unknown;
   let serializedExports: Record<string, unknown> = {};
   let failure: unknown;
-  // The SDK records a stack trace for every internal promise and resource; with source maps on
-  // (tsx, vitest) that was most of an evaluation's time (50 tenants, ~1,100 resources: 5.2 s CPU
-  // with, 1.9 s without, under tsx). Errors keep their messages; the engine's source positions,
-  // which nothing here shows, are lost.
+  // The SDK records a stack trace for every internal promise (runtime/debuggable.js: `new
+  // Error().stack` for each of them, unconditionally; PULUMI_DEBUG_PROMISE_LEAKS only decides what
+  // a leak report prints, and there is no switch for the capture) and one for every resource (the
+  // source position it sends the engine, which the mocks drop; Resource.callsites raises the limit
+  // for it itself). With source maps on (tsx, vitest) that was most of an evaluation's time (50
+  // tenants, ~1,100 resources: 5.2 s CPU with, 1.9 s without, under tsx). A limit of 0 empties the
+  // promises' traces; the resources' traces are still taken, and formatting them into text (each
+  // frame mapped back to the TypeScript, then parsed again by the SDK) cost 5-8% of an evaluation's
+  // CPU at 200-500 tenants, so while the program runs a trace is not formatted at all. Errors keep
+  // their messages; their stack is empty, as the limit of 0 already left it.
   const stackTraceLimit = Error.stackTraceLimit;
+  const prepareStackTrace = Error.prepareStackTrace;
   Error.stackTraceLimit = 0;
+  Error.prepareStackTrace = () => "";
   // A registration that fails (an input that cannot be serialized, such as a dynamic provider
   // capturing something it cannot) rejects a promise nobody awaits, and the SDK then waits forever
   // for that registration. Pulumi's language host ends the run on such a rejection; so does this,
@@ -251,7 +346,15 @@ async function evaluateNow(program: () => unknown, options: EvaluateOptions): Pr
   } finally {
     process.off("unhandledRejection", onRejection);
     Error.stackTraceLimit = stackTraceLimit;
+    Error.prepareStackTrace = prepareStackTrace;
   }
+  // disconnect() forgets its own handle on the monitor but leaves it in the runtime's settings, and
+  // with it everything the program registered (the monitor's state of each resource) until the next
+  // run replaces it: a plan's base evaluation would stay in memory all through the head's.
+  const recorded = monitor.recorded;
+  if (store.settings.monitor === monitor) store.settings.monitor = undefined;
+  monitor = undefined;
+  returned = undefined;
   if (rejections.length > 0) {
     // The registrations of this run will never finish: forget them, so the SDK's exit check does
     // not report them as leaked promises; the next run starts from a fresh runtime state.
@@ -261,8 +364,8 @@ async function evaluateNow(program: () => unknown, options: EvaluateOptions): Pr
   }
   if (failure !== undefined) throw failure;
 
-  const parents = new Map(monitor.recorded.filter((r) => r.req.getParent()).map((r) => [r.urn, r.req.getParent()]));
-  const registrations = monitor.recorded.map((raw) => toRegistration(raw, parents));
+  const parents = new Map(recorded.filter((r) => r.parent).map((r) => [r.urn, r.parent!]));
+  const registrations = recorded.map((r) => withAncestors(r, parents));
   const seen = new Set<string>();
   for (const r of registrations) {
     if (seen.has(r.urn)) throw new Error(`duplicate resource URN ${r.urn}: two resources of type ${r.type} are both named "${r.name}"`);

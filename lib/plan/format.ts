@@ -87,6 +87,11 @@ function countsText(plan: Plan): string {
   return `${c.create} to create, ${c.update} to update, ${c.delete} to delete, ${c.same} unchanged`;
 }
 
+/** Unchanged tenants are counted, never listed: a cell has hundreds, and a review wants what changes. */
+function unchangedText(plan: Plan): string {
+  return `${plan.unchanged} tenant${plan.unchanged === 1 ? "" : "s"} unchanged`;
+}
+
 function title(plan: Plan): string {
   return plan.base === null ? "(no --base: everything is new)" : `against ${plan.base}`;
 }
@@ -96,23 +101,18 @@ function shown(changes: readonly ResourceChange[]): ResourceChange[] {
   return changes.filter((c) => c.action !== "same" && c.registration.custom);
 }
 
-function changedTenants(plan: Plan): TenantPlan[] {
-  return plan.tenants.filter((t) => t.action !== "same");
-}
-
 export function formatText(plan: Plan): string {
   const lines: string[] = [`Tenancy plan ${title(plan)}; cells: ${plan.cells.join(", ") || "none"}`, countsText(plan), ""];
   for (const error of plan.errors) lines.push(`ERROR: ${error}`);
   if (plan.errors.length > 0) lines.push("");
-  for (const t of changedTenants(plan)) {
+  for (const t of plan.tenants) {
     lines.push(`${SIGN[t.action]} ${t.id}: ${summaryWords(t).join(", ")}`);
     if (t.movedFrom) lines.push(`    moves from cell ${t.movedFrom} to ${t.cell}: deleted by the ${t.movedFrom} stack, created anew by the ${t.cell} stack`);
     if (t.migration && t.migration.files.length > 0) lines.push(`    runs ${t.migration.files.join(", ")}`);
     for (const loss of t.dataLoss) lines.push(`    !!! DATA LOSS: ${loss.replace ? "replaces" : "deletes"} ${dataLossText(loss)}`);
     if (t.onDelete && t.dataLoss.length > 0) lines.push(`    ${ON_DELETE_NOTE[t.onDelete]}`);
   }
-  const unchanged = plan.tenants.filter((t) => t.action === "same").map((t) => t.id);
-  if (unchanged.length > 0) lines.push(`= unchanged: ${unchanged.join(", ")}`);
+  if (plan.unchanged > 0) lines.push(`= ${unchangedText(plan)}`);
   const sharedChanged = shown(plan.shared).length;
   if (sharedChanged > 0) lines.push(`${sharedChanged} shared resource change(s)`);
 
@@ -129,7 +129,7 @@ export function formatText(plan: Plan): string {
       lines.push(line);
     }
   };
-  for (const t of changedTenants(plan)) detail(`${t.id} (cell ${t.cell}): ${t.action}`, t.resources);
+  for (const t of plan.tenants) detail(`${t.id} (cell ${t.cell}): ${t.action}`, t.resources);
   detail("shared resources", plan.shared);
   if (plan.errors.length > 0) lines.push("", `${plan.errors.length} error(s); this change cannot be applied as it is.`);
   return `${lines.join("\n")}\n`;
@@ -154,7 +154,7 @@ export function formatMarkdown(plan: Plan): string {
     for (const t of plan.tenants.filter((x) => x.onDelete && x.dataLoss.length > 0)) out.push(`> - ${md(t.id)}: ${md(ON_DELETE_NOTE[t.onDelete!])}`);
     out.push("");
   }
-  const changed = changedTenants(plan);
+  const changed = plan.tenants;
   if (changed.length === 0) out.push("No tenant changes.", "");
   else {
     out.push("| | Tenant | Cell | Summary | + | ~ | - |", "|---|---|---|---|---|---|---|");
@@ -166,8 +166,7 @@ export function formatMarkdown(plan: Plan): string {
     }
     out.push("");
   }
-  const unchanged = plan.tenants.filter((t) => t.action === "same");
-  if (unchanged.length > 0) out.push(`Unchanged tenants: ${unchanged.map((t) => `\`${md(t.id)}\``).join(", ")}.`, "");
+  if (plan.unchanged > 0) out.push(`Unchanged tenants: ${plan.unchanged}.`, "");
 
   const detail = (summary: string, changes: ResourceChange[]) => {
     const rows = shown(changes);
@@ -210,6 +209,7 @@ export function formatJson(plan: Plan): string {
     cells: plan.cells,
     errors: plan.errors,
     counts: plan.counts,
+    unchanged: plan.unchanged,
     tenants: plan.tenants.map((t) => ({
       id: t.id,
       action: t.action,

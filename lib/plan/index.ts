@@ -4,19 +4,23 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, posix, resolve } from "node:path";
 import { formatError, loadCatalog, readCatalogAtRef, readCatalogDir, type Catalog, type CatalogFile } from "../catalog";
+import { estimateTenantResources, TENANT_RESOURCES } from "../cells/estimate";
 import { parseTenancyConfig, rawConfigFromStackFile, type RawConfig, type TenancyConfig } from "../config";
 import { loadMigrations, parseMigrationFiles, type Migration } from "../database/migrations";
 import { migrationRollout } from "../database/rollout";
-import { registerProgram } from "../program";
+import { registerProgramAsync } from "../program";
 import { diffRegistrations } from "./diff";
 import { evaluate, type Registration } from "./evaluate";
 import { formatPlan, type Format } from "./format";
 import { buildPlan, type Plan } from "./plan";
+import { catalogFilesAtRef } from "./base-catalog";
+import { changedPaths, planScope, type Scope } from "./scope";
 
 export { diffRegistrations, type Action, type ResourceChange } from "./diff";
 export { evaluate, plaintextOccurrences, type Evaluation, type Registration } from "./evaluate";
 export { FORMATS, formatPlan, type Format } from "./format";
 export type { MigrationStep, Plan, TenantPlan } from "./plan";
+export type { Scope } from "./scope";
 
 /** Pulumi.yaml's project name: URNs carry it. */
 export const PROJECT = "tenancy";
@@ -35,6 +39,11 @@ export interface PlanOptions {
   format: Format;
   /** Project root: where the git repository, the catalog and the stack files are (default: process.cwd()). */
   cwd?: string;
+  /**
+   * Evaluate every tenant on both sides even when only some tenants changed (lib/plan/scope.ts);
+   * the plan is the same, only slower.
+   */
+  full?: boolean;
 }
 
 export interface PlanResult {
@@ -79,14 +88,24 @@ export function planConfig(cell: string, catalogs: readonly Catalog[], cwd: stri
   return parseTenancyConfig(raw, cell);
 }
 
-/** Every registration of the catalog's cells, one evaluation (stack) per cell; `ref`: where the stack files are read. */
-async function evaluateCatalog(catalog: Catalog, cells: readonly string[], catalogs: readonly Catalog[], cwd: string, ref?: string): Promise<Registration[]> {
+/**
+ * Every registration of the catalog's cells, one evaluation (stack) per cell; `ref`: where the stack
+ * files are read. `only`: the tenants to register (with every cell's shared resources), else all.
+ */
+async function evaluateCatalog(
+  catalog: Catalog,
+  cells: readonly string[],
+  catalogs: readonly Catalog[],
+  cwd: string,
+  ref: string | undefined,
+  only: ReadonlySet<string> | undefined,
+): Promise<Registration[]> {
   const out: Registration[] = [];
   for (const cell of cells) {
     // A cell without tenants on this side has no stack to speak of: it is created or removed whole.
     if (!catalog.tenants.some((t) => t.cell === cell)) continue;
     const config = planConfig(cell, catalogs, cwd, ref);
-    const evaluation = await evaluate(() => registerProgram(catalog, config), { project: PROJECT, stack: cell });
+    const evaluation = await evaluate(() => registerProgramAsync(catalog, config, { tenants: only }), { project: PROJECT, stack: cell });
     out.push(...evaluation.registrations);
   }
   return out;
@@ -94,38 +113,51 @@ async function evaluateCatalog(catalog: Catalog, cells: readonly string[], catal
 
 /** Builds the plan without formatting it (for callers that want the data). */
 export async function computePlan(options: Omit<PlanOptions, "format">): Promise<Plan> {
+  return (await computePlanWithScope(options)).plan;
+}
+
+/** computePlan, and what it evaluated (lib/plan/scope.ts). */
+export async function computePlanWithScope(options: Omit<PlanOptions, "format">): Promise<{ plan: Plan; scope: Scope }> {
   const cwd = resolve(options.cwd ?? process.cwd());
   const dir = posix.normalize((options.dir ?? "tenants").split("\\").join("/"));
-  const head = loadOrThrow(readCatalogDir(dir, cwd), dir, "");
+  const headFiles = readCatalogDir(dir, cwd);
+  const head = loadOrThrow(headFiles, dir, "");
   const headMigrations = loadMigrations();
   let base: Catalog = { ...head, tenants: [] };
   let baseMigrations: Migration[] = headMigrations;
+  let changed: string[] | null = null;
   if (options.base !== undefined) {
-    let baseFiles: CatalogFile[];
-    try {
-      baseFiles = readCatalogAtRef(options.base, dir, cwd);
-    } catch (err) {
-      throw new Error((err as Error).message);
-    }
+    const baseFiles = catalogFilesAtRef(options.base, dir, cwd, headFiles);
     // A catalog that did not exist at the ref is an empty one: every tenant is new.
     if (baseFiles.length > 0) base = loadOrThrow(baseFiles, dir, ` at ${options.base}`);
     // The migrations at the ref tell which versions the base deployed and whether an applied file
     // was edited since; a repository without them at the ref (a catalog-only checkout) has the same as now.
     const migrationFiles = readCatalogAtRef(options.base, MIGRATIONS_PATH, cwd, /\.sql$/);
     if (migrationFiles.length > 0) baseMigrations = parseMigrationFiles(migrationFiles, `${MIGRATIONS_PATH} at ${options.base}`);
+    changed = changedPaths(options.base, cwd);
   }
+  const rollout = migrationRollout(options.base === undefined ? null : { tenants: base.tenants, migrations: baseMigrations }, { tenants: head.tenants, migrations: headMigrations });
+  const scope: Scope = options.full
+    ? { full: true, reason: "full evaluation asked for" }
+    : planScope({ base, head, changedPaths: changed, dir, migrations: { base: baseMigrations, head: headMigrations }, rollout });
+  const only = scope.full ? undefined : scope.tenants;
   const cells = [...new Set([...base.tenants, ...head.tenants].map((t) => t.cell))].sort();
   const catalogs = [base, head];
-  const baseRegistrations = await evaluateCatalog(base, cells, catalogs, cwd, options.base);
-  const headRegistrations = await evaluateCatalog(head, cells, catalogs, cwd);
-  return buildPlan({
+  const baseRegistrations = await evaluateCatalog(base, cells, catalogs, cwd, options.base, only);
+  const headRegistrations = await evaluateCatalog(head, cells, catalogs, cwd, undefined, only);
+  // A tenant left out is the same on both sides: its resources are counted unchanged by the estimate
+  // that sizes cells, which test/unit/cells/estimate-program.test.ts holds to the program's count.
+  const unevaluated = only ? head.tenants.filter((t) => !only.has(t.id)) : [];
+  const plan = buildPlan({
     base: options.base ?? null,
     baseCatalog: base,
     headCatalog: head,
     cells,
     changes: diffRegistrations(baseRegistrations, headRegistrations),
-    rollout: migrationRollout(options.base === undefined ? null : { tenants: base.tenants, migrations: baseMigrations }, { tenants: head.tenants, migrations: headMigrations }),
+    rollout,
+    unevaluatedResources: unevaluated.reduce((sum, t) => sum + estimateTenantResources(t) - TENANT_RESOURCES.components, 0),
   });
+  return { plan, scope };
 }
 
 /** The `tenancy plan` command: output to print and exit code (1 on an invalid catalog, a failed evaluation or a plan error). */

@@ -28,7 +28,10 @@ export interface Plan {
   base: string | null;
   /** Cells (stacks) evaluated. */
   cells: string[];
+  /** The tenants that change, by id. */
   tenants: TenantPlan[];
+  /** How many tenants do not change: counted, never listed (a cell has hundreds). */
+  unchanged: number;
   /** Resources outside any tenant (providers, shared buckets), per cell. */
   shared: ResourceChange[];
   /** Problems that make the change unacceptable as it is (exit 1). */
@@ -45,6 +48,11 @@ export interface BuildPlanInput {
   changes: readonly ResourceChange[];
   /** Which tenants' migrations move: migrationRollout of the base and head catalogs and migration sets. */
   rollout: readonly MigrationStep[];
+  /**
+   * Custom resources of the tenants the plan did not evaluate because nothing they are made of
+   * changed (lib/plan/scope.ts): counted as unchanged. Those tenants have no changes in `changes`.
+   */
+  unevaluatedResources?: number;
 }
 
 /**
@@ -97,7 +105,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
   const steps = new Map(input.rollout.map((s) => [s.tenant, s]));
   const ids = [...new Set([...before.keys(), ...after.keys(), ...changes.flatMap((c) => (c.tenant ? [c.tenant] : []))])].sort();
 
-  const tenants = ids.map((id): TenantPlan => {
+  const all = ids.map((id): TenantPlan => {
     const b = before.get(id);
     const h = after.get(id);
     const resources = changes.filter((c) => c.tenant === id);
@@ -116,10 +124,13 @@ export function buildPlan(input: BuildPlanInput): Plan {
   });
 
   const counts = Object.fromEntries(ACTIONS.map((a) => [a, changes.filter((c) => c.action === a && c.registration.custom).length])) as Record<Action, number>;
+  counts.same += input.unevaluatedResources ?? 0;
+  const tenants = all.filter((t) => t.action !== "same");
   return {
     base: input.base,
     cells: [...input.cells].sort(),
     tenants,
+    unchanged: all.length - tenants.length,
     shared: changes.filter((c) => c.tenant === null),
     errors: [
       ...deletionProtectionErrors(baseCatalog, headCatalog),

@@ -32,6 +32,8 @@ export interface BackupRequest {
   now?: Date;
   /** Multipart part size in bytes (S3's minimum, 5 MiB, and up); memory use is about twice this. */
   partSize?: number;
+  /** How long pg_dump waits for each table's lock; DUMP_LOCK_WAIT_MS by default. */
+  lockWaitMs?: number;
   /** Called as parts are uploaded: bytes so far and the part number. */
   onProgress?: (progress: { loaded: number; part: number }) => void;
 }
@@ -65,9 +67,19 @@ export function metadataKey(key: string): string {
   return `${key}.json`;
 }
 
+/**
+ * How long pg_dump waits for each table's lock. A tenant's own transaction can hold a lock on its
+ * tables (or, in shared mode, on a shared one: see SECURITY.md); the backup then fails saying so,
+ * and the deletion waits for a rerun, instead of hanging the deployment.
+ */
+export const DUMP_LOCK_WAIT_MS = 30_000;
+
 /** pg_dump's arguments: the connection without its password, and the scope of the tenant's data. */
-export function pgDumpArgs(target: Target): string[] {
-  const args = ["--format=custom", "--no-password", `--host=${target.host}`, `--port=${target.port}`, `--username=${target.user}`, `--dbname=${target.database}`];
+export function pgDumpArgs(target: Target, lockWaitMs = DUMP_LOCK_WAIT_MS): string[] {
+  const args = [
+    "--format=custom", "--no-password", `--lock-wait-timeout=${lockWaitMs}`,
+    `--host=${target.host}`, `--port=${target.port}`, `--username=${target.user}`, `--dbname=${target.database}`,
+  ];
   if (target.isolation === "schema") args.push(`--schema=${target.schema}`);
   if (target.isolation === "shared") {
     args.push(`--schema=${target.schema}`, `--exclude-table=${target.schema}.schema_migrations`, `--role=${target.role}`, "--enable-row-security");
@@ -118,7 +130,12 @@ export async function backupTenant(request: BackupRequest): Promise<BackupResult
   const key = naming.backupKey(target.tenantId, started.toISOString());
   const client = s3Client(store, request.credentials);
   try {
-    const dump = runPgTool("pg_dump", pgDumpArgs(target), target, { application: "tenancy-backup", output: "pipe" });
+    let dump: Awaited<ReturnType<typeof runPgTool>>;
+    try {
+      dump = await runPgTool("pg_dump", pgDumpArgs(target, request.lockWaitMs), target, { application: "tenancy-backup", output: "pipe" });
+    } catch (error) {
+      throw fail((error as Error).message);
+    }
     const hash = createHash("sha256");
     let size = 0;
     const body: Readable = dump.stdout!.pipe(
@@ -154,7 +171,14 @@ export async function backupTenant(request: BackupRequest): Promise<BackupResult
     if (exit.code !== 0) {
       await removePartial();
       const how = exit.signal ? `was stopped by ${exit.signal}` : `exited with code ${exit.code}`;
-      throw fail(uploadError ? `upload to ${where(store)} failed: ${s3Reason(uploadError)}` : `pg_dump ${how}: ${exit.stderr || "(no message)"}`);
+      if (uploadError) throw fail(`upload to ${where(store)} failed: ${s3Reason(uploadError)}`);
+      // pg_dump reports its --lock-wait-timeout as a statement timeout on LOCK TABLE: say what it means.
+      const lockWait = /LOCK TABLE/.test(exit.stderr) && /timeout/.test(exit.stderr);
+      throw fail(
+        lockWait
+          ? `a lock on a table was held longer than pg_dump's --lock-wait-timeout (${(request.lockWaitMs ?? DUMP_LOCK_WAIT_MS) / 1000} s), most likely by a tenant's open transaction; rerun once it is released (pg_locks shows the holder): ${exit.stderr}`
+          : `pg_dump ${how}: ${exit.stderr || "(no message)"}`,
+      );
     }
     if (uploadError) {
       await removePartial();

@@ -1,8 +1,13 @@
 // IdentitySeed: what a new identity tenant starts with. The default application (a regular web app
 // whose callback and logout URLs follow the tenant's host names), the username-password connection,
-// and the admins as users of that connection. The application carries the tenancy marker in its
-// client_metadata; the connection and the admin users are recognised by name and e-mail, since
-// AuthHero 9.6.1 on this schema stores no metadata on connections.
+// and the admins as users of that connection.
+//
+// It deletes only what it created. The application carries the tenancy marker in its
+// client_metadata, and each user it creates in its app_metadata: a user or application found
+// without the marker is the tenant's own, used (an admin's existing user stays its user) but never
+// deleted. AuthHero 9.6.1 keeps no metadata on connections, so the outputs record whether this
+// resource created the connection (`ownsConnection`); one it found is the tenant's. (A create that
+// crashed after making the connection finds it on the rerun and, unable to tell, leaves it be.)
 import { isEmail, isTenantId } from "../../lib/catalog/formats";
 import { naming } from "../../lib/naming";
 import { defineProvider, type CheckFailure } from "../kit";
@@ -37,6 +42,8 @@ export interface IdentitySeedOutputs extends IdentitySeedInputs {
   connectionId: string;
   /** Admin e-mail -> user id in the identity tenant. */
   users: Record<string, string>;
+  /** Whether this resource created the password connection (and so may delete it); absent in older state: no. */
+  ownsConnection?: boolean;
 }
 
 interface Client {
@@ -54,6 +61,22 @@ interface Connection {
 interface User {
   user_id: string;
   email?: string;
+  /** An object, or its JSON text (AuthHero answers a create with the text). */
+  app_metadata?: Record<string, unknown> | string;
+}
+
+/** Whether the seed made this user: the marker it puts in app_metadata at creation. */
+function isSeedUser(user: User): boolean {
+  const metadata = typeof user.app_metadata === "string" ? safeJson(user.app_metadata) : user.app_metadata;
+  return isManaged({ metadata });
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Callback, logout and origin URLs of the default application, from the tenant's host names. */
@@ -100,41 +123,58 @@ async function ensureApplication(client: ManagementClient, tenant: string, hostn
   return value.client_id;
 }
 
-async function ensureConnection(client: ManagementClient, tenant: string): Promise<string> {
+/** The password connection; `created` when it was not there before this call (a create whose answer was lost included). */
+async function ensureConnection(client: ManagementClient, tenant: string): Promise<{ id: string; created: boolean }> {
   const find = async () => (await client.listAll<Connection>(tenant, "list connections", "/connections")).find((c) => c.name === PASSWORD_CONNECTION);
-  const { value } = await client.ensure(tenant, `create connection ${PASSWORD_CONNECTION}`, find, () =>
-    client.request<Connection>(tenant, `create connection ${PASSWORD_CONNECTION}`, "POST", "/connections", {
-      body: { name: PASSWORD_CONNECTION, strategy: "auth0", options: {} },
-      idempotent: false,
-    }),
+  const existing = await find();
+  if (existing) return { id: existing.id, created: false };
+  const { value } = await client.ensure(
+    tenant,
+    `create connection ${PASSWORD_CONNECTION}`,
+    find,
+    () =>
+      client.request<Connection>(tenant, `create connection ${PASSWORD_CONNECTION}`, "POST", "/connections", {
+        body: { name: PASSWORD_CONNECTION, strategy: "auth0", options: {} },
+        idempotent: false,
+      }),
+    { knownAbsent: true },
   );
-  return value.id;
+  return { id: value.id, created: true };
 }
 
 async function ensureUser(client: ManagementClient, tenant: string, email: string): Promise<string> {
   const find = async () =>
     (await client.request<User[]>(tenant, `find user ${email}`, "GET", `/users-by-email?email=${encodeURIComponent(email)}`)).find((u) => u.email?.toLowerCase() === email.toLowerCase());
   const { value } = await client.ensure(tenant, `create user ${email}`, find, () =>
-    client.request<User>(tenant, `create user ${email}`, "POST", "/users", { body: { email, connection: PASSWORD_CONNECTION, email_verified: false }, idempotent: false }),
+    client.request<User>(tenant, `create user ${email}`, "POST", "/users", {
+      body: { email, connection: PASSWORD_CONNECTION, email_verified: false, app_metadata: { [MANAGED_BY_KEY]: MANAGED_BY } },
+      idempotent: false,
+    }),
   );
   return value.user_id;
 }
 
-const removeUser = (client: ManagementClient, tenant: string, email: string, id: string) =>
-  client.request(tenant, `remove user ${email}`, "DELETE", `/users/${encodeURIComponent(id)}`, { allowNotFound: true });
+/** Deletes the user if the seed made it (marked); a user the tenant made is left as it is. */
+async function removeUser(client: ManagementClient, tenant: string, email: string, id: string): Promise<void> {
+  const path = `/users/${encodeURIComponent(id)}`;
+  const user = await client.request<User | undefined>(tenant, `read user ${email}`, "GET", path, { allowNotFound: true });
+  if (!user || !isSeedUser(user)) return;
+  await client.request(tenant, `remove user ${email}`, "DELETE", path, { allowNotFound: true });
+}
 
 async function apply(inputs: IdentitySeedInputs, options: ClientOptions | undefined, previous?: IdentitySeedOutputs): Promise<IdentitySeedOutputs> {
   const client = clientFor(inputs.connection, options);
   const tenant = naming.identityTenant(inputs.tenantId);
   await requireIdentityTenant(client, tenant, inputs.connection.url);
-  // The connection first: users are created in it.
-  const connectionId = await ensureConnection(client, tenant);
+  // The connection first: users are created in it. Once created by this resource, it stays its own.
+  const connection = await ensureConnection(client, tenant);
+  const ownsConnection = connection.created || (previous?.ownsConnection === true && previous.connectionId === connection.id);
   const applicationClientId = await ensureApplication(client, tenant, inputs.hostnames);
   const users = Object.fromEntries(await client.map(inputs.admins, async (email) => [email, await ensureUser(client, tenant, email)] as const));
   if (previous) {
     await client.map(Object.entries(previous.users).filter(([email]) => !(email in users)), ([email, id]) => removeUser(client, tenant, email, id));
   }
-  return { ...inputs, identityTenant: tenant, applicationClientId, connectionId, users };
+  return { ...inputs, identityTenant: tenant, applicationClientId, connectionId: connection.id, users, ownsConnection };
 }
 
 export const identitySeed = defineProvider<IdentitySeedInputs, IdentitySeedOutputs, ClientOptions>({
@@ -188,7 +228,7 @@ export const identitySeed = defineProvider<IdentitySeedInputs, IdentitySeedOutpu
     if (props.applicationClientId) {
       await client.request(tenant, "delete the default application", "DELETE", `/clients/${encodeURIComponent(props.applicationClientId)}`, { allowNotFound: true });
     }
-    if (props.connectionId) {
+    if (props.connectionId && props.ownsConnection) {
       await client.request(tenant, `delete connection ${PASSWORD_CONNECTION}`, "DELETE", `/connections/${encodeURIComponent(props.connectionId)}`, { allowNotFound: true });
     }
   },

@@ -2,9 +2,9 @@
 // tests and benchmarks.
 //
 // Where the tables live, per isolation mode (the same SQL files in every mode):
-// - database: the tenant's own database, in a schema named like the tenant role (not `public`: the
-//   tenant owns its database, and no migration runs where the tenant can create objects); tables
-//   owned by the migrating admin, the tenant role gets USAGE and DML.
+// - database: the tenant's own database (owned by the admin), in a schema named like the tenant role
+//   (not `public`, where a tenant that once owned its database may have left objects); tables
+//   owned by the migrating admin, the tenant role gets CONNECT, TEMPORARY, USAGE and DML.
 // - schema:   the tenant's schema (created here, dropped by removeTenantData), in a shared
 //   database; the tenant role gets USAGE on that schema only, and DML on its tables.
 // - shared:   one shared schema per database server, owned by the owner role; every table carries
@@ -13,10 +13,16 @@
 //   tenant_roles. A tenant controls no parameter that changes current_user (SET ROLE needs
 //   membership, SET SESSION AUTHORIZATION needs superuser), is no member of the owner, and owns
 //   no table, so it cannot step around the policy.
+// Before migrating, the place is made safe (place.ts); after each migration, the grants are stated
+// and shared mode's guards run (grants.ts, guard.ts); runs on one target take turns (lock.ts).
 import type { Client } from "pg";
 import type { Migration } from "../../lib/database/migrations";
 import { literal, quoteIdent as q } from "../../lib/database/sql";
 import { connect, isMissingDatabase } from "./connection";
+import { BOOKKEEPING, secure } from "./grants";
+import { catalogSnapshot, refuseOutside } from "./guard";
+import { isLockTimeout, lockTarget, lockTimeoutError } from "./lock";
+import { securePlace } from "./place";
 import { checkTarget, type Target } from "./target";
 
 export interface MigrateResult {
@@ -28,11 +34,8 @@ export interface MigrateResult {
   tables: string[];
 }
 
-const LOCK_PREFIX = "tenancy-migrations:";
 /** Schema of a template database; renamed to the tenant's schema in each clone. */
 export const TEMPLATE_SCHEMA = "tenancy_template";
-/** Tables of the runner itself; tenants never get privileges on them. */
-const BOOKKEEPING = ["schema_migrations", "tenant_roles"];
 
 /** Every problem with the migration list and the requested version. */
 export function migrationProblems(migrations: readonly Pick<Migration, "version" | "file">[], version: number): string[] {
@@ -53,17 +56,22 @@ function lineOf(sql: string, position: unknown): string {
   return ` (line ${sql.slice(0, offset - 1).split("\n").length})`;
 }
 
-async function inTransaction<T>(client: Client, target: Target, work: () => Promise<T>): Promise<T> {
+/**
+ * One transaction on the target, as the owner role in shared mode (`asOwner`). A statement that
+ * waited past lock_timeout fails with who held the lock (lock.ts).
+ */
+async function inTransaction<T>(client: Client, target: Target, work: () => Promise<T>, asOwner = true): Promise<T> {
   await client.query("BEGIN");
   try {
     // The shared schema belongs to the owner role, so everything created there does too.
-    if (target.isolation === "shared") await client.query(`SET LOCAL ROLE ${q(target.ownerRole)}`);
+    if (asOwner && target.isolation === "shared") await client.query(`SET LOCAL ROLE ${q(target.ownerRole)}`);
     await client.query(`SET LOCAL search_path TO ${q(target.schema)}`);
     const result = await work();
     await client.query("COMMIT");
     return result;
   } catch (error) {
     await client.query("ROLLBACK").catch(() => undefined);
+    if (isLockTimeout(error)) throw await lockTimeoutError(client, target, (error as Error).message);
     throw error;
   }
 }
@@ -77,11 +85,6 @@ export async function withTarget<T>(targetIn: Target, work: (client: Client) => 
   } finally {
     await client.end().catch(() => undefined);
   }
-}
-
-/** Holds the per-target advisory lock for the rest of the session (released when it ends or dies). */
-async function lockTarget(client: Client, target: Target): Promise<void> {
-  await client.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [LOCK_PREFIX + target.schema]);
 }
 
 async function prepare(client: Client, target: Target): Promise<void> {
@@ -160,71 +163,19 @@ async function readApplied(client: Client, schema: string): Promise<Applied[]> {
   return rows;
 }
 
-/**
- * After each migration, in its transaction: the privileges the mode needs on whatever the
- * migration created, and in shared mode the refusal of anything that would let a tenant around
- * row-level security (a table without tenant_id, a view, a SECURITY DEFINER function).
- */
-async function secure(client: Client, target: Target, file: string): Promise<void> {
-  const s = q(target.schema);
-  const grantee = target.isolation === "shared" ? target.appRole : target.role;
-  // Only what is missing is changed: ALTER TABLE and policy changes lock a table, and shared
-  // tables are in use by every shared tenant while another one migrates.
-  const { rows: relations } = await client.query(
-    `SELECT c.relname, c.relkind, c.relrowsecurity AND c.relforcerowsecurity AS forced,
-            EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped) AS has_tenant,
-            ARRAY(SELECT p.polname::text FROM pg_policy p WHERE p.polrelid = c.oid) AS policies,
-            CASE WHEN c.relkind = 'S' THEN has_sequence_privilege($2, c.oid, 'USAGE') AND has_sequence_privilege($2, c.oid, 'SELECT')
-                 ELSE has_table_privilege($2, c.oid, 'SELECT') AND has_table_privilege($2, c.oid, 'INSERT')
-                      AND has_table_privilege($2, c.oid, 'UPDATE') AND has_table_privilege($2, c.oid, 'DELETE') END AS granted
-       FROM pg_class c WHERE c.relnamespace = $1::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')`,
-    [target.schema, grantee],
-  );
-  for (const { relname, relkind, forced, has_tenant, policies, granted } of relations) {
-    if (BOOKKEEPING.includes(relname)) continue;
-    const rel = `${s}.${q(relname)}`;
-    if (target.isolation === "shared" && relkind !== "S") {
-      if (relkind !== "r" && relkind !== "p") {
-        throw new Error(`migration ${file}: ${relname} is a view or foreign table; shared mode allows only tables, whose rows row-level security can guard`);
-      }
-      if (!has_tenant) throw new Error(`migration ${file}: table ${relname} has no tenant_id column; in shared mode every table needs one`);
-      if (!forced) await client.query(`ALTER TABLE ${rel} ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY`);
-      if (!policies.includes("tenant_isolation")) {
-        // The sub-select makes the lookup run once per statement rather than once per row.
-        await client.query(
-          `CREATE POLICY tenant_isolation ON ${rel} TO ${q(grantee)}
-             USING (tenant_id = (SELECT ${s}.current_tenant_id())) WITH CHECK (tenant_id = (SELECT ${s}.current_tenant_id()))`,
-        );
-      }
-      if (!policies.includes("owner_all")) {
-        await client.query(`CREATE POLICY owner_all ON ${rel} TO ${q(target.ownerRole)} USING (true) WITH CHECK (true)`);
-      }
-    }
-    if (granted) continue;
-    if (relkind === "S") await client.query(`GRANT USAGE, SELECT ON SEQUENCE ${rel} TO ${q(grantee)}`);
-    else await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${rel} TO ${q(grantee)}`);
-  }
-  if (target.isolation === "shared") {
-    const { rows: definers } = await client.query(
-      `SELECT proname FROM pg_proc WHERE pronamespace = $1::regnamespace AND prosecdef`,
-      [target.schema],
-    );
-    if (definers.length > 0) {
-      throw new Error(`migration ${file}: SECURITY DEFINER function ${definers.map((r) => r.proname).join(", ")} would run as the owner of every tenant's rows; not allowed in shared mode`);
-    }
-  }
-}
-
 async function applyOne(client: Client, target: Target, m: Migration): Promise<void> {
   const s = q(target.schema);
   await inTransaction(client, target, async () => {
+    const before = target.isolation === "shared" ? await catalogSnapshot(client, target) : undefined;
     try {
       await client.query(m.sql);
     } catch (error) {
-      const e = error as { message?: string; position?: string };
+      const e = error as { message?: string; position?: string; code?: string };
+      if (isLockTimeout(error)) throw error;
       throw new Error(`migration ${m.file} failed: ${e.message}${lineOf(m.sql, e.position)}`);
     }
     await secure(client, target, m.file);
+    if (before) refuseOutside(m.file, target, before, await catalogSnapshot(client, target));
     await client.query(`INSERT INTO ${s}.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)`, [m.version, m.name, m.checksum]);
   });
 }
@@ -268,6 +219,7 @@ export async function migrate(targetIn: Target, migrations: Migration[], version
   const client = await connect(target);
   try {
     await lockTarget(client, target);
+    await inTransaction(client, target, () => securePlace(client, target), false);
     await prepare(client, target);
     const applied = await readApplied(client, target.schema);
     checkApplied(applied, migrations, target);
@@ -289,9 +241,9 @@ export async function migrate(targetIn: Target, migrations: Migration[], version
       await revertOne(client, target, m);
       result.reverted.push(m.version);
     }
-    // Nothing to apply still re-grants: a database cloned from a template, or grants changed by
-    // hand, converge too. Not in shared mode, where it would rewrite policies on every deploy.
-    if (result.applied.length === 0 && result.reverted.length === 0 && target.isolation !== "shared") {
+    // Nothing to apply still re-grants: a database cloned from a template, grants changed by hand,
+    // or granted by an older version of this runner, converge too (only what differs is changed).
+    if (result.applied.length === 0 && result.reverted.length === 0) {
       await inTransaction(client, target, () => secure(client, target, "(already applied)"));
     }
     result.to = goal;

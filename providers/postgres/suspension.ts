@@ -1,12 +1,16 @@
 // TenantSuspension: applies a tenant's `status` to its database role. The Role resource already
 // follows status with `login`, but ALTER ROLE ... NOLOGIN leaves open sessions running; this
 // resource depends on the Role, so after the Role is updated it ends those sessions (and states
-// LOGIN/NOLOGIN itself, so it converges even if the Role was changed by hand). Deleting it changes
-// nothing: the role goes with its own resource.
+// LOGIN/NOLOGIN itself, so it converges even if the Role was changed by hand).
+//
+// Deleting it runs just before the Role's own delete (it depends on the Role), which drops what the
+// role owns in the provider's one database only: so, unless the tenant's data is retained
+// (`dropOwnedOnDelete` false, and the role stays with it), delete releases the role everywhere
+// else (suspend.ts releaseRole), or DROP ROLE would fail on what the tenant left in other databases.
 import { IDENTIFIER } from "../../lib/database/sql";
 import { defineProvider, type CheckFailure } from "../kit";
 import type { Connection } from "./connection";
-import { resumeRole, roleAccess, suspendRole } from "./suspend";
+import { releaseRole, resumeRole, roleAccess, suspendRole } from "./suspend";
 import { locatedFailures, targetProblems } from "./target";
 
 export interface TenantSuspensionInputs {
@@ -16,6 +20,8 @@ export interface TenantSuspensionInputs {
   password: string;
   role: string;
   suspended: boolean;
+  /** Whether delete releases the role in every database (the role is about to be dropped); absent in older state: no. */
+  dropOwnedOnDelete?: boolean;
 }
 
 export interface TenantSuspensionOutputs extends TenantSuspensionInputs {
@@ -33,6 +39,9 @@ export function suspensionProblems(inputs: Partial<TenantSuspensionInputs>): Che
     failures.push({ property: "role", reason: `role must be a lowercase PostgreSQL identifier, got ${JSON.stringify(inputs.role)}` });
   }
   if (typeof inputs.suspended !== "boolean") failures.push({ property: "suspended", reason: "suspended must be true or false" });
+  if (inputs.dropOwnedOnDelete !== undefined && typeof inputs.dropOwnedOnDelete !== "boolean") {
+    failures.push({ property: "dropOwnedOnDelete", reason: "dropOwnedOnDelete must be true or false" });
+  }
   return failures;
 }
 
@@ -47,7 +56,7 @@ async function applySuspension(inputs: TenantSuspensionInputs): Promise<TenantSu
 export const tenantSuspension = defineProvider<TenantSuspensionInputs, TenantSuspensionOutputs>({
   kind: "TenantSuspension",
   // Another role is another object: replaced, which leaves the old role as it was.
-  keys: { replace: ["role"], update: ["connection", "password", "suspended"] },
+  keys: { replace: ["role"], update: ["connection", "password", "suspended", "dropOwnedOnDelete"] },
   check: suspensionProblems,
   create: async (inputs) => {
     const outs = await applySuspension(inputs);
@@ -59,5 +68,7 @@ export const tenantSuspension = defineProvider<TenantSuspensionInputs, TenantSus
     return access.exists ? { id, props: { ...props, suspended: !access.canLogin } } : { id: "", props };
   },
   update: async (_id, _olds, news) => ({ outs: await applySuspension(news) }),
-  delete: async () => undefined,
+  async delete(_id, props) {
+    if (props.dropOwnedOnDelete) await releaseRole({ ...props.connection, password: props.password }, props.role);
+  },
 });

@@ -31,7 +31,7 @@ export interface ServerTarget extends Target {
 /** The place keys of a target: a change of any of them is a tenant move (see providers/kit.ts). */
 export const TARGET_PLACE_KEYS = ["server", "database", "schema", "isolation", "tenantId"] as const;
 /** How the place is reached, and the roles around it: updates. */
-export const TARGET_UPDATE_KEYS = ["host", "port", "user", "password", "sslmode", "role", "ownerRole", "appRole"] as const;
+export const TARGET_UPDATE_KEYS = ["host", "port", "user", "password", "sslmode", "ca", "role", "ownerRole", "appRole"] as const;
 
 const SERVER_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 
@@ -54,11 +54,23 @@ export function targetProblems(target: Partial<Target>): string[] {
     problems.push(`port must be a whole number 1-65535, got ${JSON.stringify(target.port)}`);
   }
   if (!SSL_MODES.includes(target.sslmode as never)) problems.push(`sslmode must be one of ${SSL_MODES.join(", ")}, got ${JSON.stringify(target.sslmode)}`);
+  problems.push(...caProblems(target));
   if (!ISOLATION_MODES.includes(target.isolation as never)) {
     problems.push(`isolation must be one of ${ISOLATION_MODES.join(", ")}, got ${JSON.stringify(target.isolation)}`);
   }
   for (const key of ["database", "schema", "role", "ownerRole", "appRole"] as const) ident(key);
   return problems;
+}
+
+/** The CA: verify-full cannot check a certificate without one; any CA given must be PEM. */
+export function caProblems(connection: Partial<Pick<Connection, "sslmode" | "ca">>): string[] {
+  if (connection.ca !== undefined && (typeof connection.ca !== "string" || !connection.ca.includes("-----BEGIN CERTIFICATE-----"))) {
+    return ["ca must be the PEM text of the CA certificate that signs the server's certificate (-----BEGIN CERTIFICATE-----)"];
+  }
+  if (connection.sslmode === "verify-full" && !connection.ca) {
+    return ["sslmode verify-full needs ca: the PEM of the CA certificate that signs the server's certificate (tenancy:databaseServers.<name>.sslrootcert)"];
+  }
+  return [];
 }
 
 /** targetProblems plus the server name. */

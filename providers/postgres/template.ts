@@ -24,7 +24,7 @@ export async function ensureTemplate(server: ServerConnection, migrations: Migra
   try {
     const { rows } = await admin.query(`SELECT datistemplate FROM pg_database WHERE datname = $1`, [name]);
     if (rows[0]?.datistemplate) return name;
-    if (rows.length === 0) await admin.query(`CREATE DATABASE ${name}`);
+    if (rows.length === 0) await admin.query(`CREATE DATABASE ${name} TEMPLATE template0`);
     await migrate(
       { ...server, database: name, isolation: "database", tenantId: "template", schema: TEMPLATE_SCHEMA, role: server.user, ownerRole: server.user, appRole: server.user },
       migrations,

@@ -1,16 +1,25 @@
 // Sending lifecycle webhooks: one signed POST per URL and event, retried under the project's one
 // HTTP retry policy (providers/http/retry.ts). The secret is never logged, put in an error or in a URL.
+//
+// A webhook's URL is a way into the network the deployment runs in, so its target is checked
+// before and after DNS (target.ts), and a failed attempt says the same whatever happened below
+// HTTP (refused, reset, timed out, a TLS failure): a hook URL must not serve to tell open, closed
+// and TLS ports of internal hosts apart.
 import { randomUUID } from "node:crypto";
 import { request } from "node:https";
 import type { HookEvent } from "../../lib/catalog/load";
 import { DEFAULT_RETRY, retrying, type Attempt, type RetryPolicy } from "../http/retry";
-import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signatureHeader, USER_AGENT, type HookPayload, type HookTenant } from "./signature";
+import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signatureHeader, USER_AGENT, webhookKey, type HookPayload, type HookTenant } from "./signature";
+import { hostProblem, resolveTarget, targetPolicy, vettedLookup, type TargetPolicy } from "./target";
+
+/** What every failed attempt below HTTP reports. */
+export const NO_ANSWER = "no HTTPS answer (the connection failed, was cut, timed out, or its TLS was refused; which one is not told)";
 
 /**
- * Production accepts https only, as the catalog does. `ca` (PEM) adds trust in a private CA, which
- * is how the tests reach a loopback receiver with a certificate made at test time.
+ * Production accepts https only, as the catalog does, and no host that names a loopback, private,
+ * link-local or metadata address before DNS (resolveTarget checks what the name resolves to).
  */
-export function checkHookUrl(url: string): URL {
+export function checkHookUrl(url: string, policy: TargetPolicy = targetPolicy()): URL {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -19,11 +28,13 @@ export function checkHookUrl(url: string): URL {
   }
   if (parsed.protocol !== "https:") throw new Error(`webhook URL ${parsed.origin} must use https://`);
   if (parsed.username || parsed.password) throw new Error(`webhook URL ${parsed.origin} must not carry credentials`);
+  const problem = hostProblem(parsed.hostname, policy);
+  if (problem) throw new Error(`webhook URL ${parsed.origin} refused: its host ${problem}`);
   return parsed;
 }
 
-/** One POST; never throws, so the retry loop sees every failure the same way. */
-export function postOnce(url: URL, headers: Record<string, string>, body: string, timeoutMs: number, ca?: string): Promise<Attempt> {
+/** One POST; never throws, so the retry loop sees every failure the same way. `ca` (PEM) adds trust in a private CA. */
+export function postOnce(url: URL, headers: Record<string, string>, body: string, timeoutMs: number, ca?: string, policy: TargetPolicy = targetPolicy()): Promise<Attempt> {
   return new Promise((resolve) => {
     let settled = false;
     const finish = (outcome: Attempt) => {
@@ -32,20 +43,21 @@ export function postOnce(url: URL, headers: Record<string, string>, body: string
         resolve(outcome);
       }
     };
-    const req = request(url, { method: "POST", headers: { ...headers, "Content-Length": String(Buffer.byteLength(body)) }, ca }, (res) => {
+    const options = { method: "POST", headers: { ...headers, "Content-Length": String(Buffer.byteLength(body)) }, ca, lookup: vettedLookup(policy) };
+    const req = request(url, options, (res) => {
       // The answer's body is not needed; drain it so the socket is released.
       res.resume();
       res.on("end", () => {
         const retryAfter = res.headers["retry-after"];
         finish({ status: res.statusCode, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter });
       });
-      res.on("error", (e) => finish({ error: e.message }));
-      res.on("aborted", () => finish({ error: `the answer was cut off (HTTP ${res.statusCode})` }));
+      res.on("error", () => finish({ error: NO_ANSWER }));
+      res.on("aborted", () => finish({ error: NO_ANSWER }));
     });
     // A whole-attempt timer rather than a socket timeout: that one only catches silence, not a
     // receiver that answers byte by byte.
-    const timer = setTimeout(() => req.destroy(new Error(`no complete answer within ${timeoutMs} ms`)), timeoutMs);
-    req.on("error", (e: NodeJS.ErrnoException) => finish({ error: e.code ? `${e.code}: ${e.message}` : e.message }));
+    const timer = setTimeout(() => req.destroy(new Error("timed out")), timeoutMs);
+    req.on("error", () => finish({ error: NO_ANSWER }));
     req.on("close", () => clearTimeout(timer));
     req.end(body);
   });
@@ -66,6 +78,8 @@ export interface DeliveryResult {
 export interface DeliveryOptions {
   retry?: Partial<RetryPolicy>;
   ca?: string;
+  /** Tests only: loopback targets and nothing else (target.ts). The engine never passes options. */
+  allowLoopback?: boolean;
 }
 
 export interface SendOptions extends DeliveryOptions {
@@ -80,10 +94,17 @@ export interface SendOptions extends DeliveryOptions {
 const isSuccess = (status: number | undefined) => status !== undefined && status >= 200 && status < 300;
 
 /** Delivers one payload to one URL, retrying within the policy's attempt and time bounds. */
-export async function deliver(url: string, payload: HookPayload, secret: string, policy: RetryPolicy, ca?: string): Promise<DeliveryResult> {
-  const target = checkHookUrl(url);
+export async function deliver(url: string, payload: HookPayload, secret: string, policy: RetryPolicy, options: DeliveryOptions = {}): Promise<DeliveryResult> {
+  const targets = targetPolicy(options.allowLoopback);
+  const target = checkHookUrl(url, targets);
   // Report the URL without its query: query strings often carry tokens.
   const shown = `${target.origin}${target.pathname}`;
+  try {
+    await resolveTarget(target, targets);
+  } catch (error) {
+    return { url: shown, delivery: payload.delivery, ok: false, attempts: 0, failure: (error as Error).message };
+  }
+  const key = webhookKey(secret, payload.tenant.id);
   const body = JSON.stringify(payload);
   const { outcome, attempts } = await retrying(policy, (timeoutMs) => {
     // Signed again on every attempt, so a late retry is not refused as stale.
@@ -92,9 +113,9 @@ export async function deliver(url: string, payload: HookPayload, secret: string,
       "User-Agent": USER_AGENT,
       [EVENT_HEADER]: payload.event,
       [DELIVERY_HEADER]: payload.delivery,
-      [SIGNATURE_HEADER]: signatureHeader(secret, Math.floor(Date.now() / 1000), body),
+      [SIGNATURE_HEADER]: signatureHeader(key, Math.floor(Date.now() / 1000), body),
     };
-    return postOnce(target, headers, body, timeoutMs, ca);
+    return postOnce(target, headers, body, timeoutMs, options.ca, targets);
   });
   if (isSuccess(outcome.status)) return { url: shown, delivery: payload.delivery, ok: true, attempts, status: outcome.status };
   const failure = outcome.status !== undefined ? `HTTP ${outcome.status}` : (outcome.error ?? "gave up before the first attempt");
@@ -121,11 +142,12 @@ export function isHookDeliveryError(error: unknown): error is HookDeliveryError 
 export async function sendEvent(options: SendOptions): Promise<DeliveryResult[]> {
   if (!options.secret) throw new Error(`${options.event} webhook of tenant ${options.tenant.id}: the signing secret is empty; set the secret stack config tenancy:webhookSecret`);
   // Bad URLs fail before anything is sent, so a half-delivered event never comes from a typo.
-  for (const url of options.urls) checkHookUrl(url);
+  const targets = targetPolicy(options.allowLoopback);
+  for (const url of options.urls) checkHookUrl(url, targets);
   const policy = { ...DEFAULT_RETRY, ...options.retry };
   const at = options.at ?? new Date().toISOString();
   const results = await Promise.all(
-    options.urls.map((url) => deliver(url, { event: options.event, tenant: options.tenant, at, delivery: randomUUID() }, options.secret, policy, options.ca)),
+    options.urls.map((url) => deliver(url, { event: options.event, tenant: options.tenant, at, delivery: randomUUID() }, options.secret, policy, options)),
   );
   if (results.some((r) => !r.ok)) throw hookDeliveryError(options.event, options.tenant.id, results);
   return results;

@@ -2,7 +2,7 @@
 // isolation modes: dump, restore into a scratch database with pg_restore, compare every table.
 import { createHash } from "node:crypto";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { loadMigrations } from "../../../lib/database/migrations";
 import { migrate } from "../../../providers/postgres/runner";
 import type { Target } from "../../../providers/postgres/target";
@@ -10,32 +10,30 @@ import { backupTenant } from "../../../providers/backup/dump";
 import { listBackups, restoreBackup } from "../../../providers/backup/restore";
 import { suspendRole } from "../../../providers/postgres/suspend";
 import type { S3Store } from "../../../providers/s3/client";
-import { MODES, startServer, type Server } from "../postgres/setup";
+import { MODES, type Server } from "../postgres/setup";
 import { startS3, type TestS3 } from "../../harness/s3";
+import { BACKUP_BUCKET as BUCKET, useBackupServices } from "./setup";
 
-const BUCKET = "tenancy-backups";
 const TABLES = ["tenant_profile", "projects", "invoices"];
 
+const services = useBackupServices();
 let server: Server;
 let s3: TestS3;
 let store: S3Store;
-beforeAll(async () => {
-  [server, s3] = await Promise.all([startServer(), startS3([BUCKET])]);
-  store = { bucket: BUCKET, region: s3.region, endpoint: s3.endpoint, forcePathStyle: true };
-});
-afterAll(async () => {
-  await Promise.all([server?.stop(), s3?.stop()]);
+beforeAll(() => {
+  ({ server, s3, store } = services());
 });
 
 /** A migrated tenant with a profile, `projects` projects and two invoices per project. */
 async function tenantWithData(mode: Target["isolation"], id: string, projects: number): Promise<Target> {
   const { target, password } = await server.tenant(mode, id);
   await migrate(target, loadMigrations(), 3);
-  // Written as the tenant itself, so tenant_id and row-level security work as in production.
+  // The profile as the seed writes it (tenants may only read it); the rest written as the tenant
+  // itself, so tenant_id and row-level security work as in production.
+  await server.query(`INSERT INTO ${target.schema}.tenant_profile (tenant_id, name, friendly_name, settings) VALUES ($1, $2, $2, '{"tier":"gold"}')`, [id, `Tenant ${id}`], target.database);
   const client = await server.tenantClient(mode, id, password);
   try {
     await client.query(`SET search_path TO ${target.schema}`);
-    await client.query(`INSERT INTO tenant_profile (name, friendly_name, settings) VALUES ($1, $1, '{"tier":"gold"}')`, [`Tenant ${id}`]);
     await client.query(`INSERT INTO projects (name) SELECT 'p' || g FROM generate_series(1, $1::int) g`, [projects]);
     await client.query(`INSERT INTO invoices (project_id, amount_cents, currency, status) SELECT id, id * 100 + k, 'EUR', 'sent' FROM projects, generate_series(1, 2) k`);
   } finally {

@@ -210,9 +210,8 @@ test.each(MODES)("a non-superuser admin migrates, seeds and removes in %s mode w
   await server().query(`GRANT CREATE, CONNECT ON DATABASE ${naming.schemaDatabase} TO ${admin}`);
   const id = `plain-${mode}`;
   const { target: asSuperuser } = await server().tenant(mode, id);
-  // Database mode: the tenant role owns the database and its public schema; the admin creates the
-  // tables there through membership of that role.
-  if (mode === "database") await server().query(`GRANT ${asSuperuser.role} TO ${admin}`);
+  // Database mode: the admin owns the tenant's database (the Pulumi program makes it so).
+  if (mode === "database") await server().query(`ALTER DATABASE ${asSuperuser.database} OWNER TO ${admin}`);
   const target = { ...asSuperuser, user: admin, password: "plain-admin-pw" };
   expect(await migrate(target, migrations, 3)).toMatchObject({ to: 3 });
   expect(await appliedVersion(target)).toBe(3);

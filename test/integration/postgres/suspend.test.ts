@@ -20,6 +20,7 @@ describe.each(MODES)("isolation %s", (mode) => {
     await migrate(target, loadMigrations(), 3);
     // A neighbour whose session must survive the suspension.
     const other = await server().tenant(mode, `${id}-other`);
+    await migrate(other.target, loadMigrations(), 3);
     const neighbour = await server().tenantClient(mode, `${id}-other`, other.password);
 
     const session = await server().tenantClient(mode, id, password);
@@ -65,7 +66,8 @@ describe("bad input", () => {
 describe("TenantSuspension", () => {
   it("status suspended ends sessions and refuses logins; active lets the tenant back; read sees the role as it is", async () => {
     const id = "sus-engine";
-    const { password } = await server().tenant("database", id);
+    const { password, target } = await server().tenant("database", id);
+    await migrate(target, loadMigrations(), 1);
     const { password: adminPassword, ...connection } = admin();
     const inputs = { connection, password: adminPassword, role: naming.role(id), suspended: false };
 

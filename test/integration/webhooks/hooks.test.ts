@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { deletedHook, lifecycleHook, type DeletedHookInputs, type LifecycleHookInputs } from "../../../providers/webhooks/hooks";
 import type { DeliveryOptions } from "../../../providers/webhooks/send";
-import { verifySignature, type HookTenant } from "../../../providers/webhooks/signature";
+import { verifySignature, webhookKey, type HookTenant } from "../../../providers/webhooks/signature";
+import { TEST_ONLY_LOOPBACK_ENV } from "../../../providers/webhooks/target";
 import { usePrintedOutput } from "../../harness/printed";
 import { startWebhookReceiver, type WebhookReceiver } from "../../harness/webhook-receiver";
 
@@ -16,9 +17,12 @@ let options: DeliveryOptions;
 const printed = usePrintedOutput();
 beforeAll(async () => {
   receiver = await startWebhookReceiver();
-  options = { ca: receiver.ca, retry };
+  options = { ca: receiver.ca, retry, allowLoopback: true };
+  // check() takes no options: the receiver on 127.0.0.1 is allowed the way the engine tests allow it.
+  process.env[TEST_ONLY_LOOPBACK_ENV] = "1";
 });
 afterAll(async () => {
+  delete process.env[TEST_ONLY_LOOPBACK_ENV];
   await receiver?.stop();
 });
 beforeEach(() => {
@@ -33,7 +37,7 @@ function lifecycleInputs(overrides: Partial<LifecycleHookInputs> = {}): Lifecycl
 
 function events(): string[] {
   return receiver.requests.map((r) => {
-    expect(verifySignature({ secret: SECRET, header: r.headers["x-tenancy-signature"] as string, body: r.body }).ok).toBe(true);
+    expect(verifySignature({ keys: [webhookKey(SECRET, "acme")], header: r.headers["x-tenancy-signature"] as string, body: r.body }).ok).toBe(true);
     return `${r.path} ${JSON.parse(r.body).event} ${JSON.parse(r.body).tenant.name}`;
   });
 }

@@ -84,7 +84,7 @@ export const brokenCases: readonly BrokenCase[] = [
   { name: "list as a key", files: { "alpha.yaml": alpha("? [plan, cell]", ": pro") }, errors: ["tenants/alpha.yaml:3:3 a key must be plain text, not a list or mapping"] },
   { name: "file over limits.max_file_bytes", files: { "alpha.yaml": alpha(`# ${"x".repeat(2100)}`) }, errors: ["tenants/alpha.yaml:1:1 file is 2129 bytes; the limit is 2048 (limits.max_file_bytes in _defaults.yaml)"] },
   { name: ".yml extension", files: { "beta.yml": ["id: beta", "name: Beta"] }, errors: ["tenants/beta.yml:1:1 tenant files end in .yaml; rename it to beta.yaml"] },
-  { name: "unknown catalog-wide file", files: { "_foo.yaml": ["x: 1"] }, errors: ['tenants/_foo.yaml:1:1 unknown catalog-wide file; files starting with "_" are _defaults.yaml and _control-plane.yaml'] },
+  { name: "unknown catalog-wide file", files: { "_foo.yaml": ["x: 1"] }, errors: ['tenants/_foo.yaml:1:1 unknown catalog-wide file; files starting with "_" are _defaults.yaml, _control-plane.yaml and _retained.yaml'] },
   { name: "missing _defaults.yaml", files: { "_defaults.yaml": null }, errors: ["tenants/_defaults.yaml:1:1 missing: the catalog needs a _defaults.yaml with plans, rollout rings and tenant defaults"] },
 
   // --- types and keys ---

@@ -22,6 +22,8 @@ const committed: Record<string, string> = {
   "legacy.yml": "id: legacy\nname: Legacy\n",
   "linked.yaml": "id: linked\nname: Linked\n",
 };
+/** What reading lists: symbolic links named like catalog files, unread (no text), for the loader to refuse. */
+const asRead: Record<string, string> = { ...committed, "linked.yaml": "", "dangling.yaml": "" };
 let firstCommit: string;
 
 beforeAll(() => {
@@ -38,7 +40,7 @@ beforeAll(() => {
   write("tenants/._alpha.yaml", "\u0000\u0005binary resource fork");
   symlinkSync("user@host.1234", join(repo, "tenants/.#alpha.yaml"));
   symlinkSync("gone.yaml", join(repo, "tenants/dangling.yaml"));
-  // A link to a file elsewhere in the repository is read through, at a revision as on disk.
+  // A link to a file elsewhere in the repository is never read through, at a revision or on disk.
   write("shared/linked.yaml", "id: linked\nname: Linked\n");
   symlinkSync("../shared/linked.yaml", join(repo, "tenants/linked.yaml"));
   git("add", "-A");
@@ -57,8 +59,9 @@ const byName = (files: { name: string; text: string }[]) => Object.fromEntries(f
 describe("readCatalogAtRef", () => {
   it("returns the committed files at HEAD, not the working tree", () => {
     const files = readCatalogAtRef("HEAD", "tenants", repo);
-    expect(byName(files)).toEqual(committed);
-    expect(files.map((f) => f.path).sort()).toEqual(Object.keys(committed).map((n) => `tenants/${n}`).sort());
+    expect(byName(files)).toEqual(asRead);
+    expect(files.map((f) => f.path).sort()).toEqual(Object.keys(asRead).map((n) => `tenants/${n}`).sort());
+    expect(files.filter((f) => f.symlink).map((f) => f.name).sort()).toEqual(["dangling.yaml", "linked.yaml"]);
   });
 
   it("reads the same files through a branch name and a commit hash", () => {
@@ -69,23 +72,27 @@ describe("readCatalogAtRef", () => {
     git("add", "-A");
     git("commit", "--quiet", "-m", "rename alpha, add gamma, drop beta");
     try {
-      expect(byName(readCatalogAtRef("HEAD~1", "tenants", repo))).toEqual(committed);
+      expect(byName(readCatalogAtRef("HEAD~1", "tenants", repo))).toEqual(asRead);
       const now = byName(readCatalogAtRef("HEAD", "tenants", repo));
       expect(now["alpha.yaml"]).toBe("id: alpha\nname: Alpha Renamed\n");
-      expect(Object.keys(now).sort()).toEqual(["_control-plane.yaml", "_defaults.yaml", "alpha.yaml", "gamma.yaml", "legacy.yml", "linked.yaml", "odd name é.yaml"]);
+      expect(Object.keys(now).sort()).toEqual(["_control-plane.yaml", "_defaults.yaml", "alpha.yaml", "dangling.yaml", "gamma.yaml", "legacy.yml", "linked.yaml", "odd name é.yaml"]);
     } finally {
       git("reset", "--quiet", "--soft", "HEAD~1");
     }
   });
 
-  it("gives files the loader accepts, reporting the committed .yml as it would from disk", () => {
+  it("gives files the loader accepts, reporting the committed .yml and the links as it would from disk", () => {
     const result = loadCatalog(readCatalogAtRef("HEAD", "tenants", repo).filter((f) => !f.name.startsWith("odd")));
-    expect(result.ok ? "ok" : result.errors.map((e) => `${e.file} ${e.message}`)).toEqual(["tenants/legacy.yml tenant files end in .yaml; rename it to legacy.yaml"]);
+    expect(result.ok ? "ok" : result.errors.map((e) => `${e.file} ${e.message}`)).toEqual([
+      "tenants/dangling.yaml refused: a symbolic link; catalog files must be plain files of the repository",
+      "tenants/legacy.yml tenant files end in .yaml; rename it to legacy.yaml",
+      "tenants/linked.yaml refused: a symbolic link; catalog files must be plain files of the repository",
+    ]);
   });
 
   it("works from a subdirectory, with the directory relative to it", () => {
     mkdirSync(join(repo, "docs"), { recursive: true });
-    expect(byName(readCatalogAtRef("HEAD", "../tenants", join(repo, "docs")))).toEqual(committed);
+    expect(byName(readCatalogAtRef("HEAD", "../tenants", join(repo, "docs")))).toEqual(asRead);
   });
 
   it("gives an empty list for a directory that did not exist at the revision", () => {
@@ -116,9 +123,10 @@ describe("readCatalogAtRef", () => {
 });
 
 describe("readCatalogDir", () => {
-  it("reads the .yaml and .yml files of the working tree, not hidden files, dangling links, other files or directories", () => {
+  it("reads the .yaml and .yml files of the working tree, lists links unread, and skips hidden files, other files and directories", () => {
     const files = readCatalogDir(join(repo, "tenants"));
-    expect(Object.keys(byName(files)).sort()).toEqual(["_control-plane.yaml", "_defaults.yaml", "alpha.yaml", "gamma.yaml", "legacy.yml", "linked.yaml", "odd name é.yaml"]);
+    expect(Object.keys(byName(files)).sort()).toEqual(["_control-plane.yaml", "_defaults.yaml", "alpha.yaml", "dangling.yaml", "gamma.yaml", "legacy.yml", "linked.yaml", "odd name é.yaml"]);
+    expect(files.filter((f) => f.symlink).map((f) => [f.name, f.text])).toEqual([["dangling.yaml", ""], ["linked.yaml", ""]].sort());
     expect(byName(files)["alpha.yaml"]).toBe("id: alpha\nname: Alpha Renamed\n");
     expect(files.find((f) => f.name === "gamma.yaml")?.path).toBe(`${join(repo, "tenants")}/gamma.yaml`);
   });

@@ -29,7 +29,7 @@ describe("tenancy validate", () => {
     expect(result.exitCode).toBe(1);
     expect(result.output.split("\n")).toEqual([
       `${dir}/globex.yaml:3:24 database.isolation: expected one of database|schema|shared, got "databse"; did you mean "database"?`,
-      `${dir}/globex.yaml:4:1 parnet: unknown key "parnet"; did you mean "parent"? (allowed: id, name, friendly_name, status, plan, cell, region, parent, database, storage, domains, access, rollout, settings, lifecycle, hooks)`,
+      `${dir}/globex.yaml:4:1 parnet: unknown key "parnet"; did you mean "parent"? (allowed: id, name, friendly_name, status, plan, cell, region, parent, database, storage, domains, access, rollout, settings, lifecycle, hooks, adopt_retained)`,
       "2 error(s) in the catalog; nothing was changed",
     ]);
   });

@@ -42,6 +42,8 @@ describe("lifecycle argument builders", () => {
       password: PASSWORD,
       role: "tenant_acme",
       suspended: true,
+      // Not retained (on_delete backup): the role is dropped, so its delete releases it everywhere.
+      dropOwnedOnDelete: true,
     });
     for (const r of registrations) {
       expect(r.secretInputs.some((p) => p === "password" || p === "secret")).toBe(true);

@@ -166,7 +166,10 @@ describe("Tenant", async () => {
 
   test("the database resources per isolation mode", () => {
     expect(byName(ev, "db-bucket-role").inputs).toMatchObject({ name: "tenant_db_bucket", login: true, inherit: false });
-    expect(byName(ev, "db-bucket-database").inputs).toMatchObject({ name: "tenant_db_bucket", owner: "tenant_db_bucket" });
+    // The admin owns the database, never the tenant (CONNECT and TEMPORARY come from TenantMigrations).
+    expect(byName(ev, "db-bucket-database").inputs).toMatchObject({ name: "tenant_db_bucket", owner: "tenancy_admin" });
+    expect(byName(ev, "db-bucket-suspension").inputs).toMatchObject({ role: "tenant_db_bucket", dropOwnedOnDelete: true });
+    expect(byName(ev, "db-prefix-suspension").inputs).toMatchObject({ role: "tenant_db_prefix", dropOwnedOnDelete: false });
     expect(byName(ev, "db-bucket-revoke-public").inputs).toMatchObject({ database: "tenant_db_bucket", role: "public", objectType: "database", privileges: [] });
     expect(byName(ev, "schema-bucket-schema").inputs).toEqual({ name: "tenant_schema_bucket", database: "tenancy_schemas" });
     expect(byName(ev, "schema-bucket-schema-usage").inputs).toMatchObject({ database: "tenancy_schemas", schema: "tenant_schema_bucket", role: "tenant_schema_bucket", objectType: "schema", privileges: ["USAGE"] });

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { TenantPassword } from "../../../components/database";
-import { evaluate, plainValue, plaintextOccurrences, secretPaths } from "../../../lib/plan/evaluate";
+import { evaluate, plainValue, plaintextOccurrences, secretPaths, serializeState } from "../../../lib/plan/evaluate";
 
 const CANARY = "canary-3f9a1c-never-in-plaintext";
 
@@ -166,6 +166,22 @@ describe("evaluate", () => {
     const [target, pointer] = registrations;
     expect(pointer.inputs).toEqual({ target: target.urn, list: [target.urn] });
     expect(pointer.dependencies).toEqual([target.urn]);
+  });
+
+  it("serializes a mock's output state as the SDK does, secret keys included, without awaiting each property", async () => {
+    await pulumi.runtime.setMocks({ newResource: (args) => ({ id: args.name, state: args.inputs }), call: (args) => args.inputs }, "p", "s", false);
+    const states: Record<string, unknown>[] = [
+      { name: "x", port: 5432, on: true, none: null, gone: undefined, fn: () => 1 },
+      { nested: { list: [1, undefined, "a", { deep: [null, { x: undefined }] }], empty: {}, blank: [] } },
+      { password: "p", connection: { clientSecret: "c", url: "u" }, missing: undefined },
+      { withOutput: pulumi.output("late"), plain: "p" },
+      { proto: new Date(0) },
+    ];
+    const secret = new Set(["password", "connection", "missing", "withOutput"]);
+    for (const state of states) {
+      const bySdk = await pulumi.runtime.serializeProperties("", Object.fromEntries(Object.entries(state).map(([k, v]) => [k, secret.has(k) ? pulumi.secret(v) : v])));
+      expect(await serializeState(state, secret)).toEqual(bySdk);
+    }
   });
 
   it("reports secret paths in a serialized property bag", () => {

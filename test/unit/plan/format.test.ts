@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { loadCatalog, readCatalogDir, type Catalog } from "../../../lib/catalog";
 import { parseMigrationFiles } from "../../../lib/database/migrations";
 import { migrationRollout } from "../../../lib/database/rollout";
-import { diffRegistrations } from "../../../lib/plan/diff";
+import { diffRegistrations, tenantOf } from "../../../lib/plan/diff";
 import type { Registration } from "../../../lib/plan/evaluate";
 import { formatJson, formatMarkdown, formatPlan, formatText, summaryWords } from "../../../lib/plan/format";
 import { buildPlan, deletionProtectionErrors } from "../../../lib/plan/plan";
@@ -147,7 +147,9 @@ describe("formatters", () => {
     );
     expect(text).toMatch(/ {2}~ cloudflare:index\/dnsRecord:DnsRecord +umbrella-dns {2}changed: content\n/);
     expect(text).toMatch(/ {2}- aws:s3\/bucket:Bucket +initech-bucket {2}!!! DATA LOSS\n/);
-    expect(text).toContain("= unchanged: acme, acme-research\n");
+    // Unchanged tenants are counted, never named.
+    expect(text).toContain("= 2 tenants unchanged\n");
+    expect(text).not.toContain("acme");
     expect(text).not.toContain("ERROR");
   });
 
@@ -160,12 +162,18 @@ describe("formatters", () => {
     expect(markdown).toContain("<details>\n<summary>acme: delete (7 resources)</summary>");
     expect(markdown).toContain("| - | `aws:s3/bucket:Bucket` | **`acme-bucket` ⚠️ DATA LOSS** |  |");
     expect(formatMarkdown(plan)).toContain("| ~ | `cloudflare:index/dnsRecord:DnsRecord` | `umbrella-dns` | content |");
+    expect(formatMarkdown(plan)).toContain("\nUnchanged tenants: 2.\n");
+    expect(formatMarkdown(plan)).not.toContain("acme");
   });
 
   it("json: every resource with tenant, type, name and action", () => {
     const doc = JSON.parse(formatJson(plan));
-    const all = new Set([...registrationsOf(catalog), ...headRegs].map((r) => r.urn));
-    expect(doc.resources).toHaveLength(all.size);
+    // Every resource of a tenant that changes; none of the two unchanged tenants, which are counted.
+    const unchanged = new Set(["acme", "acme-research"]);
+    const listed = new Set([...registrationsOf(catalog), ...headRegs].filter((r) => !unchanged.has(tenantOf(r)!)).map((r) => r.urn));
+    expect(doc.resources).toHaveLength(listed.size);
+    expect(doc.tenants.map((t: { id: string }) => t.id)).toEqual(["globex", "initech", "umbrella"]);
+    expect(doc.unchanged).toBe(2);
     expect(doc.resources.find((r: { name: string }) => r.name === "umbrella-dns")).toEqual({
       tenant: "umbrella",
       cell: "default",

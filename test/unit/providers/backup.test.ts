@@ -14,7 +14,7 @@ const base: Target & { server: string } = { server: "main", host: "db.internal",
 
 describe("pgDumpArgs", () => {
   it("dumps the whole database, the schema, or the shared schema under row-level security as the tenant", () => {
-    const common = ["--format=custom", "--no-password", "--host=db.internal", "--port=5432", "--username=admin"];
+    const common = ["--format=custom", "--no-password", "--lock-wait-timeout=30000", "--host=db.internal", "--port=5432", "--username=admin"];
     expect(pgDumpArgs(base)).toEqual([...common, "--dbname=tenant_acme"]);
     expect(pgDumpArgs({ ...base, isolation: "schema", database: "tenancy_schemas", schema: "tenant_acme" })).toEqual([...common, "--dbname=tenancy_schemas", "--schema=tenant_acme"]);
     expect(pgDumpArgs({ ...base, isolation: "shared", database: "tenancy_shared", schema: "tenancy_shared" })).toEqual([
@@ -30,7 +30,10 @@ describe("pgDumpArgs", () => {
 describe("postgresEnv", () => {
   it("passes the password in PGPASSWORD only and drops inherited PG* variables", () => {
     const env = postgresEnv(base, { PATH: "/usr/bin", PGSERVICE: "evil", PGHOST: "elsewhere", HOME: "/root" }, "tenancy-backup");
-    expect(env).toEqual({ PATH: "/usr/bin", HOME: "/root", PGPASSWORD: PASSWORD, PGSSLMODE: "require", PGAPPNAME: "tenancy-backup", PGCONNECT_TIMEOUT: "15" });
+    expect(env).toEqual({
+      PATH: "/usr/bin", HOME: "/root", PGPASSWORD: PASSWORD, PGSSLMODE: "require", PGAPPNAME: "tenancy-backup", PGCONNECT_TIMEOUT: "15",
+      PGREQUIREAUTH: "scram-sha-256", PGCHANNELBINDING: "prefer", PGOPTIONS: "-c lock_timeout=15000 -c idle_in_transaction_session_timeout=60000",
+    });
   });
 });
 

@@ -2,48 +2,50 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { checkHookUrl } from "../../../providers/webhooks/send";
-import { signatureHeader, verifySignature } from "../../../providers/webhooks/signature";
+import { signatureHeader, verifySignature, webhookKey } from "../../../providers/webhooks/signature";
 
 const SECRET = "s3cret-canary";
+const KEY = webhookKey(SECRET, "acme");
 const BODY = '{"event":"created"}';
 
 describe("verifySignature", () => {
   const now = 1_800_000_000;
-  const header = signatureHeader(SECRET, now, BODY);
+  const header = signatureHeader(KEY, now, BODY);
 
   it("accepts what signatureHeader produced", () => {
-    expect(verifySignature({ secret: SECRET, header, body: BODY, now })).toEqual({ ok: true, timestamp: now });
-    expect(verifySignature({ secret: SECRET, header, body: Buffer.from(BODY), now: now + 300 }).ok).toBe(true);
+    expect(verifySignature({ keys: [KEY], header, body: BODY, now })).toEqual({ ok: true, timestamp: now, kid: KEY.kid });
+    expect(verifySignature({ keys: [KEY], header, body: Buffer.from(BODY), now: now + 300 }).ok).toBe(true);
   });
 
   it("refuses a changed body, another secret, a moved timestamp", () => {
-    expect(verifySignature({ secret: SECRET, header, body: BODY + " ", now }).ok).toBe(false);
-    expect(verifySignature({ secret: "other", header, body: BODY, now }).ok).toBe(false);
+    expect(verifySignature({ keys: [KEY], header, body: BODY + " ", now }).ok).toBe(false);
+    expect(verifySignature({ keys: [webhookKey("other", "acme")], header, body: BODY, now }).ok).toBe(false);
     const moved = header.replace(`t=${now}`, `t=${now + 1}`);
-    expect(verifySignature({ secret: SECRET, header: moved, body: BODY, now })).toEqual({ ok: false, reason: "signature does not match" });
+    expect(verifySignature({ keys: [KEY], header: moved, body: BODY, now })).toEqual({ ok: false, reason: "signature does not match" });
   });
 
   it("refuses stale and future timestamps beyond the tolerance", () => {
-    expect(verifySignature({ secret: SECRET, header, body: BODY, now: now + 301 })).toMatchObject({ ok: false, reason: expect.stringContaining("more than 300s") });
-    expect(verifySignature({ secret: SECRET, header, body: BODY, now: now - 301 }).ok).toBe(false);
-    expect(verifySignature({ secret: SECRET, header, body: BODY, now: now + 1000, toleranceSeconds: 2000 }).ok).toBe(true);
+    expect(verifySignature({ keys: [KEY], header, body: BODY, now: now + 301 })).toMatchObject({ ok: false, reason: expect.stringContaining("more than 300s") });
+    expect(verifySignature({ keys: [KEY], header, body: BODY, now: now - 301 }).ok).toBe(false);
+    expect(verifySignature({ keys: [KEY], header, body: BODY, now: now + 1000, toleranceSeconds: 2000 }).ok).toBe(true);
   });
 
   it("explains malformed headers", () => {
-    expect(verifySignature({ secret: SECRET, header: undefined, body: BODY, now })).toEqual({ ok: false, reason: "missing X-Tenancy-Signature header" });
-    expect(verifySignature({ secret: SECRET, header: "v1=" + "a".repeat(64), body: BODY, now })).toMatchObject({ ok: false, reason: expect.stringContaining("no t=") });
-    expect(verifySignature({ secret: SECRET, header: `t=${now},v1=xyz`, body: BODY, now })).toMatchObject({ ok: false, reason: expect.stringContaining("no v1=") });
+    expect(verifySignature({ keys: [KEY], header: undefined, body: BODY, now })).toEqual({ ok: false, reason: "missing X-Tenancy-Signature header" });
+    expect(verifySignature({ keys: [KEY], header: "v1=" + "a".repeat(64), body: BODY, now })).toMatchObject({ ok: false, reason: expect.stringContaining("no t=") });
+    expect(verifySignature({ keys: [KEY], header: `t=${now},kid=${KEY.kid},v1=xyz`, body: BODY, now })).toMatchObject({ ok: false, reason: expect.stringContaining("no v1=") });
   });
 
-  it("accepts any of several v1 entries (secret rotation)", () => {
+  it("accepts any of several v1 entries", () => {
     const mac = header.split("v1=")[1];
-    expect(verifySignature({ secret: SECRET, header: `t=${now},v1=${"0".repeat(64)},v1=${mac}`, body: BODY, now }).ok).toBe(true);
+    expect(verifySignature({ keys: [KEY], header: `t=${now},kid=${KEY.kid},v1=${"0".repeat(64)},v1=${mac}`, body: BODY, now }).ok).toBe(true);
   });
 
   it("round-trips for any secret and body", () => {
     fc.assert(
       fc.property(fc.string({ minLength: 1 }), fc.string(), (secret, body) => {
-        expect(verifySignature({ secret, header: signatureHeader(secret, now, body), body, now }).ok).toBe(true);
+        const key = webhookKey(secret, "acme");
+        expect(verifySignature({ keys: [key], header: signatureHeader(key, now, body), body, now }).ok).toBe(true);
       }),
     );
   });
@@ -56,5 +58,7 @@ describe("checkHookUrl", () => {
     expect(() => checkHookUrl("http://127.0.0.1:8080/")).toThrow(/must use https/);
     expect(() => checkHookUrl("not a url")).toThrow(/is not a URL; expected https:\/\/host\/path/);
     expect(() => checkHookUrl("https://a:b@hooks.example.com/")).toThrow(/must not carry credentials/);
+    // More in test/attack/webhook-targets-and-signatures.test.ts.
+    expect(() => checkHookUrl("https://169.254.169.254/")).toThrow("webhook URL https://169.254.169.254 refused: its host is link-local (cloud metadata services live here)");
   });
 });
