@@ -1,5 +1,7 @@
 // Stack configuration (`tenancy:*`), read once and validated as a whole into a typed TenancyConfig.
 // The program function never reads config itself, so `tenancy plan` can hand it a placeholder.
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
@@ -21,12 +23,22 @@ export const DatabaseServerSchema = z.strictObject({
   host: z.string().min(1, { message: "expected the server's host name or address" }),
   port: z.int().min(1).max(65535).default(5432),
   adminUser: z.string().min(1, { message: "expected the admin user the provider connects as" }),
-  sslmode: z.enum(SSL_MODES).default("require"),
+  /**
+   * verify-full (the default) checks the server's certificate against `sslrootcert` and its host
+   * name; `require` encrypts but trusts any certificate, so an impostor can ask for the password
+   * (SECURITY.md); `disable` is for a server on loopback only.
+   */
+  sslmode: z.enum(SSL_MODES).default("verify-full"),
+  /** The PEM file of the CA that signs the server's certificate, relative to Pulumi.yaml (public material: commit it). */
+  sslrootcert: z.string().min(1).optional(),
   /**
    * Whether this stack creates the server's shared roles and databases (DatabaseServer). Cells that
    * share a server must leave that to exactly one of their stacks: a second create would fail.
    */
   manageShared: z.boolean().default(true),
+}).refine((s) => s.sslmode !== "verify-full" || s.sslrootcert !== undefined, {
+  path: ["sslrootcert"],
+  message: "missing; sslmode verify-full (the default) checks the server's certificate against this CA file (PEM, relative to Pulumi.yaml); sslmode require is available but unsafe (SECURITY.md)",
 });
 export type DatabaseServerSettings = z.infer<typeof DatabaseServerSchema>;
 
@@ -73,6 +85,8 @@ export interface DatabaseServer extends DatabaseServerSettings {
   name: string;
   /** Admin password, from `tenancy:databasePasswords`; always a secret Output. */
   password: pulumi.Output<string>;
+  /** The CA certificate (PEM) read from `sslrootcert`, which the engine-side code checks the server against. */
+  ca?: string;
 }
 
 export interface TenancyConfig extends Omit<z.infer<typeof PlainConfigSchema>, "databaseServers" | "cell" | "tenantsDir"> {
@@ -123,7 +137,7 @@ export function parseTenancyConfig(raw: RawConfig, stack?: string): TenancyConfi
       const key = issue.path.length ? `${CONFIG_NAMESPACE}:${pathText(issue.path)}` : CONFIG_NAMESPACE;
       const message = issue.code === "unrecognized_keys"
         ? `unknown key(s) ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}`
-        : valueAt(plainInput, issue.path) === undefined ? "missing; set it with `pulumi config set`" : issue.message;
+        : valueAt(plainInput, issue.path) === undefined && issue.code !== "custom" ? "missing; set it with `pulumi config set`" : issue.message;
       problems.push(`${key}: ${message}`);
     }
   }
@@ -168,7 +182,8 @@ export function parseTenancyConfig(raw: RawConfig, stack?: string): TenancyConfi
         if (!(name in passwords)) problems.push(`${CONFIG_NAMESPACE}:databasePasswords.${name}: missing; every server in databaseServers needs its admin password (pulumi config set --secret --path '${CONFIG_NAMESPACE}:databasePasswords.${name}' <password>)`);
         continue;
       }
-      servers[name] = { ...settings, name, password };
+      const ca = settings.sslrootcert === undefined ? undefined : readCaFile(settings.sslrootcert, `${CONFIG_NAMESPACE}:databaseServers.${name}.sslrootcert`, problems);
+      servers[name] = { ...settings, name, password, ...(ca === undefined ? {} : { ca }) };
     }
     for (const name of Object.keys(passwords)) {
       if (!(name in plain.data.databaseServers)) problems.push(`${CONFIG_NAMESPACE}:databasePasswords.${name}: no server "${name}" in ${CONFIG_NAMESPACE}:databaseServers`);
@@ -189,6 +204,26 @@ export function parseTenancyConfig(raw: RawConfig, stack?: string): TenancyConfi
   if (problems.length > 0 || !plain.success || !clientSecret || !webhookSecret) throw new ConfigInvalidError(problems);
   const { tenantsDir: _fixed, cell: _named, ...settings } = plain.data;
   return { ...settings, cell, databaseServers: servers, controlPlaneClientSecret: clientSecret, webhookSecret };
+}
+
+/**
+ * The CA file named by `sslrootcert`, relative to the project directory (where Pulumi runs the
+ * program, and where `tenancy` runs its commands); a problem named by the key when it cannot be read
+ * or holds no certificate. Certificates are public: the file is committed beside Pulumi.yaml.
+ */
+function readCaFile(path: string, key: string, problems: string[]): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(resolve(process.cwd(), path), "utf8");
+  } catch (e) {
+    problems.push(`${key}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? "unreadable"}); expected the PEM file of the CA that signs the server's certificate, relative to Pulumi.yaml`);
+    return undefined;
+  }
+  if (!text.includes("-----BEGIN CERTIFICATE-----")) {
+    problems.push(`${key}: ${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+    return undefined;
+  }
+  return text;
 }
 
 /** Keys whose value is a map: read as objects, and not declarable in Pulumi.yaml. */

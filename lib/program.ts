@@ -130,6 +130,8 @@ function* programSteps(catalog: Catalog, config: TenancyConfig, options: Registe
       username: server.adminUser,
       password: server.password,
       sslmode: server.sslmode,
+      // The provider reads the CA file itself; the path, as configured, is relative to the project.
+      ...(server.sslrootcert === undefined ? {} : { sslrootcert: server.sslrootcert }),
     });
   }
   // The shared roles and databases, on each server that schema or shared tenants of the cell use,
@@ -178,7 +180,15 @@ function* programSteps(catalog: Catalog, config: TenancyConfig, options: Registe
         serverName: server.name,
         provider: pgProviders[server.name],
         server: t.database.isolation === "database" ? undefined : serverComponents[server.name],
-        connection: { name: server.name, host: server.host, port: server.port, user: server.adminUser, password: server.password, sslmode: server.sslmode },
+        connection: {
+          name: server.name,
+          host: server.host,
+          port: server.port,
+          user: server.adminUser,
+          password: server.password,
+          sslmode: server.sslmode,
+          ...(server.ca === undefined ? {} : { ca: server.ca }),
+        },
         migrationSets: sets,
       },
       storage: {

@@ -54,6 +54,9 @@ export async function startServices(): Promise<EngineServices> {
       AWS_REGION: s3.region,
       // The receiver's self-signed certificate, trusted the way any Node process is told to.
       NODE_EXTRA_CA_CERTS: caFile,
+      // The receiver is on loopback, which webhooks refuse; this test-only switch allows loopback
+      // and nothing else (providers/webhooks/target.ts).
+      TENANCY_TEST_ONLY_LOOPBACK_WEBHOOKS: "1",
     },
     async prepare(tenantIds, cell, regions) {
       for (const id of tenantIds) {

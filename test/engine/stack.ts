@@ -13,7 +13,7 @@ import { ensureEngine, type Engine } from "./ensure";
 
 const REPO = resolve(__dirname, "..", "..");
 /** What `pulumi up` needs of the repository; tests, benchmarks and docs stay behind. */
-const PROJECT_ENTRIES = ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "components", "lib", "providers", "migrations"];
+const PROJECT_ENTRIES = ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "components", "lib", "providers", "migrations", "certs"];
 const STANDIN_BIN = join(__dirname, "bin");
 /** Pulumi's own launcher of the dynamic-provider host, shipped in the SDK package. */
 const DYNAMIC_HOST_BIN = dirname(require.resolve("@pulumi/pulumi/package.json"));

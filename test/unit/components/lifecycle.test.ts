@@ -101,7 +101,7 @@ describe("deletion order of the real program", async () => {
   test("backup: the tenant's data from the admin connection, into the stack's backups bucket, per on_delete", () => {
     const backup = (id: string) => byName(ev, `${id}-backup`);
     expect(backup("schema-bucket-active").inputs).toMatchObject({
-      target: { host: "db-main.internal.example.com", port: 5432, user: "tenancy_admin", sslmode: "require", isolation: "schema", tenantId: "schema-bucket-active", database: "tenancy_schemas", schema: "tenant_schema_bucket_active", role: "tenant_schema_bucket_active" },
+      target: { host: "db-main.internal.example.com", port: 5432, user: "tenancy_admin", sslmode: "verify-full", ca: expect.stringContaining("-----BEGIN CERTIFICATE-----"), isolation: "schema", tenantId: "schema-bucket-active", database: "tenancy_schemas", schema: "tenant_schema_bucket_active", role: "tenant_schema_bucket_active" },
       store: { bucket: "example-tenancy-backups", region: "eu-west-1" },
     });
     expect(backup("database-prefix-active").inputs).toMatchObject({ target: { isolation: "database", database: "tenant_database_prefix_active" } });
@@ -130,7 +130,7 @@ describe("deletion order of the real program", async () => {
     for (const t of catalog.tenants) {
       const suspension = byName(ev, `${t.id}-suspension`);
       expect(suspension.inputs, t.id).toMatchObject({
-        connection: { host: "db-main.internal.example.com", port: 5432, user: "tenancy_admin", sslmode: "require", database: "postgres" },
+        connection: { host: "db-main.internal.example.com", port: 5432, user: "tenancy_admin", sslmode: "verify-full", ca: expect.stringContaining("-----BEGIN CERTIFICATE-----"), database: "postgres" },
         role: `tenant_${t.id.replace(/-/g, "_")}`,
         suspended: t.status === "suspended",
       });

@@ -190,7 +190,7 @@ describe("Tenant", async () => {
   });
 
   test("a server whose shared objects another cell's stack manages gets no DatabaseServer here", async () => {
-    const config = exampleConfig({ databaseServers: { main: { host: "db", adminUser: "admin", manageShared: false } } });
+    const config = exampleConfig({ databaseServers: { main: { host: "db", adminUser: "admin", sslrootcert: "certs/db-main-ca.pem", manageShared: false } } });
     const other = await evaluate(() => registerProgram(catalog, config));
     expect(other.registrations.filter((r) => r.type.startsWith("tenancy:database:DatabaseServer"))).toEqual([]);
     expect(other.registrations.find((r) => r.name === "shared-prefix-role")!.inputs).toMatchObject({ roles: ["tenancy_app"] });

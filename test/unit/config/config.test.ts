@@ -71,7 +71,9 @@ describe("Pulumi.example.yaml", () => {
       bucketPrefix: "example-tenancy",
       baseDomain: "saas.example.com",
       controlPlane: { url: "https://auth.saas.example.com", clientId: "tenancy-provisioner", tenantId: "control-plane" },
-      databaseServers: { main: { name: "main", host: "db-main.internal.example.com", port: 5432, adminUser: "tenancy_admin", sslmode: "require", manageShared: true } },
+      databaseServers: {
+        main: { name: "main", host: "db-main.internal.example.com", port: 5432, adminUser: "tenancy_admin", sslmode: "verify-full", sslrootcert: "certs/db-main-ca.pem", manageShared: true },
+      },
     });
     expect(await isSecret(config.databaseServers.main.password)).toBe(true);
   });
@@ -98,10 +100,24 @@ describe("the stack file cannot point the program elsewhere", () => {
 describe("parseTenancyConfig", () => {
   test("fills in defaults", () => {
     const raw = exampleRawConfig();
-    raw.databaseServers = { main: { host: "db", adminUser: "admin" } };
+    raw.databaseServers = { main: { host: "db", adminUser: "admin", sslrootcert: "certs/db-main-ca.pem" } };
     const config = parseTenancyConfig(raw);
     expect(config.cell).toBe("default");
-    expect(config.databaseServers.main).toMatchObject({ port: 5432, sslmode: "require", manageShared: true });
+    expect(config.databaseServers.main).toMatchObject({ port: 5432, sslmode: "verify-full", manageShared: true });
+    expect(config.databaseServers.main.ca).toMatch(/^-----BEGIN CERTIFICATE-----/);
+  });
+
+  test("verify-full is the default and needs the CA file, read and checked, or the key is named", () => {
+    const servers = (main: Record<string, unknown>) => ({ ...exampleRawConfig(), databaseServers: { main: { host: "db", adminUser: "admin", ...main } } });
+    expect(problemsOf(servers({}))).toEqual([
+      "tenancy:databaseServers.main.sslrootcert: missing; sslmode verify-full (the default) checks the server's certificate against this CA file (PEM, relative to Pulumi.yaml); sslmode require is available but unsafe (SECURITY.md)",
+    ]);
+    expect(problemsOf(servers({ sslrootcert: "certs/no-such.pem" }))).toEqual([
+      "tenancy:databaseServers.main.sslrootcert: cannot read certs/no-such.pem (ENOENT); expected the PEM file of the CA that signs the server's certificate, relative to Pulumi.yaml",
+    ]);
+    expect(problemsOf(servers({ sslrootcert: "Pulumi.yaml" }))).toEqual(["tenancy:databaseServers.main.sslrootcert: Pulumi.yaml holds no PEM certificate (-----BEGIN CERTIFICATE-----)"]);
+    // require and disable need no CA (require is documented as unsafe).
+    expect(() => parseTenancyConfig(servers({ sslmode: "require" }))).not.toThrow();
   });
 
   test("reports every problem at once, each named by its key", () => {

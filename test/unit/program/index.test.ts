@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeEach, expect, test, vi } from "vitest";
 import type { CatalogInvalidError } from "../../../lib/catalog";
 import { evaluate } from "../../../lib/plan/evaluate";
 import { mockOutputs } from "../../../lib/plan/mock-outputs";
-import { EXAMPLE_TENANTS, exampleRawConfig } from "../tenancy-fixtures";
+import { EXAMPLE_TENANTS, exampleRawConfig, ROOT } from "../tenancy-fixtures";
 
 const scratch = mkdtempSync(join(tmpdir(), "tenancy-index-"));
 const home = process.cwd();
@@ -44,6 +44,8 @@ afterEach(async () => {
 function projectWith(catalog: string, name: string): string {
   const dir = join(scratch, name);
   cpSync(catalog, join(dir, "tenants"), { recursive: true });
+  // The example stack config checks its server against this CA file, relative to the project.
+  cpSync(join(ROOT, "certs"), join(dir, "certs"), { recursive: true });
   return dir;
 }
 

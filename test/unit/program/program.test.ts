@@ -38,7 +38,7 @@ describe("the example catalog", async () => {
       "pulumi:providers:postgresql postgresql-main",
     ]);
     const pg = ev.registrations.find((r) => r.type === "pulumi:providers:postgresql")!;
-    expect(pg.inputs).toMatchObject({ host: "db-main.internal.example.com", port: "5432", username: "tenancy_admin", sslmode: "require" });
+    expect(pg.inputs).toMatchObject({ host: "db-main.internal.example.com", port: "5432", username: "tenancy_admin", sslmode: "verify-full", sslrootcert: "certs/db-main-ca.pem" });
     expect(pg.secretInputs).toEqual(["password"]);
     expect(ev.registrations.find((r) => r.type === "pulumi:providers:aws" && r.name === "aws-us-east-1")!.inputs).toMatchObject({ region: "us-east-1" });
   });
