@@ -59,10 +59,11 @@ export const PlainConfigSchema = z.strictObject({
   ingressTarget: Target,
   maintenanceTarget: Target,
   backupBucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: "expected an S3 bucket name" }),
-  s3Endpoint: z
-    .string()
-    .regex(/^https?:\/\/[^\s/]+\/?$/, { message: "expected the base URL of an S3-compatible server, such as https://minio.internal:9000" })
-    .optional(),
+  // Empty is unset: Pulumi.yaml declares the key with "" as its default (AWS S3 itself).
+  s3Endpoint: z.preprocess(
+    (v) => (v === "" ? undefined : v),
+    z.string().regex(/^https?:\/\/[^\s/]+\/?$/, { message: "expected the base URL of an S3-compatible server, such as https://minio.internal:9000" }).optional(),
+  ),
   backupRegion: z.enum(AWS_REGIONS as [string, ...string[]], { message: "expected an AWS region name such as eu-west-1" }),
   controlPlane: z.strictObject({
     url: z.string().regex(/^https?:\/\/[^\s/]+/, { message: "expected the control plane's base URL, such as https://auth.example.com" }),

@@ -119,7 +119,8 @@ export class EngineProject {
     writeFileSync(join(this.dir, path), text);
   }
 
-  private commandEnv(): NodeJS.ProcessEnv {
+  /** The environment every command runs with: this project's backend, passphrase, plugins. */
+  commandEnv(): NodeJS.ProcessEnv {
     return {
       ...process.env,
       PULUMI_HOME: join(this.root, "home"),

@@ -44,6 +44,14 @@ describe("Pulumi.yaml", () => {
       expect(decl.description.length, key).toBeGreaterThan(10);
       expect(decl.secret ?? false, key).toBe((SECRET_KEYS as readonly string[]).includes(key));
     }
+    // Pulumi requires every declared key without a default in every stack ("missing configuration
+    // value"): so those are exactly the keys the program requires, and a default is one it accepts.
+    for (const [key, decl] of Object.entries(declared as Record<string, { default?: unknown; secret?: boolean }>)) {
+      if (decl.secret) continue;
+      const schema = PlainConfigSchema.shape[key as keyof typeof PlainConfigSchema.shape];
+      if (decl.default === undefined) expect(schema.safeParse(undefined).success, `${key} has no default, so the program must require it`).toBe(false);
+      else expect(schema.safeParse(decl.default).success, `${key}'s default must be accepted`).toBe(true);
+    }
     // The map-valued keys, which Pulumi.yaml cannot declare, are described in its comments.
     const text = readFileSync(join(ROOT, "Pulumi.yaml"), "utf8");
     for (const key of OBJECT_KEYS) expect(text).toContain(`#   tenancy:${key} `);
