@@ -5,24 +5,26 @@ import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { naming } from "../../lib/naming";
 import { TENANT_MOVE } from "../../providers/kit";
+import { deployCell, type CellTenant, type DeployedCell } from "./cell";
 import { catalogFiles, defaults, hooks, withTenant, type Catalog } from "./catalog";
-import { BACKUP_BUCKET, startServices, type EngineServices } from "./services";
+import { BACKUP_BUCKET, type EngineServices } from "./services";
 import { EngineProject, EngineStack, tenantResources, type StateResource } from "./stack";
-import { applicationTables, databaseExists, fingerprint, organizationOf, roleExists, schemaExists, tenantClient, writeApplicationData, type Isolation } from "./tenant-data";
+import { applicationTables, databaseExists, fingerprint, organizationOf, roleExists, schemaExists, tenantClient } from "./tenant-data";
 
 const CELL = "eu-2";
-const TENANTS: Array<{ id: string; isolation: Isolation }> = [
+const TENANTS: CellTenant[] = [
   { id: "delta", isolation: "database" },
   { id: "sigma", isolation: "schema" },
   { id: "omega", isolation: "shared" },
 ];
 const TABLES = ["tenant_profile", ...applicationTables(3)];
 
+let cell: DeployedCell;
 let services: EngineServices;
 let project: EngineProject;
 let stack: EngineStack;
 let catalog: Catalog;
-const passwords: Record<string, string> = {};
+let passwords: Record<string, string>;
 
 function initialCatalog(receiverUrl: string): Catalog {
   return {
@@ -50,36 +52,18 @@ async function deploy(next: Catalog, flags?: string[], check = true) {
 }
 
 /** Each tenant's rows as the tenant reads them. */
-async function allData(host?: string): Promise<Record<string, unknown>> {
-  const out: Record<string, unknown> = {};
-  for (const { id, isolation } of TENANTS) {
-    const client = await tenantClient(services, isolation, id, passwords[id], host);
-    out[id] = await fingerprint(client, TABLES).finally(() => client.end());
-  }
-  return out;
-}
+const allData = (host?: string) => cell.data(TABLES, host);
 
 /** The URNs of resources (providers left out: the engine registers one for a new server even when the run then fails). */
 const urns = (resources: StateResource[]) => resources.filter((r) => !r.type.startsWith("pulumi:providers:")).map((r) => r.urn).sort();
 
 beforeAll(async () => {
-  services = await startServices();
-  catalog = initialCatalog(services.receiver.url);
-  await services.prepare(TENANTS.map((t) => t.id), CELL, ["us-east-1"]);
-  project = new EngineProject({ catalog: catalogFiles(catalog), env: services.env });
-  stack = await EngineStack.create(project, CELL, services.config());
-  await stack.up();
-  const outputs = await stack.outputs();
-  for (const { id, isolation } of TENANTS) {
-    passwords[id] = outputs.tenants[id].password;
-    const client = await tenantClient(services, isolation, id, passwords[id]);
-    await writeApplicationData(client, 4, 3).finally(() => client.end());
-  }
+  cell = await deployCell(CELL, (s) => (catalog = initialCatalog(s.receiver.url)), TENANTS, { projects: 4, version: 3 });
+  ({ services, project, stack, passwords } = cell);
 }, 600_000);
 
 afterAll(async () => {
-  project?.dispose();
-  await services?.stop();
+  await cell?.dispose();
 });
 
 describe("data the engine's sequencing must not destroy", { timeout: 600_000 }, () => {

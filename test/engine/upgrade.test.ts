@@ -13,36 +13,23 @@ import { gunzipSync } from "node:zlib";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadMigrations } from "../../lib/database/migrations";
-import { catalogFiles, defaults, type Catalog } from "./catalog";
-import { startServices, type EngineServices } from "./services";
-import { EngineProject, EngineStack } from "./stack";
-import { applicationTables, fingerprint, tenantClient, writeApplicationData, type Isolation } from "./tenant-data";
+import { deployCell, type CellTenant, type DeployedCell } from "./cell";
+import { defaults, type Catalog } from "./catalog";
+import { applicationTables } from "./tenant-data";
 
 const CELL = "eu-3";
-const TENANTS: Array<{ id: string; isolation: Isolation }> = [
+const TENANTS: CellTenant[] = [
   { id: "kappa", isolation: "schema" },
   { id: "lambda", isolation: "shared" },
 ];
 const TABLES = ["tenant_profile", ...applicationTables(3)];
 
-let services: EngineServices;
-let project: EngineProject;
-let stack: EngineStack;
-const passwords: Record<string, string> = {};
+let cell: DeployedCell;
 
 const catalog: Catalog = {
   defaults: defaults(CELL, { canary: 3, stable: 3 }),
   tenants: TENANTS.map(({ id, isolation }) => ({ id, name: `Tenant ${id}`, database: { isolation, server: "main" } })),
 };
-
-async function allData(): Promise<Record<string, unknown>> {
-  const out: Record<string, unknown> = {};
-  for (const { id, isolation } of TENANTS) {
-    const client = await tenantClient(services, isolation, id, passwords[id]);
-    out[id] = await fingerprint(client, TABLES).finally(() => client.end());
-  }
-  return out;
-}
 
 /** The state as the old code left it (see the header). */
 function asOldCodeLeftIt(deployment: any, fat: Record<string, string>): void {
@@ -59,41 +46,31 @@ function asOldCodeLeftIt(deployment: any, fat: Record<string, string>): void {
 }
 
 beforeAll(async () => {
-  services = await startServices();
-  await services.prepare(TENANTS.map((t) => t.id), CELL, ["us-east-1"]);
-  project = new EngineProject({ catalog: catalogFiles(catalog), env: services.env });
-  stack = await EngineStack.create(project, CELL, services.config());
-  await stack.up();
-  const outputs = await stack.outputs();
-  for (const { id, isolation } of TENANTS) {
-    passwords[id] = outputs.tenants[id].password;
-    const client = await tenantClient(services, isolation, id, passwords[id]);
-    await writeApplicationData(client, 5, 3).finally(() => client.end());
-  }
+  cell = await deployCell(CELL, () => catalog, TENANTS, { projects: 5, version: 3 });
 }, 600_000);
 
 afterAll(async () => {
-  project?.dispose();
-  await services?.stop();
+  await cell?.dispose();
 });
 
 describe("upgrading a stack made with fully serialized providers", { timeout: 600_000 }, () => {
   it("one up: updates only, no data changed, the code gone from the state", async () => {
     const fat = JSON.parse(gunzipSync(readFileSync(join(__dirname, "fixtures", "providers-2d23c7a.json.gz"))).toString("utf8"));
+    const { project, stack } = cell;
     const exported = JSON.parse(await stack.exportText());
     asOldCodeLeftIt(exported.deployment, fat);
     const file = join(project.dir, "..", "old-state.json");
     writeFileSync(file, JSON.stringify(exported));
     await stack.cmd(["stack", "import", "--file", file]);
     const oldBytes = Buffer.byteLength(await stack.exportText());
-    const before = await allData();
+    const before = await cell.data(TABLES);
 
     const preview = await stack.preview();
     expect(preview.stdout).toMatch(/~ \d+ to update/);
     expect(preview.stdout).not.toMatch(/to replace|to delete|to create/);
     await stack.up();
 
-    expect(await allData()).toEqual(before);
+    expect(await cell.data(TABLES)).toEqual(before);
     const state = await stack.exportText();
     const newBytes = Buffer.byteLength(state);
     // The fat code was most of the old state; what is left is a fraction of it.
