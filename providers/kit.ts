@@ -111,11 +111,31 @@ export function undeclaredKeys(keys: ProviderKeys, inputs: object): CheckFailure
     .map((k) => ({ property: k, reason: `input ${k} is not declared as a place, replace or update key of this provider` }));
 }
 
-export function defineProvider<I extends object, O extends object, Opt = undefined>(spec: ProviderSpec<I, O, Opt>): Provider<I, O, Opt> {
-  const { kind, keys } = spec;
+/** What a change of inputs means under `keys`: the one rule diff applies, and the offline plan (lib/plan/diff.ts) too. */
+export interface KeyChanges {
+  /** Place keys that change: a tenant move, which diff refuses. */
+  moved: string[];
+  /** Replace keys that change (known values only). */
+  replaces: string[];
+  /** Every declared key that changes. */
+  updates: string[];
+}
+
+export function keyChanges(keys: ProviderKeys, olds: object, news: object): KeyChanges {
   const unordered = new Set(keys.unordered ?? []);
   const text = (path: string, v: unknown) =>
     unordered.has(path) && Array.isArray(v) ? canonicalJson([...v].map(canonicalJson).sort()) : canonicalJson(v);
+  const changed = (path: string) => text(path, valueAt(olds, path)) !== text(path, valueAt(news, path));
+  const known = (path: string) => !unknownIn(valueAt(news, path));
+  return {
+    moved: (keys.place ?? []).filter((p) => valueAt(olds, p) !== undefined && known(p) && changed(p)),
+    replaces: (keys.replace ?? []).filter((p) => known(p) && changed(p)),
+    updates: [...(keys.place ?? []), ...(keys.replace ?? []), ...keys.update].filter(changed),
+  };
+}
+
+export function defineProvider<I extends object, O extends object, Opt = undefined>(spec: ProviderSpec<I, O, Opt>): Provider<I, O, Opt> {
+  const { kind, keys } = spec;
 
   const problems = (inputs: I) => [...undeclaredKeys(keys, inputs), ...spec.check(inputs)];
   /** Create and update check too: the engine skips check on some paths (import), and a test may call them directly. */
@@ -134,15 +154,11 @@ export function defineProvider<I extends object, O extends object, Opt = undefin
       return failures.length > 0 ? { failures } : { inputs: news };
     },
     async diff(id, olds, news) {
-      const changed = (path: string) => text(path, valueAt(olds, path)) !== text(path, valueAt(news, path));
-      const known = (path: string) => !unknownIn(valueAt(news, path));
-      const moved = (keys.place ?? []).filter((p) => valueAt(olds, p) !== undefined && known(p) && changed(p));
+      const { moved, replaces, updates } = keyChanges(keys, olds, news);
       if (moved.length > 0) {
         const what = moved.map((p) => `${p} ${JSON.stringify(valueAt(olds, p))} -> ${JSON.stringify(valueAt(news, p))}`).join(", ");
         throw new Error(`${kind} ${id}: ${what}; ${TENANT_MOVE}`);
       }
-      const replaces = (keys.replace ?? []).filter((p) => known(p) && changed(p));
-      const updates = [...(keys.place ?? []), ...(keys.replace ?? []), ...keys.update].filter(changed);
       // A new loader text is an update of its own: it rewrites the stored `__provider` (see components/dynamic.ts).
       // Damage a read found (DRIFT) is one too: the update repairs it, or refuses and says why.
       const changes = updates.length > 0 || olds[CODE] !== news[CODE] || Boolean((olds as Record<string, unknown>)[DRIFT]);

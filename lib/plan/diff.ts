@@ -1,7 +1,10 @@
 // What would change between two evaluations of the program (base catalog, head catalog), resource
 // by resource, matched by URN as the engine matches them, and grouped per tenant.
 import { isDeepStrictEqual } from "node:util";
+import { keyChanges } from "../../providers/kit";
+import { dynamicKeys } from "./dynamic-keys";
 import type { Registration } from "./evaluate";
+import { forceNewOf } from "./force-new";
 
 export type Action = "create" | "update" | "delete" | "same";
 export const ACTIONS: readonly Action[] = ["create", "update", "delete", "same"];
@@ -20,8 +23,13 @@ export interface ResourceChange {
    * `options.protect` / `options.retainOnDelete`. Empty unless the action is update.
    */
   changedKeys: string[];
-  /** An update the provider carries out by deleting and re-creating the resource (see replaces). */
+  /** An update the provider carries out by deleting and re-creating the resource (see replacement). */
   replace: boolean;
+  /**
+   * Place keys of a dynamic provider that change (providers/kit.ts): the provider refuses the
+   * update as a tenant move, so `pulumi up` fails on this resource. Empty for every other change.
+   */
+  refused: string[];
   /** A resource that holds tenant data (database, schema, bucket, a shared tenant's rows). */
   data: boolean;
   /** Destroys data: a data resource deleted or replaced without retainOnDelete. */
@@ -97,23 +105,30 @@ export function changedKeys(base: Registration, head: Registration): string[] {
   return changed;
 }
 
-/**
- * Inputs the provider cannot change in place, for the data resources, where a replacement loses
- * data. Only those known for certain; the plan does not have the providers' schemas.
- */
-const REPLACED_ON: Record<string, string[]> = {
-  "aws:s3/bucket:Bucket": ["bucket", "bucketPrefix"],
-  "postgresql:index/schema:Schema": ["database"],
-};
+const DYNAMIC = "pulumi-nodejs:dynamic/tenancy:";
 
-/** Whether the changed keys make the engine replace the resource: another provider (such as another region) always does. */
-export function replaces(type: string, keys: readonly string[]): boolean {
-  return keys.includes("options.provider") || (REPLACED_ON[type] ?? []).some((k) => keys.includes(k));
+/**
+ * Whether an update replaces the resource, as the engine would decide it: another provider (such
+ * as another region) always does; a bridged provider's type when a force-new input changes
+ * (lib/plan/force-new.ts); a dynamic provider's when one of its replace keys changes, and a change
+ * of one of its place keys is refused (its own keys and rule, providers/kit.ts). A provider
+ * resource itself is never replaced here: its dependents show the change.
+ */
+export function replacement(base: Registration, head: Registration, keys: readonly string[]): { replace: boolean; refused: string[] } {
+  const other = keys.includes("options.provider");
+  if (head.type.startsWith("pulumi:providers:") || !head.custom) return { replace: other, refused: [] };
+  if (head.type.startsWith(DYNAMIC)) {
+    const changes = keyChanges(dynamicKeys(head.type.slice(DYNAMIC.length)), base.inputs, head.inputs);
+    return { replace: other || changes.replaces.length > 0, refused: changes.moved };
+  }
+  const forceNew = forceNewOf(head.type);
+  return { replace: other || keys.some((k) => forceNew.includes(k)), refused: [] };
 }
 
 function change(registration: Registration, action: Action, keys: string[], previous?: Registration): ResourceChange {
   const data = isDataResource(registration);
-  const replace = action === "update" && replaces(registration.type, keys);
+  const decided = action === "update" && previous ? replacement(previous, registration, keys) : { replace: false, refused: [] };
+  const replace = decided.replace;
   return {
     urn: registration.urn,
     type: registration.type,
@@ -122,6 +137,7 @@ function change(registration: Registration, action: Action, keys: string[], prev
     action,
     changedKeys: keys,
     replace,
+    refused: decided.refused,
     data,
     // What happens to the old resource follows the options it was deployed with.
     dataLoss: (action === "delete" || replace) && data && !(previous ?? registration).retainOnDelete,

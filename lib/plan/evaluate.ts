@@ -32,6 +32,8 @@ export interface Registration {
   provider?: string;
   protect: boolean;
   retainOnDelete: boolean;
+  /** The `import` option: the id of an existing object the engine reads instead of creating (`adopt:`). */
+  importId?: string;
   /** URNs this resource depends on: explicit dependsOn and those implied by its inputs. */
   dependencies: string[];
   deletedWith?: string;
@@ -141,6 +143,7 @@ class RecordingMonitor extends MockMonitor {
         ...(req.getProvider() ? { provider: req.getProvider() } : {}),
         protect: req.getProtect() ?? false,
         retainOnDelete: req.getRetainondelete() ?? false,
+        ...(req.getImportid() ? { importId: req.getImportid() } : {}),
         dependencies,
         ...(req.getDeletedwith() ? { deletedWith: req.getDeletedwith() } : {}),
         additionalSecretOutputs: req.getAdditionalsecretoutputsList(),

@@ -1,7 +1,10 @@
 // The plan printed three ways: text for a terminal, markdown for a pull-request comment, json for
-// machines. No input value is ever printed, only input names, so no secret can reach a plan.
+// machines. Input values appear only as an update's old → new (lib/plan/values.ts), masked wherever
+// they are or may be secret, so no secret can reach a plan.
 import type { Action, ResourceChange } from "./diff";
 import type { MigrationStep, Plan, TenantPlan } from "./plan";
+import { moveText } from "./safety";
+import { valueChanges } from "./values";
 
 export const FORMATS = ["text", "markdown", "json"] as const;
 export type Format = (typeof FORMATS)[number];
@@ -56,6 +59,10 @@ const ON_DELETE_NOTE: Record<string, string> = {
   retain: "data resources are kept (lifecycle.on_delete: retain)",
 };
 
+function destructiveText(d: TenantPlan["destructive"][number]): string {
+  return `${d.file}:${d.line} ${d.text} (${d.kind}${d.intended ? `; intended: ${d.intended}` : ""})`;
+}
+
 function migrationText(step: MigrationStep): string {
   if (step.held) return `migrations held at ${step.from} (the shared schema does not move down)`;
   if (step.from === 0) return step.to === 0 ? "no migrations" : `migrations 1-${step.to}`;
@@ -103,16 +110,20 @@ function shown(changes: readonly ResourceChange[]): ResourceChange[] {
 
 export function formatText(plan: Plan): string {
   const lines: string[] = [`Tenancy plan ${title(plan)}; cells: ${plan.cells.join(", ") || "none"}`, countsText(plan), ""];
+  if (plan.baseCode) lines.splice(2, 0, `base ${plan.baseCode}`);
   for (const error of plan.errors) lines.push(`ERROR: ${error}`);
   if (plan.errors.length > 0) lines.push("");
   for (const t of plan.tenants) {
     lines.push(`${SIGN[t.action]} ${t.id}: ${summaryWords(t).join(", ")}`);
     if (t.movedFrom) lines.push(`    moves from cell ${t.movedFrom} to ${t.cell}: deleted by the ${t.movedFrom} stack, created anew by the ${t.cell} stack`);
+    for (const m of t.moves) lines.push(`    MOVE ${moveText(m)}: copies ${m.copies}`);
     if (t.migration && t.migration.files.length > 0) lines.push(`    runs ${t.migration.files.join(", ")}`);
+    for (const d of t.destructive) lines.push(`    destructive: ${destructiveText(d)}`);
     for (const loss of t.dataLoss) lines.push(`    !!! DATA LOSS: ${loss.replace ? "replaces" : "deletes"} ${dataLossText(loss)}`);
     if (t.onDelete && t.dataLoss.length > 0) lines.push(`    ${ON_DELETE_NOTE[t.onDelete]}`);
   }
   if (plan.unchanged > 0) lines.push(`= ${unchangedText(plan)}`);
+  for (const a of plan.acknowledged) lines.push(`acknowledged (${a.acknowledged}): ${a.message}`);
   const sharedChanged = shown(plan.shared).length;
   if (sharedChanged > 0) lines.push(`${sharedChanged} shared resource change(s)`);
 
@@ -124,6 +135,8 @@ export function formatText(plan: Plan): string {
     for (const c of rows) {
       let line = `  ${sign(c)} ${c.type.padEnd(width)}  ${c.name}`;
       if (c.action === "update") line += `  ${c.replace ? "replaced, " : ""}changed: ${c.changedKeys.join(", ")}`;
+      if (c.refused.length > 0) line += `  REFUSED by the provider (tenant move): ${c.refused.join(", ")}`;
+      for (const v of valueChanges(c)) line += `\n      ${v.key}: ${v.from} → ${v.to}`;
       if (c.dataLoss) line += "  !!! DATA LOSS";
       else if ((c.action === "delete" || c.replace) && c.data) line += "  (removed from the stack; data retained)";
       lines.push(line);
@@ -142,9 +155,27 @@ function md(text: string): string {
 
 export function formatMarkdown(plan: Plan): string {
   const out: string[] = [`## Tenancy plan ${md(title(plan))}`, "", `Cells: ${plan.cells.map((c) => `\`${c}\``).join(", ") || "none"}. ${countsText(plan)}.`, ""];
+  if (plan.baseCode) out.push(`The base was ${md(plan.baseCode)}.`, "");
   if (plan.errors.length > 0) {
     out.push("> [!CAUTION]", "> **This change cannot be applied:**");
     for (const e of plan.errors) out.push(`> - ${md(e)}`);
+    out.push("");
+  }
+  if (plan.acknowledged.length > 0) {
+    out.push("> [!IMPORTANT]", "> **Acknowledged by this change:**");
+    for (const a of plan.acknowledged) out.push(`> - \`${md(a.acknowledged!)}\`: ${md(a.message)}`);
+    out.push("");
+  }
+  const moves = plan.tenants.flatMap((t) => t.moves.map((m) => ({ t, m })));
+  if (moves.length > 0) {
+    out.push("> [!WARNING]", `> **Tenant moves (${moves.length}):**`);
+    for (const { t, m } of moves) out.push(`> - **${md(t.id)}: ${md(moveText(m))}**: copies ${md(m.copies)}`);
+    out.push("");
+  }
+  const destructive = plan.tenants.flatMap((t) => t.destructive.map((d) => ({ t, d })));
+  if (destructive.length > 0) {
+    out.push("> [!WARNING]", `> **Destructive migration statements (${destructive.length}):**`);
+    for (const { t, d } of destructive) out.push(`> - ${md(t.id)}: ${md(destructiveText(d))}`);
     out.push("");
   }
   const losses = plan.tenants.flatMap((t) => t.dataLoss.map((c) => ({ t, c })));
@@ -174,7 +205,10 @@ export function formatMarkdown(plan: Plan): string {
     out.push("<details>", `<summary>${summary}</summary>`, "", "| | Type | Name | Changed inputs |", "|---|---|---|---|");
     for (const c of rows) {
       const name = c.dataLoss ? `**\`${md(c.name)}\` ⚠️ DATA LOSS**` : `\`${md(c.name)}\``;
-      out.push(`| ${sign(c)} | \`${md(c.type)}\` | ${name} | ${c.replace ? "replaced: " : ""}${md(c.changedKeys.join(", "))} |`);
+      const refused = c.refused.length > 0 ? ` **refused by the provider (tenant move): ${md(c.refused.join(", "))}**` : "";
+      const values = valueChanges(c).map((v) => `${md(v.key)}: ${md(v.from)} → ${md(v.to)}`);
+      const keys = values.length > 0 ? values.join("<br>") : md(c.changedKeys.join(", "));
+      out.push(`| ${sign(c)} | \`${md(c.type)}\` | ${name} | ${c.replace ? "replaced: " : ""}${keys}${refused} |`);
     }
     out.push("", "</details>", "");
   };
@@ -197,7 +231,9 @@ export function formatJson(plan: Plan): string {
     urn: c.urn,
     action: c.action,
     changedKeys: c.changedKeys,
+    changes: valueChanges(c),
     replace: c.replace,
+    refused: c.refused,
     data: c.data,
     dataLoss: c.dataLoss,
     protect: c.registration.protect,
@@ -206,6 +242,7 @@ export function formatJson(plan: Plan): string {
   resources.sort((a, b) => ((a.tenant ?? "") < (b.tenant ?? "") ? -1 : (a.tenant ?? "") > (b.tenant ?? "") ? 1 : a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
   const doc = {
     base: plan.base,
+    baseCode: plan.baseCode ?? null,
     cells: plan.cells,
     errors: plan.errors,
     counts: plan.counts,
@@ -219,7 +256,10 @@ export function formatJson(plan: Plan): string {
       dataLoss: t.dataLoss.map((c) => c.urn),
       movedFrom: t.movedFrom ?? null,
       onDelete: t.onDelete ?? null,
+      moves: t.moves,
+      destructive: t.destructive,
     })),
+    acknowledged: plan.acknowledged,
     resources,
   };
   return `${JSON.stringify(doc, null, 2)}\n`;

@@ -1,11 +1,13 @@
 // `tenancy plan`: the program evaluated under Pulumi's mocks for the working tree's catalog and,
-// with a base ref, for the catalog at that ref (same program code, so only the catalog differs),
-// then diffed and printed. Needs no credentials, no Pulumi CLI and no network.
+// with a base ref, for the catalog at the merge-base of that ref and HEAD (with this code, or with
+// the base's own code in a git worktree when code differs: lib/plan/base-code.ts), then diffed,
+// checked for data loss (lib/plan/safety.ts) and printed. Needs no credentials, no Pulumi CLI and no network.
 import { existsSync, readFileSync } from "node:fs";
 import { join, posix, resolve } from "node:path";
 import { formatError, loadCatalog, readCatalogAtRef, readCatalogDir, type Catalog, type CatalogFile } from "../catalog";
 import { estimateTenantResources, TENANT_RESOURCES } from "../cells/estimate";
 import { parseTenancyConfig, rawConfigFromStackFile, type RawConfig, type TenancyConfig } from "../config";
+import { destructiveStatements, type DestructiveStatement } from "../database/migration-lint";
 import { loadMigrations, parseMigrationFiles, type Migration } from "../database/migrations";
 import { migrationRollout } from "../database/rollout";
 import { registerProgramAsync } from "../program";
@@ -15,6 +17,9 @@ import { formatPlan, type Format } from "./format";
 import { buildPlan, type Plan } from "./plan";
 import { catalogFilesAtRef } from "./base-catalog";
 import { changedPaths, planScope, type Scope } from "./scope";
+import { lostFiles, nestedCatalogFiles } from "./lost-files";
+import { resolvePlanBase } from "./merge-base";
+import { codeChange, evaluateWithBaseCode, programAt } from "./base-code";
 
 export { diffRegistrations, type Action, type ResourceChange } from "./diff";
 export { evaluate, plaintextOccurrences, type Evaluation, type Registration } from "./evaluate";
@@ -34,8 +39,15 @@ export const EXAMPLE_STACK_FILE = resolve(__dirname, "..", "..", "Pulumi.example
 export interface PlanOptions {
   /** Catalog directory, relative to `cwd` (default `tenants`). */
   dir?: string;
-  /** Git ref of the catalog to compare against; without it everything is a create. */
+  /**
+   * Git ref to compare against; the plan reads the base side at the merge-base of it and HEAD
+   * (lib/plan/merge-base.ts). Without it everything is a create.
+   */
   base?: string;
+  /** Tenants whose data loss (a move, an offboarding without backup, lowered migrations) the change acknowledges. */
+  allowDataLoss?: readonly string[];
+  /** Tenants whose cell move is acknowledged: their state was moved between the stacks. */
+  allowCellMove?: readonly string[];
   format: Format;
   /** Project root: where the git repository, the catalog and the stack files are (default: process.cwd()). */
   cwd?: string;
@@ -44,6 +56,8 @@ export interface PlanOptions {
    * the plan is the same, only slower.
    */
   full?: boolean;
+  /** Told each phase as it starts (reading, evaluating a cell, comparing): the CLI's progress lines. */
+  progress?: (message: string) => void;
 }
 
 export interface PlanResult {
@@ -53,8 +67,10 @@ export interface PlanResult {
   planned: boolean;
 }
 
-function loadOrThrow(files: CatalogFile[], dir: string, where: string): Catalog {
-  const loaded = loadCatalog(files, dir);
+/** `ref`: the git ref a catalog was read at (it may predate _cells.yaml); none for the working tree. */
+function loadOrThrow(files: CatalogFile[], dir: string, ref?: string): Catalog {
+  const loaded = loadCatalog(files, dir, { atRef: ref !== undefined });
+  const where = ref === undefined ? "" : ` at ${ref}`;
   if (!loaded.ok) throw new Error(`the tenant catalog${where} is invalid (${loaded.errors.length} error(s)):\n${loaded.errors.map(formatError).join("\n")}`);
   return loaded.catalog;
 }
@@ -99,16 +115,33 @@ async function evaluateCatalog(
   cwd: string,
   ref: string | undefined,
   only: ReadonlySet<string> | undefined,
+  progress: (message: string) => void,
 ): Promise<Registration[]> {
   const out: Registration[] = [];
   for (const cell of cells) {
     // A cell without tenants on this side has no stack to speak of: it is created or removed whole.
     if (!catalog.tenants.some((t) => t.cell === cell)) continue;
+    const tenants = catalog.tenants.filter((t) => t.cell === cell && (!only || only.has(t.id))).length;
+    progress(`evaluating cell ${cell} ${ref === undefined ? "in the working tree" : `at ${ref}`}: ${tenants} tenant(s)`);
     const config = planConfig(cell, catalogs, cwd, ref);
     const evaluation = await evaluate(() => registerProgramAsync(catalog, config, { tenants: only }), { project: PROJECT, stack: cell });
     out.push(...evaluation.registrations);
   }
   return out;
+}
+
+/** The destructive statements of each migration file (up and down) by name; the first set naming a file wins. */
+function destructiveIn(migrations: readonly Migration[]): (file: string) => DestructiveStatement[] {
+  const sql = new Map<string, string>();
+  for (const m of migrations) {
+    if (!sql.has(m.file)) sql.set(m.file, m.sql);
+    if (m.down && !sql.has(m.down.file)) sql.set(m.down.file, m.down.sql);
+  }
+  const found = new Map<string, DestructiveStatement[]>();
+  return (file) => {
+    if (!found.has(file)) found.set(file, destructiveStatements(sql.get(file) ?? ""));
+    return found.get(file)!;
+  };
 }
 
 /** Builds the plan without formatting it (for callers that want the data). */
@@ -120,22 +153,28 @@ export async function computePlan(options: Omit<PlanOptions, "format">): Promise
 export async function computePlanWithScope(options: Omit<PlanOptions, "format">): Promise<{ plan: Plan; scope: Scope }> {
   const cwd = resolve(options.cwd ?? process.cwd());
   const dir = posix.normalize((options.dir ?? "tenants").split("\\").join("/"));
+  const progress = options.progress ?? (() => undefined);
+  progress(`reading the catalog${options.base === undefined ? "" : ` and the one at ${options.base}`}`);
   const headFiles = readCatalogDir(dir, cwd);
-  const head = loadOrThrow(headFiles, dir, "");
+  const head = loadOrThrow(headFiles, dir);
   const headMigrations = loadMigrations();
   let base: Catalog = { ...head, tenants: [] };
   let baseMigrations: Migration[] = headMigrations;
   let changed: string[] | null = null;
-  if (options.base !== undefined) {
-    const baseFiles = catalogFilesAtRef(options.base, dir, cwd, headFiles);
+  let baseFiles: CatalogFile[] = [];
+  // What the base side is read at: the merge-base commit, by its hash.
+  const at = options.base === undefined ? undefined : resolvePlanBase(options.base, cwd);
+  if (at !== undefined) {
+    baseFiles = catalogFilesAtRef(at.commit, dir, cwd, headFiles);
     // A catalog that did not exist at the ref is an empty one: every tenant is new.
-    if (baseFiles.length > 0) base = loadOrThrow(baseFiles, dir, ` at ${options.base}`);
+    if (baseFiles.length > 0) base = loadOrThrow(baseFiles, dir, at.label);
     // The migrations at the ref tell which versions the base deployed and whether an applied file
     // was edited since; a repository without them at the ref (a catalog-only checkout) has the same as now.
-    const migrationFiles = readCatalogAtRef(options.base, MIGRATIONS_PATH, cwd, /\.sql$/);
-    if (migrationFiles.length > 0) baseMigrations = parseMigrationFiles(migrationFiles, `${MIGRATIONS_PATH} at ${options.base}`);
-    changed = changedPaths(options.base, cwd);
+    const migrationFiles = readCatalogAtRef(at.commit, MIGRATIONS_PATH, cwd, /\.sql$/);
+    if (migrationFiles.length > 0) baseMigrations = parseMigrationFiles(migrationFiles, `${MIGRATIONS_PATH} at ${at.label}`);
+    changed = changedPaths(at.commit, cwd);
   }
+  const lost = lostFiles({ base, head, baseFiles, headFiles, nested: nestedCatalogFiles(dir, cwd), dir });
   const rollout = migrationRollout(options.base === undefined ? null : { tenants: base.tenants, migrations: baseMigrations }, { tenants: head.tenants, migrations: headMigrations });
   const scope: Scope = options.full
     ? { full: true, reason: "full evaluation asked for" }
@@ -143,19 +182,34 @@ export async function computePlanWithScope(options: Omit<PlanOptions, "format">)
   const only = scope.full ? undefined : scope.tenants;
   const cells = [...new Set([...base.tenants, ...head.tenants].map((t) => t.cell))].sort();
   const catalogs = [base, head];
-  const baseRegistrations = await evaluateCatalog(base, cells, catalogs, cwd, options.base, only);
-  const headRegistrations = await evaluateCatalog(head, cells, catalogs, cwd, undefined, only);
+  progress(scope.full ? `evaluating every tenant (${scope.reason})` : `evaluating ${scope.tenants.size} tenant(s) (${scope.reason})`);
+  // Code that differs makes the base side run with its own code, in a worktree of the merge-base.
+  const code = at && changed ? codeChange(changed, dir) : undefined;
+  const ownCode = at !== undefined && code !== undefined && programAt(at.commit, cwd);
+  let baseRegistrations: Registration[];
+  if (ownCode) {
+    progress(`evaluating ${at.label} with its own code (${code} changed), in a git worktree`);
+    baseRegistrations = evaluateWithBaseCode(at.commit, cwd, dir, cells).registrations;
+  } else {
+    baseRegistrations = await evaluateCatalog(base, cells, catalogs, cwd, at?.commit, only, progress);
+  }
+  const headRegistrations = await evaluateCatalog(head, cells, catalogs, cwd, undefined, only, progress);
+  progress("comparing");
   // A tenant left out is the same on both sides: its resources are counted unchanged by the estimate
   // that sizes cells, which test/unit/cells/estimate-program.test.ts holds to the program's count.
   const unevaluated = only ? head.tenants.filter((t) => !only.has(t.id)) : [];
   const plan = buildPlan({
-    base: options.base ?? null,
+    base: at?.label ?? null,
+    ...(at && code ? { baseCode: ownCode ? `evaluated with its own code (${code} changed)` : `evaluated with this code: ${code} changed, but the base holds no program of its own` } : {}),
     baseCatalog: base,
     headCatalog: head,
     cells,
     changes: diffRegistrations(baseRegistrations, headRegistrations),
     rollout,
     unevaluatedResources: unevaluated.reduce((sum, t) => sum + estimateTenantResources(t) - TENANT_RESOURCES.components, 0),
+    destructive: destructiveIn([...headMigrations, ...baseMigrations]),
+    lostFiles: lost,
+    acknowledgements: { dataLoss: options.allowDataLoss, cellMove: options.allowCellMove },
   });
   return { plan, scope };
 }

@@ -1,8 +1,11 @@
 // The plan as a reviewer reads it: per tenant, what happens to its resources, which migrations it
 // receives, and what would destroy data; plus the errors that must stop the change.
 import type { Catalog } from "../catalog";
+import type { DestructiveStatement } from "../database/migration-lint";
 import type { MigrationStep } from "../database/rollout";
 import { ACTIONS, type Action, type ResourceChange } from "./diff";
+import type { LostFile } from "./lost-files";
+import { placementMoves, safetyFindings, type Acknowledgements, type PlacementMove, type SafetyFinding } from "./safety";
 
 export type { MigrationStep };
 
@@ -21,11 +24,17 @@ export interface TenantPlan {
   movedFrom?: string;
   /** For a deleted tenant: what its file said happens to its data (`lifecycle.on_delete`). */
   onDelete?: "retain" | "backup" | "delete";
+  /** Placement changes (isolation, server, storage mode, region): data that would have to be copied. */
+  moves: PlacementMove[];
+  /** Destructive statements in the migration files this tenant runs (lib/database/migration-lint.ts). */
+  destructive: (DestructiveStatement & { file: string })[];
 }
 
 export interface Plan {
-  /** The git ref compared against, or null when everything is new. */
+  /** The git ref compared against (with its merge-base when that differs), or null when everything is new. */
   base: string | null;
+  /** How the base side was evaluated when code differs between base and head. */
+  baseCode?: string;
   /** Cells (stacks) evaluated. */
   cells: string[];
   /** The tenants that change, by id. */
@@ -36,12 +45,15 @@ export interface Plan {
   shared: ResourceChange[];
   /** Problems that make the change unacceptable as it is (exit 1). */
   errors: string[];
+  /** What would be an error but the pull request acknowledged (--allow-data-loss, --allow-cell-move). */
+  acknowledged: SafetyFinding[];
   /** Number of custom resources (providers included, components not) per action. */
   counts: Record<Action, number>;
 }
 
 export interface BuildPlanInput {
   base: string | null;
+  baseCode?: string;
   baseCatalog: Catalog;
   headCatalog: Catalog;
   cells: string[];
@@ -53,6 +65,11 @@ export interface BuildPlanInput {
    * changed (lib/plan/scope.ts): counted as unchanged. Those tenants have no changes in `changes`.
    */
   unevaluatedResources?: number;
+  /** The destructive statements of a migration file, by file name (up or down). */
+  destructive?: (file: string) => DestructiveStatement[];
+  /** Tenant files the catalog no longer reads (lib/plan/lost-files.ts): errors. */
+  lostFiles?: readonly LostFile[];
+  acknowledgements?: Acknowledgements;
 }
 
 /**
@@ -111,6 +128,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
     const resources = changes.filter((c) => c.tenant === id);
     const action: Action = !b ? "create" : !h ? "delete" : resources.some((c) => c.action !== "same") ? "update" : "same";
     const migration = steps.get(id);
+    const destructive = (migration?.files ?? []).flatMap((file) => (input.destructive?.(file) ?? []).map((d) => ({ ...d, file })));
     return {
       id,
       action: action === "same" && migration ? "update" : action,
@@ -120,14 +138,26 @@ export function buildPlan(input: BuildPlanInput): Plan {
       dataLoss: resources.filter((c) => c.dataLoss),
       ...(b && h && b.cell !== h.cell ? { movedFrom: b.cell } : {}),
       ...(b && !h ? { onDelete: b.lifecycle.on_delete } : {}),
+      moves: b && h ? placementMoves(b, h) : [],
+      destructive,
     };
   });
 
   const counts = Object.fromEntries(ACTIONS.map((a) => [a, changes.filter((c) => c.action === a && c.registration.custom).length])) as Record<Action, number>;
   counts.same += input.unevaluatedResources ?? 0;
   const tenants = all.filter((t) => t.action !== "same");
+  const allowed = new Set(input.acknowledgements?.dataLoss ?? []);
+  const lost = (input.lostFiles ?? []).map(
+    (l): SafetyFinding => ({
+      tenant: l.tenant ?? "",
+      message: l.message,
+      ...(l.acknowledgeable && allowed.has(l.tenant!) ? { acknowledged: `--allow-data-loss ${l.tenant}` } : {}),
+    }),
+  );
+  const findings = [...lost, ...safetyFindings(tenants, input.acknowledgements)];
   return {
     base: input.base,
+    ...(input.baseCode ? { baseCode: input.baseCode } : {}),
     cells: [...input.cells].sort(),
     tenants,
     unchanged: all.length - tenants.length,
@@ -136,7 +166,9 @@ export function buildPlan(input: BuildPlanInput): Plan {
       ...deletionProtectionErrors(baseCatalog, headCatalog),
       ...protectedResourceErrors(changes, new Set(baseCatalog.tenants.filter((t) => !after.has(t.id)).map((t) => t.id))),
       ...migrationErrors(input.rollout),
+      ...findings.filter((f) => !f.acknowledged).map((f) => f.message),
     ],
+    acknowledged: findings.filter((f) => f.acknowledged),
     counts,
   };
 }

@@ -3,6 +3,7 @@
 // provider: it touches no network and keeps no objects. Outputs are the inputs plus the computed
 // attributes the program reads (ids, ARNs, ACM's DNS validation records), derived deterministically
 // from the inputs. Which input changes replace a resource follows the real provider's schemas.
+import { FORCE_NEW } from "../../../lib/plan/force-new";
 import { echoResource, serve, stableHash, stableUuid, type Context, type Props } from "./plugin-server";
 
 /** There is no AWS account behind the stand-in; ARNs name this one. */
@@ -12,23 +13,16 @@ const ACCOUNT_ID = "000000000000";
 const regionOf = (inputs: Props, ctx: Context): string => inputs.region ?? ctx.config.region;
 
 /** An S3 bucket sub-resource: identified by its bucket (Terraform's createResourceID without an expected owner). */
-const bucketPart = (forceNew: readonly string[], defaults?: Props) =>
-  echoResource({ forceNew, defaults, computed: (inputs) => ({ id: inputs.bucket }) });
+const bucketPart = (type: string, defaults?: Props) =>
+  echoResource({ forceNew: FORCE_NEW[type], defaults, computed: (inputs) => ({ id: inputs.bucket }) });
 
-// Force-new inputs: the attributes marked ForceNew (SDKv2) or RequiresReplace (plugin framework) in
-// hashicorp/terraform-provider-aws v6 (the upstream of pulumi-aws 7), read in
-// internal/service/s3/bucket.go, bucket_server_side_encryption_configuration.go,
-// bucket_public_access_block.go, bucket_ownership_controls.go, bucket_versioning.go,
-// bucket_lifecycle_configuration.go, internal/service/iam/policy.go,
-// internal/service/acm/certificate.go and certificate_validation.go. `region` is the per-resource
-// Region of provider v6: internal/provider/sdkv2 forceNewIfRegionChanges replaces on any change of
-// it (upstream lets "" ↔ the provider's own region pass; the stand-in does not). The deprecated
-// expected_bucket_owner is conditionally force-new in the newest upstream; here always.
+// Force-new inputs: FORCE_NEW (lib/plan/force-new.ts, which says where upstream marks each), the
+// table the offline plan reads too.
 serve({
   pkg: "aws",
   resources: {
     "aws:s3/bucket:Bucket": echoResource({
-      forceNew: ["bucket", "bucketPrefix", "objectLockEnabled", "region"],
+      forceNew: FORCE_NEW["aws:s3/bucket:Bucket"],
       defaults: { forceDestroy: false },
       computed(inputs, ctx) {
         // The real provider names an unnamed bucket `<prefix or "terraform-"><unique id>`.
@@ -45,19 +39,18 @@ serve({
         };
       },
     }),
-    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": bucketPart(["bucket", "expectedBucketOwner", "region"]),
-    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": bucketPart(["bucket", "region"], {
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": bucketPart("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"),
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": bucketPart("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", {
       blockPublicAcls: false,
       blockPublicPolicy: false,
       ignorePublicAcls: false,
       restrictPublicBuckets: false,
     }),
-    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": bucketPart(["bucket", "region"]),
-    "aws:s3/bucketVersioning:BucketVersioning": bucketPart(["bucket", "expectedBucketOwner", "region"]),
-    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": bucketPart(["bucket", "expectedBucketOwner", "region"]),
-    // IAM is global: no per-resource region.
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": bucketPart("aws:s3/bucketOwnershipControls:BucketOwnershipControls"),
+    "aws:s3/bucketVersioning:BucketVersioning": bucketPart("aws:s3/bucketVersioning:BucketVersioning"),
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": bucketPart("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"),
     "aws:iam/policy:Policy": echoResource({
-      forceNew: ["name", "namePrefix", "path", "description"],
+      forceNew: FORCE_NEW["aws:iam/policy:Policy"],
       defaults: { path: "/" },
       computed(inputs, ctx) {
         const name: string = inputs.name ?? `${inputs.namePrefix ?? "terraform-"}${stableHash(ctx.urn).slice(0, 26)}`;
@@ -66,7 +59,7 @@ serve({
       },
     }),
     "aws:acm/certificate:Certificate": echoResource({
-      forceNew: ["certificateAuthorityArn", "domainName", "keyAlgorithm", "subjectAlternativeNames", "validationMethod", "validationOptions", "region"],
+      forceNew: FORCE_NEW["aws:acm/certificate:Certificate"],
       sets: ["subjectAlternativeNames"],
       computed(inputs, ctx) {
         const arn = `arn:aws:acm:${regionOf(inputs, ctx)}:${ACCOUNT_ID}:certificate/${stableUuid(ctx.urn, inputs.domainName, inputs.subjectAlternativeNames)}`;
@@ -86,7 +79,7 @@ serve({
     }),
     // Upstream's id is the issue time; the certificate's ARN is as stable and more telling.
     "aws:acm/certificateValidation:CertificateValidation": echoResource({
-      forceNew: ["certificateArn", "validationRecordFqdns", "region"],
+      forceNew: FORCE_NEW["aws:acm/certificateValidation:CertificateValidation"],
       sets: ["validationRecordFqdns"],
       computed: (inputs) => ({ id: inputs.certificateArn }),
     }),

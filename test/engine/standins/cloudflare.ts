@@ -4,23 +4,22 @@
 // plus the computed attributes the program reads (ids, the custom hostname's ownership
 // verification record), derived deterministically from the inputs. Which input changes replace a
 // resource follows the real provider's schemas.
+import { FORCE_NEW } from "../../../lib/plan/force-new";
 import { echoResource, serve, stableHash, stableUuid } from "./plugin-server";
 
-// Force-new inputs: the attributes with the RequiresReplace plan modifier in
-// cloudflare/terraform-provider-cloudflare v5.19.1 (the upstream pinned by the newest pulumi-cloudflare
-// read; unchanged in v5.22.0): internal/services/dns_record/schema.go (zone_id, type) and
-// internal/services/custom_hostname/schema.go (zone_id, hostname). Defaults from the same schemas.
+// Force-new inputs: FORCE_NEW (lib/plan/force-new.ts, which says where upstream marks each), the
+// table the offline plan reads too. Defaults from the same schemas.
 serve({
   pkg: "cloudflare",
   resources: {
     "cloudflare:index/dnsRecord:DnsRecord": echoResource({
-      forceNew: ["zoneId", "type"],
+      forceNew: FORCE_NEW["cloudflare:index/dnsRecord:DnsRecord"],
       defaults: { proxied: false },
       // Cloudflare ids are 32 hex digits.
       computed: (inputs, ctx) => ({ id: stableHash(ctx.urn, inputs.zoneId, inputs.type).slice(0, 32) }),
     }),
     "cloudflare:index/customHostname:CustomHostname": echoResource({
-      forceNew: ["zoneId", "hostname"],
+      forceNew: FORCE_NEW["cloudflare:index/customHostname:CustomHostname"],
       computed(inputs, ctx) {
         const id = stableUuid(ctx.urn, inputs.zoneId, inputs.hostname);
         const token = stableUuid(id, "ownership");

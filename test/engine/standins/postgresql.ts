@@ -10,6 +10,7 @@
 // program needs are implemented; Check refuses any other input instead of ignoring it.
 import { createHash } from "node:crypto";
 import { escapeIdentifier as ident, escapeLiteral as literal, Pool, type PoolClient } from "pg";
+import { FORCE_NEW } from "../../../lib/plan/force-new";
 import { serve, type Context, type Props, type ResourceType } from "./plugin-server";
 
 // ---- connections ---------------------------------------------------------------------------------
@@ -181,7 +182,7 @@ async function readRole(ctx: Context, name: string, state: Props) {
 }
 
 const role: ResourceType = {
-  forceNew: [],
+  forceNew: FORCE_NEW["postgresql:index/role:Role"],
   defaults: {
     encryptedPassword: true,
     validUntil: "infinity",
@@ -244,7 +245,7 @@ const role: ResourceType = {
 // ---- postgresql.GrantRole (resource_postgresql_grant_role.go) -------------------------------------
 
 const grantRole: ResourceType = {
-  forceNew: ["role", "grantRole", "withAdminOption"],
+  forceNew: FORCE_NEW["postgresql:index/grantRole:GrantRole"],
   defaults: { withAdminOption: false },
   supported: ["role", "grantRole", "withAdminOption"],
   async create(g, ctx) {
@@ -316,7 +317,7 @@ async function readDatabase(ctx: Context, name: string, state: Props) {
 }
 
 const database: ResourceType = {
-  forceNew: ["template", "encoding", "lcCollate", "lcCtype"],
+  forceNew: FORCE_NEW["postgresql:index/database:Database"],
   defaults: { connectionLimit: -1, allowConnections: true, alterObjectOwnership: false },
   supported: ["name", "owner", "template", "encoding", "lcCollate", "lcCtype", "connectionLimit", "allowConnections", "isTemplate", "alterObjectOwnership"],
   check: (d) => (d.alterObjectOwnership ? ["alterObjectOwnership: true is not supported by the stand-in provider"] : []),
@@ -379,7 +380,7 @@ async function readSchema(ctx: Context, state: Props) {
 }
 
 const schema: ResourceType = {
-  forceNew: ["database"],
+  forceNew: FORCE_NEW["postgresql:index/schema:Schema"],
   defaults: { ifNotExists: true, dropCascade: false },
   supported: ["name", "database", "owner", "ifNotExists", "dropCascade"],
   async create(s, ctx) {
@@ -470,7 +471,7 @@ async function readGrant(ctx: Context, g: Props) {
 const grant: ResourceType = {
   // Every attribute but `privileges`, which upstream updates in place since v1.24 (#476, "replaces
   // postgresql_grant all the time"): revoke everything on the target, grant the new list.
-  forceNew: ["role", "database", "schema", "objectType", "objects", "columns", "withGrantOption"],
+  forceNew: FORCE_NEW["postgresql:index/grant:Grant"],
   defaults: { withGrantOption: false },
   sets: ["privileges"],
   supported: ["role", "database", "schema", "objectType", "privileges", "withGrantOption"],

@@ -1,6 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { changedKeys, diffRegistrations, isDataResource, tenantOf, urnParts } from "../../../lib/plan/diff";
+import { computePlan } from "../../../lib/plan";
+import { changedKeys, diffRegistrations, isDataResource, replacement, tenantOf, urnParts } from "../../../lib/plan/diff";
+import { DYNAMIC_PROVIDERS } from "../../../lib/plan/dynamic-keys";
+import { FORCE_NEW } from "../../../lib/plan/force-new";
+import { PROVIDER_KINDS } from "../../../providers";
 import type { Registration } from "../../../lib/plan/evaluate";
 import { reg, tenantRegistrations } from "./registrations";
 
@@ -128,3 +132,38 @@ describe("diffRegistrations properties", () => {
     );
   });
 });
+
+describe("replacement", () => {
+  const update = (type: string, before: Record<string, unknown>, after: Record<string, unknown>) => {
+    const base = reg(type, "r", undefined, before);
+    const head = { ...base, inputs: after };
+    return replacement(base, head, changedKeys(base, head));
+  };
+
+  it("follows the provider schemas' force-new table for bridged types", () => {
+    expect(update("aws:acm/certificate:Certificate", { domainName: "a.example.com" }, { domainName: "b.example.com" })).toEqual({ replace: true, refused: [] });
+    expect(update("aws:acm/certificate:Certificate", { tags: { a: "1" } }, { tags: { a: "2" } })).toEqual({ replace: false, refused: [] });
+    expect(update("cloudflare:index/dnsRecord:DnsRecord", { type: "CNAME" }, { type: "A" }).replace).toBe(true);
+    expect(update("cloudflare:index/dnsRecord:DnsRecord", { content: "a" }, { content: "b" }).replace).toBe(false);
+    // A database is renamed in place, a schema moved to another database is new.
+    expect(update("postgresql:index/database:Database", { name: "a" }, { name: "b" }).replace).toBe(false);
+    expect(update("postgresql:index/schema:Schema", { database: "a" }, { database: "b" }).replace).toBe(true);
+    expect(() => update("aws:rds/instance:Instance", { a: 1 }, { a: 2 })).toThrow("no force-new table for aws:rds/instance:Instance in lib/plan/force-new.ts");
+  });
+
+  it("asks a dynamic provider's own keys: replace keys replace, place keys are refused as a tenant move", () => {
+    expect(update("pulumi-nodejs:dynamic/tenancy:TenantPassword", { length: 32, rotation: 1 }, { length: 32, rotation: 2 })).toEqual({ replace: true, refused: [] });
+    expect(update("pulumi-nodejs:dynamic/tenancy:TenantMigrations", { server: "main", targetVersion: 2 }, { server: "db2", targetVersion: 2 })).toEqual({ replace: false, refused: ["server"] });
+    expect(update("pulumi-nodejs:dynamic/tenancy:TenantMigrations", { server: "main", targetVersion: 2 }, { server: "main", targetVersion: 3 })).toEqual({ replace: false, refused: [] });
+  });
+
+  it("has a table for every type the program registers, and the keys of every dynamic provider", async () => {
+    expect(DYNAMIC_PROVIDERS.map((p) => p.kind).sort()).toEqual([...PROVIDER_KINDS].sort());
+    const plan = await computePlan({ dir: "tenants" });
+    const types = new Set([...plan.shared, ...plan.tenants.flatMap((t) => t.resources)].filter((c) => c.registration.custom).map((c) => c.type));
+    const bridged = [...types].filter((t) => !t.startsWith("pulumi:providers:") && !t.startsWith("pulumi-nodejs:dynamic/"));
+    expect(bridged.length).toBeGreaterThan(10);
+    expect(bridged.filter((t) => !FORCE_NEW[t])).toEqual([]);
+  });
+});
+

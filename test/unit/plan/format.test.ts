@@ -83,6 +83,8 @@ describe("buildPlan", () => {
     expect(plan.errors).toEqual([
       "acme: postgresql:index/database:Database acme-database is protected (deletion_protection) and this change would delete it; set deletion_protection to false in one change, then make this change in the next",
       "acme: aws:s3/bucket:Bucket acme-bucket is protected (deletion_protection) and this change would replace it; set deletion_protection to false in one change, then make this change in the next",
+      // Protected or not, losing the data needs the change's acknowledgement.
+      "acme: this change deletes or replaces Database acme-database, Bucket acme-bucket with the data in it; acknowledge with --allow-data-loss acme",
     ]);
     expect(formatText(plan)).toContain("    !!! DATA LOSS: replaces bucket example-acme\n");
   });
@@ -145,7 +147,7 @@ describe("formatters", () => {
         "    !!! DATA LOSS: deletes bucket example-initech\n" +
         "    a backup is taken first (lifecycle.on_delete: backup)\n",
     );
-    expect(text).toMatch(/ {2}~ cloudflare:index\/dnsRecord:DnsRecord +umbrella-dns {2}changed: content\n/);
+    expect(text).toMatch(/ {2}~ cloudflare:index\/dnsRecord:DnsRecord +umbrella-dns {2}changed: content\n {6}content: "ingress.example.net" → "maintenance.example.net"\n/);
     expect(text).toMatch(/ {2}- aws:s3\/bucket:Bucket +initech-bucket {2}!!! DATA LOSS\n/);
     // Unchanged tenants are counted, never named.
     expect(text).toContain("= 2 tenants unchanged\n");
@@ -161,7 +163,7 @@ describe("formatters", () => {
     expect(markdown).toContain("| - | `acme` | default | database, role, bucket, DNS, certificate, migrations, seed **⚠️ DATA LOSS** | 0 | 0 | 7 |");
     expect(markdown).toContain("<details>\n<summary>acme: delete (7 resources)</summary>");
     expect(markdown).toContain("| - | `aws:s3/bucket:Bucket` | **`acme-bucket` ⚠️ DATA LOSS** |  |");
-    expect(formatMarkdown(plan)).toContain("| ~ | `cloudflare:index/dnsRecord:DnsRecord` | `umbrella-dns` | content |");
+    expect(formatMarkdown(plan)).toContain('| ~ | `cloudflare:index/dnsRecord:DnsRecord` | `umbrella-dns` | content: "ingress.example.net" → "maintenance.example.net" |');
     expect(formatMarkdown(plan)).toContain("\nUnchanged tenants: 2.\n");
     expect(formatMarkdown(plan)).not.toContain("acme");
   });
@@ -182,7 +184,9 @@ describe("formatters", () => {
       urn: "urn:pulumi:default::tenancy::tenancy:index:Tenant$tenancy:domain:TenantDomain$cloudflare:index/dnsRecord:DnsRecord::umbrella-dns",
       action: "update",
       changedKeys: ["content"],
+      changes: [{ key: "content", from: '"ingress.example.net"', to: '"maintenance.example.net"' }],
       replace: false,
+      refused: [],
       data: false,
       dataLoss: false,
       protect: false,
@@ -193,7 +197,38 @@ describe("formatters", () => {
     expect(doc.counts).toEqual({ create: 0, update: 2, delete: 6, same: 26 });
   });
 
-  it("never prints an input value, so no secret reaches a plan", () => {
+  it("shows an update's old → new values, masking secrets and secret-sounding keys, and cuts long values", () => {
+    const base = registrationsOf(catalog);
+    const long = "x".repeat(500);
+    const changed = base.map((r) => {
+      if (r.name === "globex-role") return { ...r, inputs: { ...r.inputs, password: `${CANARY}-2` } };
+      if (r.name === "globex-dns") {
+        const url = "https://user:visible-pass-77c@hooks.example.com/in?sig=visible-sig-4d0";
+        return { ...r, inputs: { ...r.inputs, content: long, apiToken: "visible-token-1f3", settings: { signingKey: "visible-key-9a2", ttl: 60 }, url } };
+      }
+      return r;
+    });
+    const updated = planOf(catalog, catalog, base, changed);
+    const text = formatText(updated);
+    expect(text).toContain("      password: [secret] → [secret]\n");
+    expect(text).toContain(`      content: "ingress.example.net" → "${"x".repeat(78)}…\n`);
+    expect(text).toContain("      apiToken: (none) → [secret]\n");
+    expect(text).toContain('      settings: (none) → {"signingKey":"[secret]","ttl":60}\n');
+    expect(text).toContain('      url: (none) → "https://[secret]@hooks.example.com/in?[secret]"\n');
+    // Inside an object input, only the paths that differ; a Pulumi secret deeper down stays masked.
+    const dns = base.find((r) => r.name === "initech-dns")!;
+    const nestedBase = { ...dns, inputs: { target: { host: "db-a", conn: `${CANARY}-conn`, tags: Array.from({ length: 9 }, (_, i) => i) } }, secretInputs: ["target.conn"] };
+    const nestedHead = { ...nestedBase, inputs: { target: { host: "db-b", conn: `${CANARY}-conn2`, tags: [] } } };
+    const nested = formatText(planOf(catalog, catalog, base.map((r) => (r.urn === dns.urn ? nestedBase : r)), base.map((r) => (r.urn === dns.urn ? nestedHead : r))));
+    expect(nested).toContain('      target.conn: [secret] → [secret]\n      target.host: "db-a" → "db-b"\n      target.tags: [0,1,2,3,4,5,6,7,8] → []\n');
+    expect(nested).not.toContain(CANARY);
+    for (const format of ["text", "markdown", "json"] as const) {
+      const out = formatPlan(updated, format);
+      for (const secret of [CANARY, "visible-token-1f3", "visible-key-9a2", "visible-pass-77c", "visible-sig-4d0"]) expect(out).not.toContain(secret);
+    }
+  });
+
+  it("never prints a secret input value, so no secret reaches a plan", () => {
     for (const format of ["text", "markdown", "json"] as const) expect(formatPlan(plan, format)).not.toContain(CANARY);
   });
 

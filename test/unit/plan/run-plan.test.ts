@@ -1,7 +1,7 @@
 // runPlan end to end: the real program, evaluated under mocks, against catalogs read from a real
 // git repository in a temporary directory.
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -37,6 +37,20 @@ async function withChange<T>(change: () => void, run: () => Promise<T>): Promise
   } finally {
     git("checkout", "--", ".");
     git("clean", "-fdq");
+  }
+}
+
+/**
+ * Runs `run` with HEAD at `commit` (detached), then puts HEAD back on its branch: the plan reads its
+ * base at the merge-base of the ref and HEAD, so a commit off HEAD is only its own base from there.
+ */
+async function atCommit<T>(commit: string, run: () => Promise<T>): Promise<T> {
+  const branch = git("rev-parse", "--abbrev-ref", "HEAD").trim();
+  git("checkout", "-q", "-f", "--detach", commit);
+  try {
+    return await run();
+  } finally {
+    git("checkout", "-q", "-f", branch);
   }
 }
 
@@ -86,6 +100,10 @@ describe("runPlan", () => {
     const planned = await withChange(() => writeFileSync(join(repo, "Pulumi.default.yaml"), stackFile), () => computePlan({ dir: "tenants", cwd: repo }));
     expect(planned.errors).toEqual([]);
     for (const format of FORMATS) expect(formatPlan(planned, format)).not.toContain(canary);
+    // Against HEAD (no stack file there) the stack file's values are updates, shown old → new: still none of its secrets.
+    const updated = await withChange(() => writeFileSync(join(repo, "Pulumi.default.yaml"), stackFile), () => computePlan({ dir: "tenants", cwd: repo, base: "HEAD" }));
+    expect(updated.tenants.some((t) => t.resources.some((c) => c.action === "update"))).toBe(true);
+    for (const format of FORMATS) expect(formatPlan(updated, format)).not.toContain(canary);
     // The stack file is what the plan reads: one that lacks the tenants' server is refused, by name.
     const refused = await withChange(
       () => writeFileSync(join(repo, "Pulumi.default.yaml"), stackFile.replace(/\n {4}main:\n/g, "\n    other:\n")),
@@ -118,7 +136,7 @@ describe("runPlan", () => {
         git("add", "Pulumi.default.yaml");
         const withStackFile = git("commit-tree", git("write-tree").trim(), "-p", "HEAD", "-m", "stack file").trim();
         git("reset", "-q");
-        return { ...(await plan("HEAD")), sameAtRef: await plan(withStackFile) };
+        return { ...(await plan("HEAD")), sameAtRef: await atCommit(withStackFile, () => plan(withStackFile)) };
       },
     );
     // HEAD has no stack file (the example's domain); the working tree's has another.
@@ -189,15 +207,25 @@ describe("runPlan", () => {
     expect(json.tenants.find((t) => t.id === "initech")!.action).toBe("update");
   });
 
-  it("shows a region move as a replacement that loses the bucket, and refuses it for a protected tenant", async () => {
+  it("shows a region move as a move that replaces the bucket, refused unless acknowledged, and always for a protected tenant", async () => {
     const move = (file: string, from: string, to: string) => () => {
       const path = join(repo, "tenants", file);
       writeFileSync(path, readFileSync(path, "utf8").replace(`region: ${from}`, `region: ${to}`));
     };
-    const { exitCode, json } = await withChange(move("globex.yaml", "us-east-1", "eu-west-1"), () => plan("HEAD"));
-    expect(exitCode).toBe(0);
+    const { exitCode, json, text } = await withChange(move("globex.yaml", "us-east-1", "eu-west-1"), () => plan("HEAD"));
+    expect(exitCode).toBe(1);
     const bucket = json.resources.find((r) => r.name === "globex-bucket")!;
     expect(bucket).toMatchObject({ action: "update", replace: true, dataLoss: true, changedKeys: ["options.provider"] });
+    expect(text).toContain("    MOVE region us-east-1 → eu-west-1: copies every object, into a bucket in eu-west-1\n");
+    expect(text).toContain(
+      "ERROR: globex: region us-east-1 → eu-west-1 is a tenant move: every object, into a bucket in eu-west-1 would have to be copied, which pulumi up does not do: " +
+        "the providers refuse the change (see docs/runbooks.md#moving-a-tenant for moving it by hand); once it is moved, acknowledge with --allow-data-loss globex",
+    );
+    const acknowledged = await withChange(move("globex.yaml", "us-east-1", "eu-west-1"), () =>
+      runPlan({ dir: "tenants", base: "HEAD", format: "text", cwd: repo, allowDataLoss: ["globex"] }),
+    );
+    expect(acknowledged.exitCode).toBe(0);
+    expect(acknowledged.output).toContain("acknowledged (--allow-data-loss globex): globex: region us-east-1 → eu-west-1 is a tenant move");
     const refused = await withChange(move("acme.yaml", "eu-west-1", "eu-central-1"), () => runPlan({ dir: "tenants", base: "HEAD", format: "text", cwd: repo }));
     expect(refused.exitCode).toBe(1);
     expect(refused.output).toContain("ERROR: acme: aws:s3/bucket:Bucket acme-bucket is protected (deletion_protection) and this change would replace it");
@@ -216,8 +244,17 @@ describe("runPlan", () => {
     const move = () => {
       const path = join(repo, "tenants/initech.yaml");
       writeFileSync(path, `${readFileSync(path, "utf8")}cell: eu-2\n`);
+      const cells = join(repo, "tenants/_cells.yaml");
+      writeFileSync(cells, readFileSync(cells, "utf8").replace("database_servers:", "  eu-2:\n    regions: [eu-west-1]\n\ndatabase_servers:"));
     };
-    const { exitCode, json, text } = await withChange(move, () => plan("HEAD"));
+    const refused = await withChange(move, () => runPlan({ dir: "tenants", base: "HEAD", format: "text", cwd: repo }));
+    expect(refused.exitCode).toBe(1);
+    expect(refused.output).toContain("ERROR: initech: moving from cell default deletes ");
+    expect(refused.output).toContain("acknowledge with --allow-cell-move initech once it is");
+    const { exitCode, json, text } = await withChange(move, async () => {
+      const planned = await computePlan({ dir: "tenants", base: "HEAD", cwd: repo, allowCellMove: ["initech"] });
+      return { exitCode: planned.errors.length > 0 ? 1 : 0, json: JSON.parse(formatPlan(planned, "json")) as JsonPlan, text: formatPlan(planned, "text") };
+    });
     expect(exitCode).toBe(0);
     expect((json as JsonPlan & { cells: string[] }).cells).toEqual(["default", "eu-2"]);
     const initech = json.resources.filter((r) => r.tenant === "initech");
@@ -253,8 +290,14 @@ describe("runPlan", () => {
         git("add", "tenants/initech.yaml");
         const commit = git("commit-tree", git("write-tree").trim(), "-p", "HEAD", "-m", "broken").trim();
         git("reset", "-q");
-        git("checkout", "--", "tenants/initech.yaml"); // the working tree's catalog is valid
-        return { commit, result: await runPlan({ dir: "tenants", base: commit, format: "text", cwd: repo }) };
+        const valid = git("show", "HEAD:tenants/initech.yaml");
+        return {
+          commit,
+          result: await atCommit(commit, () => {
+            writeFileSync(join(repo, "tenants/initech.yaml"), valid); // the working tree's catalog is valid
+            return runPlan({ dir: "tenants", base: commit, format: "text", cwd: repo });
+          }),
+        };
       },
     );
     expect(broken.result.exitCode).toBe(1);
@@ -265,6 +308,129 @@ describe("runPlan", () => {
     const { exitCode, output } = await runPlan({ dir: "tenants", base: "no-such-branch", format: "text", cwd: repo });
     expect(exitCode).toBe(1);
     expect(output).toContain('git revision "no-such-branch" not found');
+  });
+
+  it("compares with the merge-base of --base and HEAD: a tenant onboarded on the base branch since is not a deletion", async () => {
+    const stark = "id: stark\nname: Stark Industries\nplan: starter\nlifecycle: { deletion_protection: false, on_delete: delete }\n";
+    // The base branch moved on after this branch was cut: it onboarded stark.
+    const ahead = await withChange(
+      () => writeFileSync(join(repo, "tenants/stark.yaml"), stark),
+      async () => {
+        git("add", "tenants/stark.yaml");
+        const commit = git("commit-tree", git("write-tree").trim(), "-p", "HEAD", "-m", "onboard stark").trim();
+        git("reset", "-q");
+        return commit;
+      },
+    );
+    git("branch", "-f", "main-ahead", ahead);
+    // This branch suspends initech.
+    const suspend = () => writeFileSync(join(repo, "tenants/initech.yaml"), "id: initech\nname: Initech\nplan: starter\nstatus: suspended\nrollout: { ring: early }\n");
+    const { exitCode, json, text } = await withChange(suspend, () => plan("main-ahead"));
+    expect(json.tenants.filter((t) => t.action !== "same").map((t) => [t.id, t.action])).toEqual([["initech", "update"]]);
+    expect(json.resources.some((r) => r.tenant === "stark")).toBe(false);
+    expect(exitCode).toBe(0);
+    const head = git("rev-parse", "HEAD").trim();
+    expect(text.split("\n")[0]).toBe(`Tenancy plan against main-ahead (merge-base ${head.slice(0, 12)}); cells: default`);
+    // A ref that is an ancestor of HEAD is its own merge-base.
+    expect((await plan(canaryAtTwo)).text.split("\n")[0]).toBe(`Tenancy plan against ${canaryAtTwo}; cells: default`);
+  });
+
+  it("refuses offboarding a tenant whose on_delete is not backup, unless acknowledged", async () => {
+    const initech = readFileSync(join(repo, "tenants/initech.yaml"), "utf8");
+    const deletable = await withChange(
+      () => writeFileSync(join(repo, "tenants/initech.yaml"), `${initech}lifecycle: { deletion_protection: false, on_delete: delete }\n`),
+      async () => {
+        git("add", "tenants/initech.yaml");
+        const commit = git("commit-tree", git("write-tree").trim(), "-p", "HEAD", "-m", "initech on_delete: delete").trim();
+        git("reset", "-q");
+        return commit;
+      },
+    );
+    const offboard = (allowDataLoss?: string[]) =>
+      atCommit(deletable, async () => {
+        unlinkSync(join(repo, "tenants/initech.yaml"));
+        return runPlan({ dir: "tenants", base: deletable, format: "text", cwd: repo, allowDataLoss });
+      });
+    const refused = await offboard();
+    expect(refused.exitCode).toBe(1);
+    expect(refused.output).toMatch(
+      /ERROR: initech: offboarding deletes \S.* without a backup \(lifecycle\.on_delete: delete\); set on_delete: backup \(or retain\) in the tenant file and deploy that first, or acknowledge with --allow-data-loss initech\n/,
+    );
+    const accepted = await offboard(["initech"]);
+    expect(accepted.exitCode).toBe(0);
+    expect(accepted.output).toContain("acknowledged (--allow-data-loss initech): initech: offboarding deletes");
+    // With on_delete: backup (initech's default) the same offboarding passes: the backup comes first.
+    const backedUp = await withChange(() => unlinkSync(join(repo, "tenants/initech.yaml")), () => runPlan({ dir: "tenants", base: "HEAD", format: "text", cwd: repo }));
+    expect(backedUp.exitCode).toBe(0);
+  });
+
+  it("shows an isolation or storage change as a move, from → to with what is copied, and refuses it", async () => {
+    const move = () => writeFileSync(join(repo, "tenants/initech.yaml"), `${readFileSync(join(repo, "tenants/initech.yaml"), "utf8")}database: { isolation: schema, server: main }\nstorage: { mode: bucket, versioning: false, noncurrent_days: 30 }\n`);
+    const { exitCode, text, json } = await withChange(move, () => plan("HEAD"));
+    expect(exitCode).toBe(1);
+    expect(text).toContain(
+      "    MOVE database.isolation shared → schema: copies every row of the tenant, from its rows in the shared schema on server main into its schema on server main\n" +
+        "    MOVE storage.mode prefix → bucket: copies every object, from its prefix of the cell's shared bucket into its own bucket\n",
+    );
+    expect(text).toContain("ERROR: initech: database.isolation shared → schema, storage.mode prefix → bucket is a tenant move: ");
+    expect((json as unknown as { tenants: { id: string; moves: { key: string }[] }[] }).tenants.find((t) => t.id === "initech")!.moves.map((m) => m.key)).toEqual([
+      "database.isolation",
+      "storage.mode",
+    ]);
+  });
+
+  it("refuses lowering a ring below applied versions, naming the down files and what they destroy, unless acknowledged", async () => {
+    const lower = () => {
+      const path = join(repo, "tenants/_defaults.yaml");
+      writeFileSync(path, readFileSync(path, "utf8").replace("canary: 3,", "canary: 2,"));
+    };
+    const refused = await withChange(lower, () => runPlan({ dir: "tenants", base: "HEAD", format: "text", cwd: repo }));
+    expect(refused.exitCode).toBe(1);
+    expect(refused.output).toContain("    destructive: 0003_invoices.down.sql:2 DROP TABLE invoices (drop table; intended: the down of 0003");
+    expect(refused.output).toContain(
+      "ERROR: acme: lowering migrations 3→2 runs 0003_invoices.down.sql on data it already has (DROP TABLE invoices); keep ring canary's version, or acknowledge with --allow-data-loss acme\n",
+    );
+    const accepted = await withChange(lower, () => runPlan({ dir: "tenants", base: "HEAD", format: "markdown", cwd: repo, allowDataLoss: ["acme"] }));
+    expect(accepted.exitCode).toBe(0);
+    expect(accepted.output).toContain(
+      "> - acme: 0003_invoices.down.sql:2 DROP TABLE invoices (drop table; intended: the down of 0003: invoices exist only from 0003 on, and lowering a tenant is acknowledged in its plan)\n",
+    );
+  });
+
+  it("refuses a catalog that loses a file: moved into a subfolder, or renamed with its id", async () => {
+    const nested = await withChange(
+      () => {
+        mkdirSync(join(repo, "tenants/eu"));
+        renameSync(join(repo, "tenants/initech.yaml"), join(repo, "tenants/eu/initech.yaml"));
+      },
+      () => runPlan({ dir: "tenants", base: "HEAD", format: "text", cwd: repo }),
+    );
+    expect(nested.exitCode).toBe(1);
+    expect(nested.output).toContain(
+      "ERROR: tenants/eu/initech.yaml holds id: initech, but the catalog reads only files directly in tenants/, so tenant initech (tenants/initech.yaml at the base) would be deleted with its data; move the file back to tenants/initech.yaml\n",
+    );
+    const renamed = await withChange(
+      () => {
+        const text = readFileSync(join(repo, "tenants/globex.yaml"), "utf8");
+        unlinkSync(join(repo, "tenants/globex.yaml"));
+        writeFileSync(join(repo, "tenants/globex-corp.yaml"), text.replace("id: globex", "id: globex-corp"));
+      },
+      () => runPlan({ dir: "tenants", base: "HEAD", format: "text", cwd: repo }),
+    );
+    expect(renamed.exitCode).toBe(1);
+    expect(renamed.output).toContain(
+      "ERROR: tenants/globex-corp.yaml looks like tenants/globex.yaml renamed (id globex → globex-corp): a tenant's id cannot change, so the plan would delete globex with its data and create globex-corp empty",
+    );
+    // A stray file in a subfolder is named too, even when no tenant depends on it.
+    const stray = await withChange(
+      () => {
+        mkdirSync(join(repo, "tenants/drafts"));
+        writeFileSync(join(repo, "tenants/drafts/hooli.yaml"), "id: hooli\nname: Hooli\nplan: starter\n");
+      },
+      () => runPlan({ dir: "tenants", format: "text", cwd: repo }),
+    );
+    expect(stray.exitCode).toBe(1);
+    expect(stray.output).toContain("ERROR: tenants/drafts/hooli.yaml is in a subfolder of tenants/, which the catalog does not read");
   });
 
   it("treats a base without the catalog directory as empty: everything is a create", async () => {

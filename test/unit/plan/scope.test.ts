@@ -54,6 +54,7 @@ beforeAll(() => {
   cpSync("migrations", join(repo, "migrations"), { recursive: true });
   cpSync("tenants/_defaults.yaml", join(repo, "tenants/_defaults.yaml"));
   cpSync("tenants/_control-plane.yaml", join(repo, "tenants/_control-plane.yaml"));
+  writeFileSync(join(repo, "tenants/_cells.yaml"), "cells:\n  default: { regions: [eu-west-1, eu-central-1, us-east-1, us-west-2] }\n  eu-2: { regions: [eu-west-1, eu-central-1] }\ndatabase_servers:\n  main:\n");
   for (const [id, lines] of Object.entries(TENANTS)) write(id, [`id: ${id}`, ...lines]);
   git("init", "-q");
   git("add", ".");

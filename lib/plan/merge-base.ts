@@ -1,0 +1,50 @@
+// What a pull request changes is what its branch did since it left the base branch: the plan
+// compares with the merge-base of `--base` and HEAD (as GitHub's "Files changed" does), not with the
+// base branch's tip. Against the tip, a branch cut before someone else onboarded a tenant would show
+// that tenant deleted, with its data.
+import { execFileSync } from "node:child_process";
+
+export interface PlanBase {
+  /** The ref as the user gave it (`origin/main`). */
+  ref: string;
+  /** The merge-base commit of `ref` and HEAD: what the plan reads the base side at. */
+  commit: string;
+  /** For messages: `origin/main (merge-base 0123abcd4567)`, or the ref alone when it is the merge-base itself. */
+  label: string;
+}
+
+/**
+ * The commit to plan against. Throws, naming the ref, when it does not exist or shares no history
+ * with HEAD. A repository without commits yet (no HEAD) compares with `ref` itself.
+ */
+export function resolvePlanBase(ref: string, cwd: string): PlanBase {
+  const git = (...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+  try {
+    git("rev-parse", "--git-dir");
+  } catch {
+    throw new Error(`${cwd} is not inside a git repository, so the catalog at "${ref}" cannot be read`);
+  }
+  let target: string;
+  try {
+    // By its hash from here on: a ref that looks like an option cannot become one.
+    target = git("rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`);
+  } catch {
+    throw new Error(`git revision "${ref}" not found; fetch it first (for example: git fetch origin main)`);
+  }
+  let head: string;
+  try {
+    head = git("rev-parse", "--verify", "--quiet", "HEAD^{commit}");
+  } catch {
+    return { ref, commit: target, label: ref };
+  }
+  let commit: string;
+  try {
+    commit = git("merge-base", target, head);
+  } catch {
+    throw new Error(
+      `"${ref}" and HEAD share no history, so there is no merge-base to plan against; ` +
+        `fetch the whole history (actions/checkout with fetch-depth: 0) or plan against a ref this branch was cut from`,
+    );
+  }
+  return { ref, commit, label: commit === target ? ref : `${ref} (merge-base ${commit.slice(0, 12)})` };
+}
