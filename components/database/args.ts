@@ -28,6 +28,12 @@ export interface TenantDatabaseArgs {
   profile: { name: string; friendlyName: string; settings: Record<string, unknown> };
   /** A suspended tenant's role keeps its grants but cannot log in. */
   suspended: boolean;
+  /**
+   * What exists already of a tenant that ran before tenancy (`adopt:`): its database (isolation
+   * database) or schema (isolation schema) is imported instead of created, and its tables are
+   * recorded at `migrationVersion` instead of migrated from nothing.
+   */
+  adopt?: { database?: boolean; schema?: boolean; migrationVersion?: number };
   protection: DataProtection;
 }
 
@@ -41,5 +47,11 @@ export function databaseArgProblems(args: Omit<TenantDatabaseArgs, "provider" | 
     problems.push("isolation database takes no server: its tenant owns a database of its own");
   }
   if (!Number.isInteger(args.maxMigration) || args.maxMigration < 0) problems.push(`maxMigration must be a whole number >= 0, got ${args.maxMigration}`);
+  const adopt = args.adopt ?? {};
+  if (adopt.database && args.isolation !== "database") problems.push(`adopt.database: isolation ${args.isolation} has no database of its own`);
+  if (adopt.schema && args.isolation === "shared") problems.push("adopt.schema: isolation shared has no schema of its own");
+  if (adopt.migrationVersion !== undefined && (!Number.isInteger(adopt.migrationVersion) || adopt.migrationVersion < 0 || adopt.migrationVersion > args.maxMigration)) {
+    problems.push(`adopt.migrationVersion must be a whole number from 0 to maxMigration (${args.maxMigration}), got ${adopt.migrationVersion}`);
+  }
   return problems;
 }

@@ -43,6 +43,8 @@ export interface TenantMigrationsArgs extends TenantDatabaseTargetArgs {
   migrations?: Migration[];
   /** The program's `migrationSets()`, shared by its tenants; when given, `migrations` is not read. */
   sets?: MigrationSets;
+  /** An adopted schema's version (`adopt.migration_version`): recorded as applied, not run. */
+  baselineVersion?: number;
 }
 
 export interface TenantSeedArgs extends TenantDatabaseTargetArgs {
@@ -88,7 +90,8 @@ export class TenantMigrations extends TenancyResource {
   constructor(name: string, args: TenantMigrationsArgs, opts?: pulumi.CustomResourceOptions) {
     // Only the version and the fingerprint: the provider reads the SQL from migrations/ itself.
     const set = (args.sets ?? migrationSets(args.migrations))(args.maxVersion);
-    const props = { ...targetInputs(args), targetVersion: set.version, fingerprint: set.fingerprint, version: undefined, applied: undefined, reverted: undefined };
+    const baseline = args.baselineVersion ? { baselineVersion: args.baselineVersion } : {};
+    const props = { ...targetInputs(args), targetVersion: set.version, fingerprint: set.fingerprint, ...baseline, version: undefined, applied: undefined, reverted: undefined };
     super("TenantMigrations", name, props, opts, ADMIN_PASSWORD);
   }
 }

@@ -33,6 +33,7 @@ export class TenantDatabase extends pulumi.ComponentResource {
     const onServer = [...after, ...(args.server ? [args.server] : [])];
     const child = (extra: pulumi.CustomResourceOptions = {}) => childOptions(this, onServer, { provider: args.provider, ...extra });
     const data = args.protection;
+    const adopt = args.adopt ?? {};
 
     // Letters and digits only: the password goes into connection URLs unescaped.
     const password = new TenantPassword(naming.resource(id, "db-password"), { length: 40 }, childOptions(this, after));
@@ -71,8 +72,9 @@ export class TenantDatabase extends pulumi.ComponentResource {
         const database = new postgresql.Database(
           naming.resource(id, "database"),
           { name: naming.database(id), owner: args.connection.user },
-          // After the role (dropped before it), and the admin's membership, as before.
-          child({ protect: data.protect, retainOnDelete: data.retainOnDelete, dependsOn: [role, ...(member ? [member] : [])] }),
+          // After the role (dropped before it), and the admin's membership, as before. An adopted
+          // database is imported by its name: read, never created (its owner must be the admin already).
+          child({ protect: data.protect, retainOnDelete: data.retainOnDelete, dependsOn: [role, ...(member ? [member] : [])], ...(adopt.database ? { import: naming.database(id) } : {}) }),
         );
         // Every role may connect to a new database through PUBLIC; an empty privilege list revokes it.
         const revoke = new postgresql.Grant(
@@ -89,7 +91,8 @@ export class TenantDatabase extends pulumi.ComponentResource {
           naming.resource(id, "schema"),
           // Owned by the admin, not the tenant: a schema owner may drop the tables the migrations create.
           { name: naming.schema(id), database: naming.schemaDatabase },
-          child({ protect: data.protect, retainOnDelete: data.retainOnDelete }),
+          // An adopted schema is imported (id <database>.<schema>): read, never created.
+          child({ protect: data.protect, retainOnDelete: data.retainOnDelete, ...(adopt.schema ? { import: `${naming.schemaDatabase}.${naming.schema(id)}` } : {}) }),
         );
         const connect = new postgresql.Grant(
           naming.resource(id, "connect"),
@@ -119,7 +122,7 @@ export class TenantDatabase extends pulumi.ComponentResource {
     const target = { server: args.connection, tenantId: id, isolation: args.isolation };
     const migrations = new TenantMigrations(
       naming.resource(id, "migrations"),
-      { ...target, maxVersion: args.maxMigration, sets: args.migrationSets },
+      { ...target, maxVersion: args.maxMigration, sets: args.migrationSets, ...(adopt.migrationVersion ? { baselineVersion: adopt.migrationVersion } : {}) },
       childOptions(this, [...onServer, ...ready], { protect: data.protect, retainOnDelete: data.retainOnDelete }),
     );
     new TenantSeed(

@@ -1,12 +1,10 @@
 // JSON Schemas for editors (yaml-language-server), generated from the zod schemas so they never
 // drift: `npm run schema` writes them, and a test fails when the checked-in copies are stale.
 import { z } from "zod";
-import { ControlPlaneSchema, DefaultsSchema, RetainedSchema, TenantSchema } from "./schema";
+import { PER_TENANT_KEYS } from "./load";
+import { CellsSchema, ControlPlaneSchema, DefaultsSchema, RetainedSchema, TenantSchema } from "./schema";
 
 type JsonSchema = { [key: string]: unknown };
-
-/** Keys that only a tenant file may set (the defaults' `tenant:` section refuses them). */
-const PER_TENANT = ["id", "name", "friendly_name", "parent", "settings", "adopt_retained"];
 
 function generate(schema: z.ZodType, title: string, description: string): JsonSchema {
   const out = z.toJSONSchema(schema, { io: "input", unrepresentable: "any", target: "draft-2020-12" }) as JsonSchema;
@@ -36,7 +34,7 @@ export function defaultsJsonSchema(): JsonSchema {
   const schema = generate(DefaultsSchema, "tenancy catalog defaults", "tenants/_defaults.yaml: defaults, inherited settings, plans, rings, reserved subdomains.");
   const tenant = tenantJsonSchema();
   const properties = { ...(tenant.properties as JsonSchema) };
-  for (const key of PER_TENANT) delete properties[key];
+  for (const key of PER_TENANT_KEYS) delete properties[key];
   delete tenant.required;
   (schema.properties as JsonSchema).tenant = {
     type: "object",
@@ -57,6 +55,7 @@ export function catalogJsonSchemas(): Record<string, JsonSchema> {
     "tenant.schema.json": tenantJsonSchema(),
     "defaults.schema.json": defaultsJsonSchema(),
     "control-plane.schema.json": controlPlaneJsonSchema(),
+    "cells.schema.json": generate(CellsSchema, "tenancy cells and database servers", "tenants/_cells.yaml: the cells (one Pulumi stack each) and the database servers tenants may name."),
     "retained.schema.json": generate(RetainedSchema, "tenancy retained ids", "tenants/_retained.yaml: ids whose data outlived their tenant; no new tenant takes them without adopt_retained."),
   };
 }

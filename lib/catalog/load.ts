@@ -16,6 +16,8 @@ import {
   type Tenant,
 } from "./schema";
 import { checkRetainedIds, parseRetained, RETAINED_FILE, type RetainedEntry } from "./retained";
+import { CELLS_FILE, checkCellRegions, impliedDeclarations, parseCells, undeclared, type Declarations } from "./cells";
+import { checkAdoptions } from "./adopt";
 import { deepMerge, effectiveSettings, unmatchedPath, type JsonObject } from "./settings";
 
 export const DEFAULTS_FILE = "_defaults.yaml";
@@ -26,9 +28,11 @@ const TENANT_FILE = /\.yaml$/;
 const CATALOG_FILE_MAX_BYTES = 262144;
 /**
  * Keys `_defaults.yaml` may not set under `tenant:`: they identify one tenant, or (settings) inherit
- * by their own rules, or (adopt_retained) must be said of one tenant on purpose.
+ * by their own rules, or (adopt_retained, adopt) must be said of one tenant on purpose.
  */
-const PER_TENANT_KEYS = ["id", "name", "friendly_name", "parent", "settings", "adopt_retained"];
+export const PER_TENANT_KEYS = ["id", "name", "friendly_name", "parent", "settings", "adopt_retained", "adopt"];
+/** The catalog-wide files; any other file starting with "_" is refused. */
+const CATALOG_WIDE_FILES = [DEFAULTS_FILE, CONTROL_PLANE_FILE, CELLS_FILE, RETAINED_FILE];
 
 export type HookEvent = (typeof HOOK_EVENTS)[number];
 
@@ -53,6 +57,8 @@ export interface Catalog {
   controlPlane: ControlPlane;
   /** Ids whose data is retained (`_retained.yaml`): no new tenant takes them without adopting it. */
   retained: RetainedEntry[];
+  /** The cells and database servers tenants may name (`_cells.yaml`). */
+  declarations: Declarations;
   /** Sorted by id, whatever order the files were listed in. */
   tenants: ResolvedTenant[];
 }
@@ -69,7 +75,15 @@ export interface CatalogFile {
 
 export type LoadResult = { ok: true; catalog: Catalog } | { ok: false; errors: CatalogError[] };
 
-export function loadCatalog(files: readonly CatalogFile[], dirLabel = "tenants"): LoadResult {
+export interface LoadOptions {
+  /**
+   * The catalog was read at a git ref (the base of a comparison): one from before `_cells.yaml`
+   * existed is taken with the declarations its tenants imply, so it can still be compared with.
+   */
+  atRef?: boolean;
+}
+
+export function loadCatalog(files: readonly CatalogFile[], dirLabel = "tenants", options: LoadOptions = {}): LoadResult {
   const errors: CatalogError[] = [];
   const fileError = (file: string, message: string, line = 1, col = 1, path = "") =>
     errors.push({ file, line, col, path, message });
@@ -80,8 +94,8 @@ export function loadCatalog(files: readonly CatalogFile[], dirLabel = "tenants")
   const defaultsFile = sorted.find((f) => f.name === DEFAULTS_FILE);
   const controlPlaneFile = sorted.find((f) => f.name === CONTROL_PLANE_FILE);
   for (const f of sorted) {
-    if (f.name.startsWith("_") && ![DEFAULTS_FILE, CONTROL_PLANE_FILE, RETAINED_FILE].includes(f.name) && TENANT_FILE.test(f.name)) {
-      fileError(f.path, `unknown catalog-wide file; files starting with "_" are ${DEFAULTS_FILE}, ${CONTROL_PLANE_FILE} and ${RETAINED_FILE}`);
+    if (f.name.startsWith("_") && !CATALOG_WIDE_FILES.includes(f.name) && TENANT_FILE.test(f.name)) {
+      fileError(f.path, `unknown catalog-wide file; files starting with "_" are ${CATALOG_WIDE_FILES.slice(0, -1).join(", ")} and ${CATALOG_WIDE_FILES.at(-1)}`);
     }
     if (f.name.endsWith(".yml")) fileError(f.path, `tenant files end in .yaml; rename it to ${f.name.replace(/\.yml$/, ".yaml")}`);
   }
@@ -93,6 +107,9 @@ export function loadCatalog(files: readonly CatalogFile[], dirLabel = "tenants")
   const defaults = parseDefaults(defaultsFile, errors);
   const controlPlane = controlPlaneFile ? parseControlPlane(controlPlaneFile, errors) : { resource_servers: [], roles: [] };
   const retained = parseRetained(sorted.find((f) => f.name === RETAINED_FILE), errors);
+  const cellsFile = sorted.find((f) => f.name === CELLS_FILE);
+  // Undefined while implied (a catalog at a ref from before _cells.yaml): nothing to check against.
+  const declared = cellsFile || !options.atRef ? parseCells(cellsFile, `${dirLabel}/${CELLS_FILE}`, errors) : undefined;
   const tenantFiles = sorted.filter((f) => TENANT_FILE.test(f.name) && !f.name.startsWith("_"));
   if (!defaults) {
     // The tenant files cannot be validated without their defaults, but their YAML can be read, so
@@ -105,7 +122,7 @@ export function loadCatalog(files: readonly CatalogFile[], dirLabel = "tenants")
   }
   // With a broken _control-plane.yaml the tenants are still checked, all but their roles.
   const roles = controlPlane?.roles.map((r) => r.name);
-  checkReferences(referencesOf(defaults.value.tenant), defaults.parsed, ["tenant"], defaults.value, roles, errors);
+  checkReferences(referencesOf(defaults.value.tenant), defaults.parsed, ["tenant"], defaults.value, roles, declared, errors);
   if (controlPlaneFile && roles) checkDefaultRoles(defaults.parsed, defaults.value, roles, errors);
 
   const parsedTenants: { tenant: Tenant; parsed: ParsedFile }[] = [];
@@ -120,7 +137,7 @@ export function loadCatalog(files: readonly CatalogFile[], dirLabel = "tenants")
     // Plan, ring and roles are checked even in a file with other errors, so one run shows them all;
     // a value the schema already refused is not reported twice.
     const refused = new Set(errors.slice(before).map((e) => e.path));
-    checkReferences(referencesOf(result.parsed.value), result.parsed, [], defaults.value, roles, errors, refused);
+    checkReferences(referencesOf(result.parsed.value), result.parsed, [], defaults.value, roles, declared, errors, refused);
     if (!tenant) continue;
     const expectedName = `${tenant.id}.yaml`;
     if (f.name !== expectedName) {
@@ -134,15 +151,19 @@ export function loadCatalog(files: readonly CatalogFile[], dirLabel = "tenants")
   }
 
   checkUniqueness(parsedTenants, defaults.value, errors);
+  if (declared) checkCellRegions(parsedTenants, declared, defaults.parsed, errors);
+  checkAdoptions(parsedTenants, defaults.value, errors);
   if (retained) checkRetainedIds(parsedTenants, retained, errors);
   // Parents are looked up among all tenant files, valid or not, so one bad parent file is not also
   // reported as a missing parent in each of its children.
-  const declared = new Set(tenantFiles.map((f) => f.name.replace(TENANT_FILE, "")));
-  const depths = checkHierarchy(parsedTenants, declared, defaults.value, errors);
-  // A broken _control-plane.yaml or _retained.yaml has always reported an error by now.
-  if (errors.length > 0 || !controlPlane || !retained) return { ok: false, errors: sortErrors(errors) };
+  const tenantIds = new Set(tenantFiles.map((f) => f.name.replace(TENANT_FILE, "")));
+  const depths = checkHierarchy(parsedTenants, tenantIds, defaults.value, errors);
+  // A broken _control-plane.yaml, _retained.yaml or _cells.yaml has always reported an error by now.
+  const declarations = declared ?? (options.atRef && !cellsFile ? impliedDeclarations(parsedTenants.map((p) => p.tenant)) : undefined);
+  if (errors.length > 0 || !controlPlane || !retained || !declarations) return { ok: false, errors: sortErrors(errors) };
 
-  return { ok: true, catalog: { defaults: defaults.value, controlPlane, retained: retained.entries, tenants: resolveAll(parsedTenants, defaults.value, depths) } };
+  const tenants = resolveAll(parsedTenants, defaults.value, depths);
+  return { ok: true, catalog: { defaults: defaults.value, controlPlane, retained: retained.entries, declarations, tenants } };
 }
 
 /** A catalog-wide file parsed and checked against its schema; undefined (with errors pushed) when it is not valid. */
@@ -249,9 +270,10 @@ function validateTenant(parsed: ParsedFile, defaultsParsed: ParsedFile, defaults
 }
 
 /**
- * Plan, ring and roles must exist. Only values written in `parsed` (under `prefix`) are checked,
- * so a bad value in the defaults' tenant section is reported once, in _defaults.yaml, not once per
- * tenant. `roles` is undefined when _control-plane.yaml is broken.
+ * Plan, ring, roles, cell and server must exist. Only values written in `parsed` (under `prefix`)
+ * are checked, so a bad value in the defaults' tenant section is reported once, in _defaults.yaml,
+ * not once per tenant. `roles` is undefined when _control-plane.yaml is broken, `declared` when
+ * _cells.yaml is (or, in a catalog at an older ref, does not exist).
  */
 function checkReferences(
   refs: References,
@@ -259,6 +281,7 @@ function checkReferences(
   prefix: PropertyKey[],
   defaults: Defaults,
   roles: string[] | undefined,
+  declared: Declarations | undefined,
   errors: CatalogError[],
   refused: ReadonlySet<string> = new Set(),
 ) {
@@ -271,6 +294,8 @@ function checkReferences(
   const { plan, ring } = refs;
   if (plan !== undefined && !defaults.plans.includes(plan)) at(["plan"], `unknown plan ${JSON.stringify(plan)}; expected one of ${defaults.plans.join("|")}${didYouMean(plan, defaults.plans)}`);
   if (ring !== undefined && !rings.includes(ring)) at(["rollout", "ring"], `unknown ring ${JSON.stringify(ring)}; expected one of ${rings.join("|")}${didYouMean(ring, rings)}`);
+  if (declared && refs.cell !== undefined && !declared.cells.has(refs.cell)) at(["cell"], undeclared("cell", refs.cell, declared.cells.keys()));
+  if (declared && refs.server !== undefined && !declared.servers.has(refs.server)) at(["database", "server"], undeclared("database server", refs.server, declared.servers));
   if (!roles) return;
   (refs.roles ?? []).forEach((role, i) => {
     if (role !== undefined && !roles.includes(role)) at(["access", "roles", i], unknownRole(role, roles));
@@ -280,6 +305,8 @@ function checkReferences(
 interface References {
   plan?: string;
   ring?: string;
+  cell?: string;
+  server?: string;
   /** Indexed as in the file; an entry that is not text is undefined (the schema reports it). */
   roles?: (string | undefined)[];
 }
@@ -290,7 +317,13 @@ function referencesOf(raw: unknown): References {
   const text = (v: unknown) => (typeof v === "string" ? v : undefined);
   const doc = record(raw);
   const roles = record(doc.access).roles;
-  return { plan: text(doc.plan), ring: text(record(doc.rollout).ring), roles: Array.isArray(roles) ? roles.map(text) : undefined };
+  return {
+    plan: text(doc.plan),
+    ring: text(record(doc.rollout).ring),
+    cell: text(doc.cell),
+    server: text(record(doc.database).server),
+    roles: Array.isArray(roles) ? roles.map(text) : undefined,
+  };
 }
 
 function unknownRole(role: string, roles: string[]): string {

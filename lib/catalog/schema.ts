@@ -32,7 +32,7 @@ export const Subdomain = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?
  * A list whose entries must differ: a repeat is a slip (and a repeated role would be granted twice).
  * The issue points at the repeat and is worded in full (see describeIssue).
  */
-function distinct<T extends z.ZodArray<z.ZodString>>(list: T): T {
+function distinct<T extends z.ZodArray<z.ZodType<string>>>(list: T): T {
   return list.superRefine((items, ctx) => {
     const first = new Map<string, number>();
     items.forEach((item, i) => {
@@ -101,6 +101,20 @@ export const Hooks = z.strictObject({
 });
 
 /**
+ * `adopt:` of a tenant that runs already: the objects that exist, imported into the stack instead of
+ * created (lib/catalog/adopt.ts checks them against the tenant; docs/runbooks.md, "Adopting an
+ * existing tenant"). Per tenant only, never from `_defaults.yaml`.
+ */
+export const AdoptSchema = z.strictObject({
+  database: z.string().describe("Isolation database: the tenant's database, named as lib/naming.ts names it (tenant_<id>)."),
+  schema: z.string().describe("Isolation database or schema: the schema holding the tenant's tables (tenant_<id>)."),
+  migration_version: z.int().min(0).describe("The migration version the schema's tables are at: versions 1..N are recorded as applied once their tables are found."),
+  bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: "expected an S3 bucket name" }).describe("Storage mode bucket: the tenant's bucket, kept under its own name."),
+  organization: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/, { message: "expected an organization name (lowercase letters, digits, hyphens)" }).describe("The tenant's organization on the control plane, by name."),
+}).partial();
+export type Adopt = z.infer<typeof AdoptSchema>;
+
+/**
  * A tenant as it stands after `_defaults.yaml` has filled in what the file leaves out.
  * The file itself may omit every field but `id` and `name`.
  */
@@ -110,12 +124,12 @@ export const TenantSchema = z.strictObject({
   friendly_name: DisplayName(100).optional().describe("Short display name; defaults to name."),
   status: z.enum(STATUSES).describe("suspended: DNS points at maintenance, logins refused, data untouched."),
   plan: Slug.describe("One of the plans listed in _defaults.yaml."),
-  cell: Slug.describe("The stack (cell) that deploys this tenant."),
+  cell: Slug.describe("The stack (cell) that deploys this tenant: one of the cells declared in _cells.yaml."),
   region: Region.describe("AWS region where the tenant's data lives (data residency)."),
   parent: TenantId.nullable().optional().describe("Id of the parent tenant, for hierarchical tenants."),
   database: z.strictObject({
     isolation: z.enum(ISOLATIONS).describe("database: own database; schema: own schema; shared: rows by tenant_id."),
-    server: Slug.describe("Name of a database server from stack config tenancy:databaseServers."),
+    server: Slug.describe("A database server declared in _cells.yaml and configured in stack config tenancy:databaseServers."),
   }),
   storage: z.strictObject({
     mode: z.enum(STORAGE_MODES).describe("bucket: own S3 bucket; prefix: a prefix in the cell's shared bucket."),
@@ -142,10 +156,17 @@ export const TenantSchema = z.strictObject({
     on_delete: z.enum(ON_DELETE).describe("retain: keep data; backup: back up, then delete; delete: delete without backup."),
   }),
   hooks: Hooks.optional().describe("Webhook URLs called on lifecycle events, besides those in _defaults.yaml."),
+  backup: z
+    .strictObject({
+      retention_days: z.int().min(1).max(3650).describe("Days a backup is kept: each backup run removes older ones, never the latest verified one. Default 30."),
+    })
+    .optional()
+    .describe("Whole-tenant backups (database, objects, configuration, identity): how long they are kept."),
   adopt_retained: z
     .literal(true)
     .optional()
     .describe("The id is listed in _retained.yaml: this tenant takes over the data kept under it, on purpose."),
+  adopt: AdoptSchema.optional().describe("Objects that exist already (a tenant running before tenancy): imported instead of created."),
 });
 export type Tenant = z.infer<typeof TenantSchema>;
 
@@ -238,3 +259,24 @@ export const RetainedSchema = z.strictObject({
     .default([]),
 });
 export type Retained = z.infer<typeof RetainedSchema>;
+
+/**
+ * `_cells.yaml`: the cells (each deployed by the Pulumi stack of its name) and the database servers
+ * a tenant may name. A tenant in a cell or on a server not declared here is refused.
+ */
+export const CellsSchema = z.strictObject({
+  cells: z
+    .record(
+      Slug,
+      z.strictObject({
+        regions: distinct(z.array(Region).min(1)).describe("The regions whose tenants this cell holds; `tenancy new` places a tenant in a cell of its region."),
+        resource_budget: z.int().min(1).max(100000).optional().describe("Estimated resources the cell's stack should hold at most; validate warns past it (fails with --strict)."),
+        description: z.string().max(500).optional(),
+      }),
+    )
+    .describe("Cell name (= stack name) -> where it runs and how big it may grow."),
+  database_servers: z
+    .record(Slug, z.strictObject({ description: z.string().max(500).optional() }).nullable())
+    .describe("Server name -> a description; each cell's stack configures the servers its tenants use (tenancy:databaseServers)."),
+});
+export type Cells = z.infer<typeof CellsSchema>;

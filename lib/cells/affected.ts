@@ -4,6 +4,7 @@
 // classified counts as code: a needless preview is cheap, a skipped one is not.
 import { execFileSync } from "node:child_process";
 import { posix } from "node:path";
+import { CELLS_FILE } from "../catalog/cells";
 import {
   CONTROL_PLANE_FILE,
   CatalogInvalidError,
@@ -54,6 +55,9 @@ export function classifyChange(path: string, dir = "tenants"): Change {
   if (p.startsWith(`${tenantsDir}/`) && !p.slice(tenantsDir.length + 1).includes("/")) {
     const name = p.slice(tenantsDir.length + 1);
     if (name === DEFAULTS_FILE || name === CONTROL_PLANE_FILE) return { kind: "every-cell", why: `${p} changed (catalog-wide)` };
+    // Declarations register nothing: a cell's stack is touched when its tenants change, and a new,
+    // empty cell may have no stack to run yet.
+    if (name === CELLS_FILE) return { kind: "none", why: "cell and server declarations" };
     if (/\.ya?ml$/.test(name) && !name.startsWith("_")) return { kind: "tenant", id: name.replace(/\.ya?ml$/, "") };
     if (name.endsWith(".schema.json")) return { kind: "none", why: "editor schema" };
   }
@@ -147,7 +151,7 @@ export function affectedFromGit({ base, dir = "tenants", cwd = process.cwd() }: 
   const head = loadCatalog(headFiles, label);
   if (!head.ok) throw new CatalogInvalidError(head.errors);
   const baseFiles = readCatalogAtRef(forkPoint, dir, cwd);
-  const baseResult = baseFiles.length > 0 ? loadCatalog(baseFiles, label) : undefined;
+  const baseResult = baseFiles.length > 0 ? loadCatalog(baseFiles, label, { atRef: true }) : undefined;
   // A base catalog that does not load cannot say where tenants were: treat it as absent, which
   // touches every cell of the head.
   const baseCatalog = baseResult?.ok ? baseResult.catalog : undefined;

@@ -5,6 +5,7 @@
 // stack, so a child tenant, created after its parent and deleted before it, shares its cell.
 import { posix } from "node:path";
 import { DEFAULTS_FILE, type Catalog, type CatalogError, type CatalogFile } from "../catalog";
+import { CELLS_FILE, cellLocation } from "../catalog/cells";
 import { has, locate, parseYamlFile } from "../catalog/parse";
 
 export interface CellMoveOptions {
@@ -73,6 +74,30 @@ export function checkParentCells(catalog: Catalog, files?: readonly CatalogFile[
     });
   }
   return errors;
+}
+
+/**
+ * One error per cell that `head` no longer declares while its stack still holds tenants at `base`:
+ * the stack must run once more to delete them (or have its state moved), and a cell that is not
+ * declared is never deployed (`affected` lists only declared cells). The cell leaves _cells.yaml in
+ * a change of its own, after the one that empties it is deployed.
+ */
+export function checkCellRemovals(base: Catalog, head: Catalog, files: readonly CatalogFile[], dirLabel: string): CatalogError[] {
+  return [...base.declarations.cells.keys()]
+    .filter((cell) => !head.declarations.cells.has(cell))
+    .flatMap((cell) => {
+      const left = base.tenants.filter((t) => t.cell === cell).map((t) => t.id);
+      if (left.length === 0) return [];
+      return [
+        {
+          ...cellLocation(files, cell, dirLabel),
+          path: "cells",
+          message:
+            `cell ${cell} is no longer declared, but its stack still holds tenant(s) ${left.join(", ")}; remove or move them in a change of their own ` +
+            `and deploy it, then remove the cell from ${CELLS_FILE} (an undeclared cell is never deployed)`,
+        },
+      ];
+    });
 }
 
 function parserOf(files: readonly CatalogFile[] | undefined) {

@@ -18,6 +18,11 @@ export interface TenantMigrationsInputs extends ServerTarget {
   targetVersion: number;
   /** Fingerprint of the migrations up to targetVersion, as the program computed it from the same files. */
   fingerprint: string;
+  /**
+   * An adopted schema's version (`adopt.migration_version`): migrations up to it are recorded as
+   * applied without running them, once, into empty bookkeeping (runner.ts baseline). Never above targetVersion.
+   */
+  baselineVersion?: number;
 }
 
 export interface TenantMigrationsOutputs extends TenantMigrationsInputs {
@@ -50,6 +55,14 @@ export function migrationInputProblems(inputs: Partial<TenantMigrationsInputs>):
   if (typeof inputs.fingerprint !== "string" || !/^[0-9a-f]{64}$/.test(inputs.fingerprint)) {
     problems.push(`fingerprint must be the sha256 of the migration set (64 hex digits), got ${JSON.stringify(inputs.fingerprint)}`);
   }
+  if (inputs.baselineVersion !== undefined) {
+    const b = inputs.baselineVersion;
+    if (!Number.isInteger(b) || b < 1) problems.push(`baselineVersion must be a whole number >= 1, got ${JSON.stringify(b)}`);
+    else if (Number.isInteger(inputs.targetVersion) && b > (inputs.targetVersion as number)) {
+      problems.push(`baselineVersion ${b} is above targetVersion ${inputs.targetVersion}: the adopted tables would be lowered at once, their down migrations dropping them`);
+    }
+    if (inputs.isolation === "shared") problems.push("baselineVersion: a shared tenant has no schema of its own to adopt");
+  }
   return problems;
 }
 
@@ -73,7 +86,7 @@ export function checkMigrationSet(inputs: Pick<TenantMigrationsInputs, "tenantId
 async function runMigrations(inputs: TenantMigrationsInputs, options: MigrationsOptions = {}): Promise<TenantMigrationsOutputs> {
   const migrations = options.migrations ?? loadMigrations();
   checkMigrationSet(inputs, migrations);
-  const result = await migrate(inputs, migrations, inputs.targetVersion);
+  const result = await migrate(inputs, migrations, inputs.targetVersion, { baselineVersion: inputs.baselineVersion });
   return { ...inputs, version: result.to, applied: result.applied, reverted: result.reverted, tables: result.tables, tablesVersion: result.to };
 }
 
@@ -93,7 +106,8 @@ const dropped = (tenantId: string, tables: string[]) =>
 
 export const tenantMigrations = defineProvider<TenantMigrationsInputs, TenantMigrationsOutputs, MigrationsOptions>({
   kind: "TenantMigrations",
-  keys: { place: TARGET_PLACE_KEYS, update: [...TARGET_UPDATE_KEYS, "targetVersion", "fingerprint"] },
+  // baselineVersion acts only on empty bookkeeping: adding or removing it later re-runs nothing.
+  keys: { place: TARGET_PLACE_KEYS, update: [...TARGET_UPDATE_KEYS, "targetVersion", "fingerprint", "baselineVersion"] },
   check: (inputs) => locatedFailures(migrationInputProblems(inputs)),
   create: async (inputs, options) => ({ id: targetId(inputs), outs: await runMigrations(inputs, options) }),
   /**

@@ -18,6 +18,7 @@
 import type { Client } from "pg";
 import type { Migration } from "../../lib/database/migrations";
 import { literal, quoteIdent as q } from "../../lib/database/sql";
+import { expectedTables } from "../../lib/database/tables";
 import { connect, isMissingDatabase } from "./connection";
 import { BOOKKEEPING, secure } from "./grants";
 import { catalogSnapshot, refuseOutside } from "./guard";
@@ -27,6 +28,8 @@ import { checkTarget, type Target } from "./target";
 
 export interface MigrateResult {
   from: number;
+  /** Versions recorded as applied without running them (an adopted schema's baseline); only when there were any. */
+  baselined?: number[];
   to: number;
   applied: number[];
   reverted: number[];
@@ -193,6 +196,51 @@ async function revertOne(client: Client, target: Target, m: Migration): Promise<
   });
 }
 
+/**
+ * An adopted schema (a tenant that ran before tenancy, `adopt.migration_version`) already holds what
+ * migrations 1..`version` make: they are recorded as applied, with their current names and
+ * checksums, and not run. Nothing of the tenant's is read or written but the runner's own
+ * bookkeeping. Only into empty bookkeeping (a schema migrated or baselined before is left as it is,
+ * so a rerun changes nothing); refused, recording nothing, unless every table those migrations
+ * leave is there and the admin owns it (the later migrations and the grants act as its owner).
+ */
+async function baseline(client: Client, target: Target, migrations: readonly Migration[], version: number): Promise<number[]> {
+  if (target.isolation === "shared") {
+    throw new Error(`cannot baseline ${target.tenantId}: the shared schema serves every shared tenant of the server, it is never adopted; nothing was recorded`);
+  }
+  if (!Number.isInteger(version) || version < 1 || version > migrations.length) {
+    throw new Error(`cannot baseline ${target.tenantId} at version ${version}: versions run from 1 to ${migrations.length} (the migrations given); nothing was recorded`);
+  }
+  return inTransaction(client, target, async () => {
+    const { rows } = await client.query(
+      `SELECT c.relname, pg_get_userbyid(c.relowner) AS owner FROM pg_class c
+        WHERE c.relnamespace = $1::regnamespace AND c.relkind IN ('r', 'p')`,
+      [target.schema],
+    );
+    const found = new Map<string, string>(rows.map((r) => [r.relname, r.owner]));
+    const wanted = expectedTables(migrations, version);
+    const missing = wanted.filter((t) => !found.has(t));
+    if (missing.length > 0) {
+      throw new Error(
+        `cannot baseline ${target.tenantId} at migration version ${version}: ${target.database}.${target.schema} lacks table(s) ${missing.join(", ")} ` +
+          `that migrations 1..${version} make; adopt it at the version its tables are at (adopt.migration_version); nothing was recorded`,
+      );
+    }
+    const foreign = wanted.filter((t) => found.get(t) !== target.user);
+    if (foreign.length > 0) {
+      throw new Error(
+        `cannot baseline ${target.tenantId}: table(s) ${foreign.map((t) => `${t} (owner ${found.get(t)})`).join(", ")} are not owned by the admin ${target.user}, ` +
+          `which runs the later migrations and the grants: ALTER TABLE ... OWNER TO ${target.user} first (docs/runbooks.md, "Adopting an existing tenant"); nothing was recorded`,
+      );
+    }
+    const recorded = migrations.filter((m) => m.version <= version);
+    for (const m of recorded) {
+      await client.query(`INSERT INTO ${q(target.schema)}.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)`, [m.version, m.name, m.checksum]);
+    }
+    return recorded.map((m) => m.version);
+  });
+}
+
 /** Refuses when an applied migration is no longer the file it was, naming the file. */
 function checkApplied(applied: readonly Applied[], migrations: readonly Migration[], target: Target): void {
   for (const a of applied) {
@@ -212,7 +260,7 @@ function checkApplied(applied: readonly Applied[], migrations: readonly Migratio
  * on an advisory lock. In shared mode the schema serves every shared tenant of the server, so it
  * only ever moves up: a lower version leaves it where it is.
  */
-export async function migrate(targetIn: Target, migrations: Migration[], version: number): Promise<MigrateResult> {
+export async function migrate(targetIn: Target, migrations: Migration[], version: number, options: { baselineVersion?: number } = {}): Promise<MigrateResult> {
   const target = checkTarget(targetIn);
   const problems = migrationProblems(migrations, version);
   if (problems.length > 0) throw new Error(`cannot migrate ${target.tenantId}: ${problems.join("; ")}`);
@@ -221,11 +269,13 @@ export async function migrate(targetIn: Target, migrations: Migration[], version
     await lockTarget(client, target);
     await inTransaction(client, target, () => securePlace(client, target), false);
     await prepare(client, target);
-    const applied = await readApplied(client, target.schema);
+    let applied = await readApplied(client, target.schema);
+    const baselined = applied.length === 0 && options.baselineVersion ? await baseline(client, target, migrations, options.baselineVersion) : [];
+    if (baselined.length > 0) applied = await readApplied(client, target.schema);
     checkApplied(applied, migrations, target);
     const done = new Set(applied.map((a) => a.version));
     const from = applied.length === 0 ? 0 : applied[applied.length - 1].version;
-    const result: MigrateResult = { from, to: from, applied: [], reverted: [], tables: [] };
+    const result: MigrateResult = { from, ...(baselined.length > 0 ? { baselined } : {}), to: from, applied: [], reverted: [], tables: [] };
     const goal = target.isolation === "shared" ? Math.max(version, from) : version;
     const toRevert = applied.filter((a) => a.version > goal).reverse().map((a) => migrations[a.version - 1]);
     const missing = toRevert.filter((m) => !m.down);

@@ -54,11 +54,25 @@ export interface Catalog {
   tenants: TenantFile[];
 }
 
+/**
+ * `_cells.yaml`: the cells the catalog's tenants name (the defaults' among them), each with every
+ * region they use, and every database server they name besides main (a test that sends a tenant to
+ * another server is testing the move refusal, not the declaration).
+ */
+export function cellsFile(catalog: Catalog): string {
+  const tenants = [catalog.defaults.tenant, ...catalog.tenants] as { cell?: unknown; region?: unknown; database?: { server?: unknown } }[];
+  const cells = new Set(tenants.map((t) => t.cell).filter((c): c is string => typeof c === "string"));
+  const regions = [...new Set(tenants.map((t) => t.region).filter((r): r is string => typeof r === "string"))];
+  const servers = new Set(["main", ...tenants.map((t) => t.database?.server).filter((s): s is string => typeof s === "string")]);
+  return stringify({ cells: Object.fromEntries([...cells].map((cell) => [cell, { regions }])), database_servers: Object.fromEntries([...servers].map((s) => [s, null])) });
+}
+
 /** The files of tenants/ for this catalog. */
 export function catalogFiles(catalog: Catalog): Record<string, string> {
   const files: Record<string, string> = {
     "_defaults.yaml": stringify(catalog.defaults),
     "_control-plane.yaml": stringify(CONTROL_PLANE),
+    "_cells.yaml": cellsFile(catalog),
   };
   for (const t of catalog.tenants) files[`${t.id}.yaml`] = stringify(t);
   return files;

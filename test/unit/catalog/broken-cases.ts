@@ -84,7 +84,7 @@ export const brokenCases: readonly BrokenCase[] = [
   { name: "list as a key", files: { "alpha.yaml": alpha("? [plan, cell]", ": pro") }, errors: ["tenants/alpha.yaml:3:3 a key must be plain text, not a list or mapping"] },
   { name: "file over limits.max_file_bytes", files: { "alpha.yaml": alpha(`# ${"x".repeat(2100)}`) }, errors: ["tenants/alpha.yaml:1:1 file is 2129 bytes; the limit is 2048 (limits.max_file_bytes in _defaults.yaml)"] },
   { name: ".yml extension", files: { "beta.yml": ["id: beta", "name: Beta"] }, errors: ["tenants/beta.yml:1:1 tenant files end in .yaml; rename it to beta.yaml"] },
-  { name: "unknown catalog-wide file", files: { "_foo.yaml": ["x: 1"] }, errors: ['tenants/_foo.yaml:1:1 unknown catalog-wide file; files starting with "_" are _defaults.yaml, _control-plane.yaml and _retained.yaml'] },
+  { name: "unknown catalog-wide file", files: { "_foo.yaml": ["x: 1"] }, errors: ['tenants/_foo.yaml:1:1 unknown catalog-wide file; files starting with "_" are _defaults.yaml, _control-plane.yaml, _cells.yaml and _retained.yaml'] },
   { name: "missing _defaults.yaml", files: { "_defaults.yaml": null }, errors: ["tenants/_defaults.yaml:1:1 missing: the catalog needs a _defaults.yaml with plans, rollout rings and tenant defaults"] },
 
   // --- types and keys ---
@@ -305,6 +305,77 @@ export const brokenCases: readonly BrokenCase[] = [
     name: "_control-plane.yaml with a wrong type",
     files: { "_control-plane.yaml": ["resource_servers: []", "roles:", "  - name: tenant-admin", "    permissions: read-all"] },
     errors: ['tenants/_control-plane.yaml:4:18 roles[0].permissions: expected a list, got "read-all"'],
+  },
+
+  // --- cells and database servers: declared in _cells.yaml, never invented ---
+  { name: "a tenant in an undeclared cell", files: { "alpha.yaml": alpha("cell: defualt") }, errors: ['tenants/alpha.yaml:3:7 cell: no cell "defualt" is declared (cells in _cells.yaml: default); did you mean "default"?'] },
+  {
+    name: "a misspelt database server",
+    files: { "alpha.yaml": alpha("database: { isolation: schema, server: mian }") },
+    errors: ['tenants/alpha.yaml:3:40 database.server: no database server "mian" is declared (database_servers in _cells.yaml: main); did you mean "main"?'],
+  },
+  {
+    name: "an undeclared cell and server in _defaults.yaml, reported there once",
+    files: {
+      "_defaults.yaml": defaultsWith("  database: { isolation: shared, server: main }", "  database: { isolation: shared, server: replica }").map((l) => l.replace("cell: default", "cell: us-1")),
+      "beta.yaml": ["id: beta", "name: Beta"],
+    },
+    errors: [
+      'tenants/_defaults.yaml:5:9 tenant.cell: no cell "us-1" is declared (cells in _cells.yaml: default)',
+      'tenants/_defaults.yaml:7:42 tenant.database.server: no database server "replica" is declared (database_servers in _cells.yaml: main)',
+    ],
+  },
+  {
+    name: "a region the tenant's cell does not hold",
+    files: { "alpha.yaml": alpha("region: us-east-1"), "beta.yaml": ["id: beta", "name: Beta", "cell: default"] },
+    errors: ["tenants/alpha.yaml:3:9 region: region us-east-1 is not one of the regions of cell default (eu-west-1); choose a cell of that region, or add the region to cells.default.regions in _cells.yaml"],
+  },
+  { name: "missing _cells.yaml", files: { "_cells.yaml": null }, errors: ["tenants/_cells.yaml:1:1 missing: the catalog declares its cells (one Pulumi stack each) and database servers in _cells.yaml, and places tenants only there"] },
+  {
+    name: "_cells.yaml with a misspelt region, an unknown key and a bad cell name",
+    files: { "_cells.yaml": ["cells:", "  default:", "    regions: [eu-wset-1]", "    budget: 10", "  Eu_2: { regions: [eu-west-1] }", "database_servers:", "  main:"] },
+    errors: [
+      `tenants/_cells.yaml:3:15 cells.default.regions[0]: ${REGION_RULE}, got "eu-wset-1"; did you mean "eu-west-1"?`,
+      'tenants/_cells.yaml:4:5 cells.default.budget: unknown key "budget" (allowed: regions, resource_budget, description)',
+      'tenants/_cells.yaml:5:3 cells.Eu_2: invalid key "Eu_2": expected a lowercase word (letters, digits, hyphens; starting with a letter; at most 63 characters)',
+    ],
+  },
+
+  // --- adopting a running tenant ---
+  {
+    name: "adopting under other names: rename a database or schema first",
+    files: { "alpha.yaml": alpha("database: { isolation: database, server: main }", "adopt: { database: alpha_prod, schema: public, migration_version: 2 }") },
+    errors: [
+      'tenants/alpha.yaml:4:20 adopt.database: the tenant\'s database is found by its name tenant_alpha: rename alpha_prod first (ALTER DATABASE alpha_prod RENAME TO tenant_alpha; docs/runbooks.md, "Adopting an existing tenant")',
+      'tenants/alpha.yaml:4:40 adopt.schema: the tenant\'s tables are found in schema tenant_alpha: rename public first (ALTER SCHEMA public RENAME TO tenant_alpha; docs/runbooks.md, "Adopting an existing tenant")',
+    ],
+  },
+  {
+    name: "adopting what the tenant's modes do not have",
+    files: { "alpha.yaml": alpha("adopt:", "  database: tenant_alpha", "  schema: tenant_alpha", "  bucket: alpha-uploads", "  migration_version: 1") },
+    errors: [
+      "tenants/alpha.yaml:4:13 adopt.database: only a tenant with a database of its own (database.isolation: database) adopts one; this one has isolation shared",
+      "tenants/alpha.yaml:5:11 adopt.schema: a shared tenant's rows live in the server's shared schema; there is no schema of its own to adopt",
+      "tenants/alpha.yaml:6:11 adopt.bucket: only a tenant with a bucket of its own (storage.mode: bucket) adopts one; this one keeps its objects under a prefix of the cell's shared bucket",
+    ],
+  },
+  {
+    name: "adopting tables above the tenant's ring, or a version without its schema",
+    files: {
+      "alpha.yaml": alpha("database: { isolation: schema, server: main }", "adopt: { schema: tenant_alpha, migration_version: 4 }"),
+      "beta.yaml": ["id: beta", "name: Beta", "adopt: { migration_version: 2, organization: beta-corp }"],
+      "gamma.yaml": ["id: gamma", "name: Gamma", "adopt: { organization: Gamma }"],
+    },
+    errors: [
+      "tenants/alpha.yaml:4:51 adopt.migration_version: ring stable caps this tenant at migration 3; adopted at 4, it would be lowered at once, its down migrations dropping adopted tables: put it in a ring that allows 4",
+      "tenants/beta.yaml:3:29 adopt.migration_version: says what an adopted schema's tables are at: adopt the schema too (adopt.schema)",
+      'tenants/gamma.yaml:3:24 adopt.organization: expected an organization name (lowercase letters, digits, hyphens), got "Gamma"',
+    ],
+  },
+  {
+    name: "adopt is said of one tenant, never in _defaults.yaml",
+    files: { "_defaults.yaml": defaultsWith("  status: active", "  status: active", "  adopt: { organization: shared-org }") },
+    errors: ['tenants/_defaults.yaml:4:3 tenant.adopt: "adopt" is set per tenant, not in _defaults.yaml'],
   },
 
   // --- several errors together ---

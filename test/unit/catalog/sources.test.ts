@@ -75,7 +75,7 @@ describe("readCatalogAtRef", () => {
       expect(byName(readCatalogAtRef("HEAD~1", "tenants", repo))).toEqual(asRead);
       const now = byName(readCatalogAtRef("HEAD", "tenants", repo));
       expect(now["alpha.yaml"]).toBe("id: alpha\nname: Alpha Renamed\n");
-      expect(Object.keys(now).sort()).toEqual(["_control-plane.yaml", "_defaults.yaml", "alpha.yaml", "dangling.yaml", "gamma.yaml", "legacy.yml", "linked.yaml", "odd name é.yaml"]);
+      expect(Object.keys(now).sort()).toEqual(["_cells.yaml", "_control-plane.yaml", "_defaults.yaml", "alpha.yaml", "dangling.yaml", "gamma.yaml", "legacy.yml", "linked.yaml", "odd name é.yaml"]);
     } finally {
       git("reset", "--quiet", "--soft", "HEAD~1");
     }
@@ -125,7 +125,7 @@ describe("readCatalogAtRef", () => {
 describe("readCatalogDir", () => {
   it("reads the .yaml and .yml files of the working tree, lists links unread, and skips hidden files, other files and directories", () => {
     const files = readCatalogDir(join(repo, "tenants"));
-    expect(Object.keys(byName(files)).sort()).toEqual(["_control-plane.yaml", "_defaults.yaml", "alpha.yaml", "dangling.yaml", "gamma.yaml", "legacy.yml", "linked.yaml", "odd name é.yaml"]);
+    expect(Object.keys(byName(files)).sort()).toEqual(["_cells.yaml", "_control-plane.yaml", "_defaults.yaml", "alpha.yaml", "dangling.yaml", "gamma.yaml", "legacy.yml", "linked.yaml", "odd name é.yaml"]);
     expect(files.filter((f) => f.symlink).map((f) => [f.name, f.text])).toEqual([["dangling.yaml", ""], ["linked.yaml", ""]].sort());
     expect(byName(files)["alpha.yaml"]).toBe("id: alpha\nname: Alpha Renamed\n");
     expect(files.find((f) => f.name === "gamma.yaml")?.path).toBe(`${join(repo, "tenants")}/gamma.yaml`);

@@ -235,7 +235,7 @@ describe("a catalog without tenants", () => {
   });
 
   it("without _control-plane.yaml has no roles or resource servers", () => {
-    const catalog = load(readCatalogDir(join(ROOT, "test/fixtures/catalogs/base")).filter((f) => f.name === "_defaults.yaml"));
+    const catalog = load(readCatalogDir(join(ROOT, "test/fixtures/catalogs/base")).filter((f) => f.name === "_defaults.yaml" || f.name === "_cells.yaml"));
     expect(catalog.controlPlane).toEqual({ resource_servers: [], roles: [] });
   });
 });
@@ -320,5 +320,29 @@ describe("generated valid catalogs", () => {
       }),
       { numRuns: 60 },
     );
+  });
+});
+
+describe("declared cells and database servers (_cells.yaml)", () => {
+  const fixture = readCatalogDir(join(ROOT, "test/fixtures/catalogs/valid"));
+
+  it("are loaded with the catalog: regions, budgets, server names", () => {
+    const { declarations } = load(fixture);
+    expect([...declarations.cells]).toEqual([["eu-1", { regions: ["eu-west-1", "eu-central-1"], resource_budget: 1500 }]]);
+    expect([...declarations.servers].sort()).toEqual(["main", "replica"]);
+    expect(declarations.implied).toBe(false);
+  });
+
+  it("are implied by its tenants in a catalog read at a ref from before _cells.yaml, and required everywhere else", () => {
+    const older = fixture.filter((f) => f.name !== "_cells.yaml");
+    expect(loadCatalog(older).ok).toBe(false);
+    const atRef = loadCatalog(older, "tenants", { atRef: true });
+    if (!atRef.ok) throw new Error(atRef.errors.map(formatError).join("\n"));
+    expect([...atRef.catalog.declarations.cells]).toEqual([["eu-1", { regions: ["eu-west-1"] }]]);
+    expect([...atRef.catalog.declarations.servers].sort()).toEqual(["main", "replica"]);
+    expect(atRef.catalog.declarations.implied).toBe(true);
+    // A catalog at a ref that has the file is held to it like any other.
+    const broken = fixture.map((f) => (f.name === "_cells.yaml" ? { ...f, text: "cells: {}\ndatabase_servers: {}\n" } : f));
+    expect(loadCatalog(broken, "tenants", { atRef: true }).ok).toBe(false);
   });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { affected, affectedFromGit, classifyChange } from "../../../lib/cells";
-import { catalogOf, DEFAULTS, tenantText } from "./fixture";
+import { catalogOf, CELLS, DEFAULTS, tenantText } from "./fixture";
 
 describe("classifyChange", () => {
   it.each([
@@ -80,6 +80,7 @@ describe("affectedFromGit", () => {
     write("index.ts", "export {};\n");
     write("README.md", "# tenancy\n");
     write("tenants/_defaults.yaml", DEFAULTS);
+    write("tenants/_cells.yaml", CELLS);
     write("tenants/acme.yaml", tenantText("acme", "cell: eu-1"));
     write("tenants/acme-lab.yaml", tenantText("acme-lab", "parent: acme", "cell: eu-1"));
     write("tenants/initech.yaml", tenantText("initech", "cell: eu-1"));
@@ -102,6 +103,8 @@ describe("affectedFromGit", () => {
     { name: "code changed", change: () => write("lib/naming.ts", "export const x = 1;\n"), cells: ["default", "eu-1", "eu-2"] },
     { name: "the project file changed", change: () => write("Pulumi.yaml", "name: tenancy\nruntime: nodejs\ndescription: x\n"), cells: ["default", "eu-1", "eu-2"] },
     { name: "a stack's config changed", change: () => write("Pulumi.eu-2.yaml", "config:\n  tenancy:cell: eu-2\n"), cells: ["eu-2"] },
+    // A new cell has no tenants (and maybe no stack) yet: declaring it touches nothing.
+    { name: "_cells.yaml changed", change: () => write("tenants/_cells.yaml", CELLS.replace("database_servers:", "  us-1: { regions: [us-east-1], resource_budget: 900 }\ndatabase_servers:")), cells: [] },
     {
       name: "docs and tests only",
       change: () => {
@@ -171,6 +174,35 @@ describe("affectedFromGit", () => {
     } finally {
       git("checkout", "--quiet", "--force", "main");
       git("branch", "--quiet", "-D", "broken-base", "fix");
+    }
+  });
+
+  it("never lists a cell nobody declared: a tenant placed in one makes the head catalog invalid", () => {
+    git("checkout", "--quiet", "-B", "invented", "main");
+    try {
+      write("tenants/newco.yaml", tenantText("newco", "cell: us-1"));
+      expect(() => affectedFromGit({ base: "main", cwd: repo })).toThrow(/tenants\/newco\.yaml:3:7 cell: no cell "us-1" is declared \(cells in _cells\.yaml: default, eu-1, eu-2, eu-3, eu-9\)/);
+    } finally {
+      git("checkout", "--quiet", "--force", "main");
+      git("clean", "--quiet", "-fd");
+      git("branch", "--quiet", "-D", "invented");
+    }
+  });
+
+  it("compares with a base from before _cells.yaml, whose cells its tenants imply", () => {
+    git("checkout", "--quiet", "-B", "before-cells", "main");
+    try {
+      unlinkSync(join(repo, "tenants/_cells.yaml"));
+      commitAll("a catalog from before declarations");
+      git("checkout", "--quiet", "-B", "declared", "before-cells");
+      write("tenants/_cells.yaml", CELLS);
+      write("tenants/umbrella.yaml", tenantText("umbrella", "cell: eu-2", "plan: pro"));
+      commitAll("declare the cells, and a change");
+      const result = affectedFromGit({ base: "before-cells", cwd: repo });
+      expect(result.matrix).toEqual({ include: [{ cell: "eu-2", stack: "eu-2" }] });
+    } finally {
+      git("checkout", "--quiet", "--force", "main");
+      git("branch", "--quiet", "-D", "before-cells", "declared");
     }
   });
 

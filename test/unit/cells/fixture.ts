@@ -18,13 +18,26 @@ access:
   admin_role: tenant-admin
 `;
 
+/** The cells and servers the cell tests place tenants in (a catalog declares them in _cells.yaml). */
+export const CELLS = `cells:
+  default: { regions: [eu-west-1, us-east-1] }
+  eu-1: { regions: [eu-west-1] }
+  eu-2: { regions: [eu-west-1] }
+  eu-3: { regions: [eu-west-1] }
+  eu-9: { regions: [eu-west-1] }
+database_servers:
+  main:
+`;
+
 /** A tenant file: `extra` lines go after id and name. */
 export function tenantText(id: string, ...extra: string[]): string {
   return [`id: ${id}`, `name: ${id} inc`, ...extra, ""].join("\n");
 }
 
+/** The catalog files of `texts`; one that gives `_defaults.yaml` but no `_cells.yaml` gets CELLS. */
 export function files(texts: Record<string, string>, dir = "tenants"): CatalogFile[] {
-  return Object.entries(texts).map(([name, text]) => ({ name, path: `${dir}/${name}`, text }));
+  const all = "_defaults.yaml" in texts && !("_cells.yaml" in texts) ? { "_cells.yaml": CELLS, ...texts } : texts;
+  return Object.entries(all).map(([name, text]) => ({ name, path: `${dir}/${name}`, text }));
 }
 
 export function catalogOf(texts: Record<string, string>): Catalog {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { cellsCommand, formatErrors, listCommand, newCommand, table, validateCommand } from "../../../lib/cli/commands";
 import { main } from "../../../lib/cli/main";
+import { leastLoadedCell } from "../../../lib/cells";
 
 const root = join(__dirname, "../../..");
 const examples = join(root, "tenants");
@@ -15,6 +16,12 @@ beforeEach(() => {
   cpSync(examples, dir, { recursive: true });
 });
 afterEach(() => rmSync(join(dir, ".."), { recursive: true, force: true }));
+
+/** Declares another cell in the copy's _cells.yaml. */
+function declareCell(cell: string, region: string): void {
+  const path = join(dir, "_cells.yaml");
+  writeFileSync(path, readFileSync(path, "utf8").replace("database_servers:", `  ${cell}:\n    regions: [${region}]\n\ndatabase_servers:`));
+}
 
 describe("tenancy validate", () => {
   it("exits 0 on the example catalog", () => {
@@ -29,7 +36,7 @@ describe("tenancy validate", () => {
     expect(result.exitCode).toBe(1);
     expect(result.output.split("\n")).toEqual([
       `${dir}/globex.yaml:3:24 database.isolation: expected one of database|schema|shared, got "databse"; did you mean "database"?`,
-      `${dir}/globex.yaml:4:1 parnet: unknown key "parnet"; did you mean "parent"? (allowed: id, name, friendly_name, status, plan, cell, region, parent, database, storage, domains, access, rollout, settings, lifecycle, hooks, adopt_retained)`,
+      `${dir}/globex.yaml:4:1 parnet: unknown key "parnet"; did you mean "parent"? (allowed: id, name, friendly_name, status, plan, cell, region, parent, database, storage, domains, access, rollout, settings, lifecycle, hooks, backup, adopt_retained, adopt)`,
       "2 error(s) in the catalog; nothing was changed",
     ]);
   });
@@ -73,9 +80,22 @@ describe("tenancy new", () => {
   });
 
   it("places the tenant with the given placement function when no cell is named", () => {
+    declareCell("us-1", "us-east-1");
     const result = newCommand({ dir, id: "delta", region: "us-east-1", placeCell: (_catalog, region) => (region === "us-east-1" ? "us-1" : "x") });
     expect(result.exitCode).toBe(0);
     expect(readFileSync(join(dir, "delta.yaml"), "utf8")).toContain("cell: us-1\n");
+  });
+
+  it("places only into declared cells: refuses an invented cell, and a region no declared cell holds", () => {
+    const invented = newCommand({ dir, id: "delta", cell: "us-1", placeCell: leastLoadedCell });
+    expect(invented.exitCode).toBe(1);
+    expect(invented.output).toContain(`${dir}/delta.yaml:4:7 cell: no cell "us-1" is declared (cells in _cells.yaml: default)`);
+    const nowhere = newCommand({ dir, id: "delta", region: "ap-south-1", placeCell: leastLoadedCell });
+    expect(nowhere).toEqual({ output: `no cell declared in ${dir}/_cells.yaml holds region ap-south-1; declare one there (cells.<name>.regions) or name one with --cell`, exitCode: 1 });
+    expect(existsSync(join(dir, "delta.yaml"))).toBe(false);
+    // Declared, and empty: the least loaded cell of its region.
+    declareCell("us-1", "us-east-1");
+    expect(newCommand({ dir, id: "delta", region: "us-east-1", placeCell: leastLoadedCell })).toEqual({ output: `created ${dir}/delta.yaml (cell us-1)`, exitCode: 0 });
   });
 });
 
@@ -106,6 +126,17 @@ describe("the bin", () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ valid: false, errors: [{ file: `${dir}/acme.yaml`, path: "name" }] });
     expect(json.stderr).toBe("");
     expect(spawnSync("node", [bin, "no-such-command"], { encoding: "utf8" }).status).toBe(2);
+  });
+
+  it("says warnings on stderr beside the result on stdout, and fails on them with --strict", () => {
+    const bin = join(root, "bin/tenancy.js");
+    const path = join(dir, "_cells.yaml");
+    writeFileSync(path, readFileSync(path, "utf8").replace("resource_budget: 2000", "resource_budget: 10"));
+    const warned = spawnSync("node", [bin, "validate", "--dir", dir], { encoding: "utf8" });
+    expect(warned.status).toBe(0);
+    expect(warned.stdout).toBe(`${dir}: 5 tenant(s), catalog valid\n`);
+    expect(warned.stderr).toMatch(/^warning: .*_cells\.yaml:8:22 cells\.default\.resource_budget: cell default holds about/);
+    expect(spawnSync("node", [bin, "validate", "--dir", dir, "--strict"], { encoding: "utf8" }).status).toBe(1);
   });
 
   it("prints its version", () => {
@@ -150,9 +181,52 @@ describe("tenancy cells and validate --base", () => {
     const ok = cellsCommand(examples);
     expect(ok.exitCode).toBe(0);
     expect(ok.output).toMatch(/^CELL\s+TENANTS\s+RESOURCES\s+BUDGET/);
-    expect(ok.output).toContain("budget: 2000 resources per stack");
+    expect(ok.output).toMatch(/^default\s+5\s+\d+\s+\d+% of 2000\s+eu-central-1,eu-west-1,us-east-1\s+acme,/m);
     expect(ok.output).not.toContain("warning:");
-    expect(cellsCommand(examples, 10).output).toMatch(/warning: cell default holds about \d+ resources \(\d+ tenants\), past the budget of 10 per stack/);
+    expect(cellsCommand(examples, 10).output).toMatch(/warning: cell default holds about \d+ resources \(\d+ tenants\), past its budget of 10 per stack/);
+  });
+
+  it("lists the cells that hold tenants as a matrix, and every declared cell as JSON", () => {
+    declareCell("us-1", "us-east-1");
+    expect(cellsCommand(dir, undefined, "matrix")).toEqual({ output: '{"include":[{"cell":"default","stack":"default"}]}', exitCode: 0 });
+    const json = JSON.parse(cellsCommand(dir, undefined, "json").output);
+    expect(json.cells.map((c: { cell: string; tenants: string[] }) => [c.cell, c.tenants.length])).toEqual([["default", 5], ["us-1", 0]]);
+  });
+
+  it("warns past a cell's budget at its line in _cells.yaml, and fails with --strict", () => {
+    const path = join(dir, "_cells.yaml");
+    writeFileSync(path, readFileSync(path, "utf8").replace("resource_budget: 2000", "resource_budget: 10"));
+    const where = `${dir}/_cells.yaml:8:22 cells.default.resource_budget`;
+    const warned = validateCommand(dir, "text");
+    expect(warned.exitCode).toBe(0);
+    expect(warned.output).toBe(`${dir}: 5 tenant(s), catalog valid`);
+    expect(warned.messages).toMatch(new RegExp(`^warning: ${where}: cell default holds about \\d+ resources \\(5 tenants\\), past its budget of 10 per stack`));
+    expect(JSON.parse(validateCommand(dir, "json").output)).toMatchObject({ valid: true, errors: [], warnings: [{ path: "cells.default.resource_budget", line: 8, col: 22 }] });
+    expect(validateCommand(dir, "github").output).toMatch(/^::warning file=.*_cells\.yaml,line=8,col=22,title=tenant catalog::cells\.default\.resource_budget: cell default holds/);
+    const strict = validateCommand(dir, "text", { strict: true });
+    expect(strict.exitCode).toBe(1);
+    expect(strict.output).toMatch(new RegExp(`^${where}: cell default holds about`));
+    expect(strict.output).toContain("1 error(s) in the catalog");
+  });
+
+  it("refuses taking a cell out of _cells.yaml while its stack still holds tenants", () => {
+    const git = (...args: string[]) => execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd: join(dir, ".."), encoding: "utf8" });
+    declareCell("eu-2", "eu-west-1");
+    writeFileSync(join(dir, "initech.yaml"), readFileSync(join(dir, "initech.yaml"), "utf8") + "cell: eu-2\n");
+    git("init", "-q");
+    git("add", ".");
+    git("commit", "-qm", "initech in eu-2");
+    // initech leaves the catalog and eu-2 is undeclared in the same change: eu-2's stack would never delete it.
+    rmSync(join(dir, "initech.yaml"));
+    const cells = join(dir, "_cells.yaml");
+    writeFileSync(cells, readFileSync(cells, "utf8").replace("  eu-2:\n    regions: [eu-west-1]\n\n", ""));
+    const refused = validateCommand("tenants", "text", { base: "HEAD", cwd: join(dir, "..") });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.output).toContain("tenants/_cells.yaml:1:1 cells: cell eu-2 is no longer declared, but its stack still holds tenant(s) initech;");
+    // Emptied and deployed first, the cell may go.
+    git("add", "-A");
+    git("commit", "-qm", "initech gone");
+    expect(validateCommand("tenants", "text", { base: "HEAD", cwd: join(dir, "..") }).exitCode).toBe(0);
   });
 
   it("refuses a tenant moved to another cell unless its move is acknowledged", () => {
@@ -161,6 +235,7 @@ describe("tenancy cells and validate --base", () => {
     git("-c", "user.email=t@example.com", "-c", "user.name=t", "add", ".");
     git("-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "catalog");
     writeFileSync(join(dir, "initech.yaml"), readFileSync(join(dir, "initech.yaml"), "utf8") + "cell: eu-2\n");
+    declareCell("eu-2", "eu-west-1");
     const cwd = join(dir, "..");
     const refused = validateCommand("tenants", "text", { base: "HEAD", cwd });
     expect(refused.exitCode).toBe(1);
