@@ -73,6 +73,9 @@ export function generatedFiles(n: number, cells: readonly string[] = [CELL]): Ca
     path: `tenants/${name}`,
     text: readFileSync(`tenants/${name}`, "utf8"),
   }));
+  // The cells are the benchmark's own (and the defaults' cell): declared with both regions and the example's server.
+  const declared = [...new Set(["default", ...cells])].map((cell) => `  ${cell}: { regions: [eu-west-1, us-east-1] }`).join("\n");
+  files.push({ name: "_cells.yaml", path: "tenants/_cells.yaml", text: `cells:\n${declared}\ndatabase_servers:\n  main:\n` });
   for (let i = 0; i < n; i++) {
     // Mixed radix, cell the lowest digit: every combination appears once per 36 x cells tenants.
     const j = Math.floor(i / cells.length);

@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ControlPlane, Defaults, ResolvedTenant } from "../lib/catalog";
 import type { MigrationSets } from "../lib/database/migrations";
 import { naming } from "../lib/naming";
-import type { S3Store } from "../providers/s3/client";
+import type { ObjectPlace, S3Store } from "../providers/s3/client";
 import { DatabaseServer, TenantDatabase, type DatabaseConnectionArgs } from "./database";
 import { TenantDomain, type OwnershipRecord } from "./domain";
 import { identityDisplayName, TenantIdentity, type TenantIdentityArgs } from "./identity";
@@ -46,8 +46,10 @@ export interface TenantArgs {
   lifecycle: {
     /** tenancy:webhookSecret, which signs the lifecycle webhooks (a secret). */
     webhookSecret: pulumi.Input<string>;
-    /** The backups bucket (tenancy:backupBucket, tenancy:backupRegion). */
+    /** The backups bucket of the tenant's region (lib/config.ts backupBucketName). */
     backupStore: S3Store;
+    /** Where the tenant's objects are, for its backup (lib/lifecycle/places.ts objectPlace). */
+    objects: ObjectPlace;
   };
   /** The parent's component, for a child tenant: the child is created after it and deleted before it. */
   parentTenant?: Tenant;
@@ -98,7 +100,7 @@ export class Tenant extends pulumi.ComponentResource {
     const tags = { tenant: t.id, plan: t.plan, cell: t.cell };
     // The seed's deletion flow as one chain of dependencies (lib/lifecycle/order.ts): each stage
     // depends on the next, so the engine deletes them in this order and creates them in reverse:
-    // deleting-webhook, organization, backup, data, bucket, DNS and certificates, deleted-webhook.
+    // deleting-webhook, backup, organization, data, bucket, DNS and certificates, deleted-webhook.
     // `after` hands each stage's dependency to every child of a component (dependsOn on a
     // component reaches none of them); a child tenant's `after` also holds its parent.
     const deleted = new DeletedHook(naming.resource(t.id, "deleted-hook"), deletedHookArgs(t, args.lifecycle.webhookSecret), { parent: this, dependsOn: after });
@@ -132,6 +134,8 @@ export class Tenant extends pulumi.ComponentResource {
         provider: args.storage.provider,
         sharedBucket: args.storage.sharedBucket,
         s3Endpoint: args.storage.s3Endpoint,
+        suspended,
+        ...(t.adopt?.bucket ? { adoptedBucket: t.adopt.bucket } : {}),
         protection,
       },
       { parent: this, after: [...after, domain] },
@@ -148,15 +152,11 @@ export class Tenant extends pulumi.ComponentResource {
         migrationSets: args.database.migrationSets,
         profile: { name: t.name, friendlyName: t.friendly_name, settings: t.settings },
         suspended,
+        // `adopt:` (lib/catalog/adopt.ts): what runs already is imported or recorded, not created.
+        ...(t.adopt ? { adopt: { database: t.adopt.database !== undefined, schema: t.adopt.schema !== undefined, migrationVersion: t.adopt.migration_version } } : {}),
         protection,
       },
       { parent: this, after: [...after, storage] },
-    );
-    // Depending on the component reaches every custom resource under it: the dump runs while all of the data is there.
-    const backup = new TenantBackup(
-      naming.resource(t.id, "backup"),
-      tenantBackupArgs(t, args.database.connection, args.lifecycle.backupStore),
-      { parent: this, dependsOn: [...after, database] },
     );
     const identity = new TenantIdentity(
       t.id,
@@ -168,9 +168,16 @@ export class Tenant extends pulumi.ComponentResource {
         hostnames: [domain.hostname, ...t.domains.custom],
         connection: args.identity.connection,
       },
-      { parent: this, after: [...after, backup] },
+      { parent: this, after: [...after, database] },
     );
-    new LifecycleHook(naming.resource(t.id, "lifecycle-hook"), lifecycleHookArgs(t, args.lifecycle.webhookSecret), { parent: this, dependsOn: [...after, identity] });
+    // Depending on the components reaches every custom resource under them: the whole backup runs
+    // while the organization, the rows and the objects are all still there.
+    const backup = new TenantBackup(
+      naming.resource(t.id, "backup"),
+      tenantBackupArgs(t, args.database.connection, args.lifecycle.backupStore, args.lifecycle.objects, args.identity.connection, identity.suspendedMembers),
+      { parent: this, dependsOn: [...after, identity, database] },
+    );
+    new LifecycleHook(naming.resource(t.id, "lifecycle-hook"), lifecycleHookArgs(t, args.lifecycle.webhookSecret), { parent: this, dependsOn: [...after, backup] });
 
     this.hostname = domain.hostname;
     this.bucket = storage.bucketName;

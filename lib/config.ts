@@ -5,7 +5,7 @@ import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { BUCKET_PREFIX_MAX, BUCKET_PREFIX_PATTERN, CATALOG_DIR } from "./naming";
+import { BUCKET_PREFIX_MAX, BUCKET_PREFIX_PATTERN, CATALOG_DIR, naming } from "./naming";
 import { AWS_REGIONS } from "./catalog/regions";
 import { Hostname, Slug } from "./catalog/schema";
 import { WEBHOOK_SECRET_MIN_LENGTH } from "./lifecycle/policy";
@@ -14,6 +14,8 @@ export const CONFIG_NAMESPACE = "tenancy";
 
 /** The modes both the Pulumi provider and the migrations runner (providers/postgres/connection.ts) accept. */
 const SSL_MODES = ["disable", "require", "verify-full"] as const;
+
+const BucketName = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: "expected an S3 bucket name" });
 
 const Target = z.string().regex(/^(?=.{1,253}$)[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?$/, {
   message: "expected a host name such as ingress.example.net (the content of a CNAME record)",
@@ -58,13 +60,20 @@ export const PlainConfigSchema = z.strictObject({
   baseDomain: Hostname,
   ingressTarget: Target,
   maintenanceTarget: Target,
-  backupBucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: "expected an S3 bucket name" }),
+  /**
+   * Before backups were kept per region, one bucket for every tenant: read as the entry of
+   * `backupRegion` in backupBuckets, so a stack that sets it keeps finding its backups there.
+   * Empty is unset (Pulumi.yaml declares both with "" as their default).
+   */
+  backupBucket: z.preprocess((v) => (v === "" ? undefined : v), BucketName.optional()),
+  /** Backups bucket per region (data residency), where it is not naming.backupBucket(bucketPrefix, region). */
+  backupBuckets: z.partialRecord(z.enum(AWS_REGIONS as [string, ...string[]], { message: "expected an AWS region name such as eu-west-1" }), BucketName).optional(),
   // Empty is unset: Pulumi.yaml declares the key with "" as its default (AWS S3 itself).
   s3Endpoint: z.preprocess(
     (v) => (v === "" ? undefined : v),
     z.string().regex(/^https?:\/\/[^\s/]+\/?$/, { message: "expected the base URL of an S3-compatible server, such as https://minio.internal:9000" }).optional(),
   ),
-  backupRegion: z.enum(AWS_REGIONS as [string, ...string[]], { message: "expected an AWS region name such as eu-west-1" }),
+  backupRegion: z.preprocess((v) => (v === "" ? undefined : v), z.enum(AWS_REGIONS as [string, ...string[]], { message: "expected an AWS region name such as eu-west-1" }).optional()),
   controlPlane: z.strictObject({
     url: z.string().regex(/^https?:\/\/[^\s/]+/, { message: "expected the control plane's base URL, such as https://auth.example.com" }),
     clientId: z.string().min(1),
@@ -191,6 +200,10 @@ export function parseTenancyConfig(raw: RawConfig, stack?: string): TenancyConfi
     }
   }
 
+  if (plain.success && (plain.data.backupBucket === undefined) !== (plain.data.backupRegion === undefined)) {
+    problems.push(`${CONFIG_NAMESPACE}:${plain.data.backupBucket === undefined ? "backupBucket" : "backupRegion"}: missing; backupBucket and backupRegion name one region's backups bucket together (or set ${CONFIG_NAMESPACE}:backupBuckets.<region> instead)`);
+  }
+
   let cell = typeof raw.cell === "string" ? raw.cell : "default";
   if (stack !== undefined) {
     if (!Slug.safeParse(stack).success) {
@@ -228,7 +241,15 @@ function readCaFile(path: string, key: string, problems: string[]): string | und
 }
 
 /** Keys whose value is a map: read as objects, and not declarable in Pulumi.yaml. */
-export const OBJECT_KEYS: ReadonlySet<string> = new Set(["databaseServers", "controlPlane", "databasePasswords"]);
+export const OBJECT_KEYS: ReadonlySet<string> = new Set(["databaseServers", "controlPlane", "databasePasswords", "backupBuckets"]);
+
+/**
+ * The backups bucket of a region: tenancy:backupBuckets.<region>, else the older pair
+ * backupBucket/backupRegion for its region, else naming.backupBucket(bucketPrefix, region).
+ */
+export function backupBucketName(config: Pick<TenancyConfig, "bucketPrefix" | "backupBuckets" | "backupBucket" | "backupRegion">, region: string): string {
+  return config.backupBuckets?.[region] ?? (config.backupRegion === region ? config.backupBucket : undefined) ?? naming.backupBucket(config.bucketPrefix, region);
+}
 
 /** Reads `tenancy:*` from the running stack, whose name is the cell it deploys. */
 export function readTenancyConfig(config = new pulumi.Config(CONFIG_NAMESPACE), stack = pulumi.getStack()): TenancyConfig {

@@ -24,6 +24,15 @@ function pg(id: string): string {
  */
 export const CATALOG_DIR = "tenants";
 
+/** The parts of a backup, under its key; the manifest is written last, once the others verify. */
+export const BACKUP_PARTS = {
+  database: "database.dump",
+  objects: "objects.json",
+  configuration: "configuration.json",
+  identity: "identity.json",
+  manifest: "manifest.json",
+} as const;
+
 export const naming = {
   /** Database of a tenant with isolation `database`. */
   database: (id: string) => pg(id),
@@ -42,12 +51,15 @@ export const naming = {
   /** Schema of the shared tables inside `sharedDatabase`. */
   sharedSchema: "tenancy_shared",
 
-  /** The tenant's own bucket (storage mode `bucket`). */
-  bucket(prefix: string, id: string): string {
+  /**
+   * The tenant's own bucket (storage mode `bucket`). An adopted bucket (`adopt.bucket`) keeps its
+   * name: S3 cannot rename a bucket, and the tenant's application already uses it.
+   */
+  bucket(prefix: string, id: string, adopted?: string): string {
     if (!BUCKET_PREFIX_PATTERN.test(prefix)) {
       throw new Error(`bucket prefix ${JSON.stringify(prefix)} must be 1-${BUCKET_PREFIX_MAX} lowercase letters, digits or inner hyphens`);
     }
-    return `${prefix}-${checked(id)}`;
+    return adopted ?? `${prefix}-${checked(id)}`;
   },
   /** The shared bucket of a cell in one region (storage mode `prefix`). */
   sharedBucket(prefix: string, cell: string, region: string): string {
@@ -61,13 +73,41 @@ export const naming = {
   storagePolicy: (prefix: string, id: string) => `${prefix}-${checked(id)}-storage`,
 
   hostname: (subdomain: string, baseDomain: string) => `${subdomain}.${baseDomain}`,
-  /** Organization on the control-plane tenant: its name is the tenant id (Auth0 naming rules). */
-  organization: (id: string) => checked(id),
+  /**
+   * Organization on the control-plane tenant: its name is the tenant id (Auth0 naming rules), or an
+   * adopted organization's own (`adopt.organization`), which its users' logins already carry.
+   */
+  organization: (id: string, adopted?: string) => adopted ?? checked(id),
   /** Tenant id on the identity control plane. */
   identityTenant: (id: string) => checked(id),
 
-  /** Object key of a backup; sortable by time. `stamp` is an ISO timestamp. */
-  backupKey: (id: string, stamp: string) => `backups/${checked(id)}/${stamp.replace(/[:.]/g, "-")}.dump`,
+  /**
+   * The backups bucket of a region (data residency: a tenant's backups stay in its region). One per
+   * region and deployment, shared by the cells there, so a tenant's backups stay where they are when
+   * it moves between cells and are found by its region alone after it is offboarded.
+   * `tenancy:backupBuckets.<region>` names another bucket for a region.
+   */
+  backupBucket(prefix: string, region: string): string {
+    const name = `${prefix}-backups-${region}`;
+    if (!BUCKET_PREFIX_PATTERN.test(prefix) || name.length > 63) throw new Error(`backups bucket name ${name} is not a valid bucket name; set tenancy:backupBuckets.${region}`);
+    return name;
+  },
+  /** Every backup of a tenant is under this key prefix of its region's backups bucket. */
+  backupsOf: (id: string) => `backups/${checked(id)}/`,
+  /**
+   * One backup: a folder named by its start time (so keys sort by time), holding BACKUP_PARTS and
+   * the tenant's objects. `stamp` is an ISO timestamp.
+   */
+  backupKey: (id: string, stamp: string) => `backups/${checked(id)}/${stamp.replace(/[:.]/g, "-")}/`,
+  /** The tenant a backup key belongs to, or undefined when `key` is no backup key. */
+  backupTenant(key: string): string | undefined {
+    const match = /^backups\/([a-z0-9-]+)\/\d{4}-\d{2}-\d{2}T[0-9-]+Z\/$/.exec(key);
+    return match && isTenantId(match[1]) ? match[1] : undefined;
+  },
+  /** The n-th object copied into a backup (numbered, since an object key may be longer than a key prefix leaves room for). */
+  backupObject: (key: string, n: number) => `${key}objects/${String(n).padStart(8, "0")}`,
+  /** Quarantine database (and its throwaway owner role) of one restore; `token` is random hex. */
+  restoreQuarantine: (token: string) => `tenancy_restore_${token}`,
 
   /** Pulumi logical name of a tenant's child resource: unique per tenant, stable across renames. */
   resource: (id: string, part: string) => `${checked(id)}-${part}`,

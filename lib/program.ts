@@ -5,13 +5,15 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import { DatabaseServer } from "../components/database";
-import { s3Access, SharedBucket } from "../components/storage";
+import { SharedBucket } from "../components/storage";
 import { identityDisplayName } from "../components/identity";
 import { Tenant } from "../components/tenant";
 import type { OwnershipRecord } from "../components/domain";
 import { CatalogInvalidError, loadCatalog, readCatalogDir, type Catalog, type ResolvedTenant } from "./catalog";
+import { undeclared } from "./catalog/cells";
 import { migrationSets } from "./database/migrations";
-import type { TenancyConfig } from "./config";
+import { backupBucketName, type TenancyConfig } from "./config";
+import { backupStore, objectPlace } from "./lifecycle/places";
 
 export interface TenantOutputs {
   hostname: pulumi.Output<string>;
@@ -52,6 +54,9 @@ export function tenantsOfCell(catalog: Catalog, cell: string): ResolvedTenant[] 
 /** What stops the cell's tenants from being deployed with this config, all at once. */
 export function programProblems(catalog: Catalog, config: Pick<TenancyConfig, "cell" | "databaseServers">): string[] {
   const problems: string[] = [];
+  // A stack for a cell nobody declared (a typo'd stack name, a cell taken out of _cells.yaml) would
+  // register no tenant, and an `up` would delete whatever its state holds.
+  if (!catalog.declarations.cells.has(config.cell)) problems.push(`stack ${config.cell} deploys the declared cell it is named after: ${undeclared("cell", config.cell, catalog.declarations.cells.keys())}`);
   const byId = new Map(catalog.tenants.map((t) => [t.id, t]));
   const servers = Object.keys(config.databaseServers);
   for (const t of tenantsOfCell(catalog, config.cell)) {
@@ -215,7 +220,11 @@ function* programSteps(catalog: Catalog, config: TenancyConfig, options: Registe
         },
         parentName: t.parent ? displayNames.get(t.parent) : undefined,
       },
-      lifecycle: { webhookSecret: config.webhookSecret, backupStore: { bucket: config.backupBucket, region: config.backupRegion, ...s3Access(config.s3Endpoint) } },
+      lifecycle: {
+        webhookSecret: config.webhookSecret,
+        backupStore: backupStore(backupBucketName(config, t.region), t.region, config.s3Endpoint),
+        objects: objectPlace(t, config),
+      },
       parentTenant: t.parent ? components[t.parent] : undefined,
     });
     yield;

@@ -68,6 +68,8 @@ export class TenantIdentity extends pulumi.ComponentResource {
   /** client_id of the tenant's default application. */
   declare public readonly applicationClientId: pulumi.Output<string>;
   declare public readonly identityTenant: string;
+  /** The Organization's `suspendedMembers` (undefined unless suspended): the tenant's backup keeps them. */
+  declare public readonly suspendedMembers: pulumi.Output<Record<string, string[]> | undefined>;
 
   constructor(name: string, args: TenantIdentityArgs, opts: TenantIdentityOptions = {}) {
     const { after = [], ...componentOpts } = opts;
@@ -92,6 +94,7 @@ export class TenantIdentity extends pulumi.ComponentResource {
         roles: organizationRoles(t, args.access),
         adminRole: args.access.admin_role,
         admins: t.access.admins,
+        ...(t.adopt?.organization ? { adoptedName: t.adopt.organization } : {}),
       },
       childOptions(this, [...after, entities]),
     );
@@ -103,6 +106,7 @@ export class TenantIdentity extends pulumi.ComponentResource {
 
     this.identityTenant = naming.identityTenant(t.id);
     this.organizationId = organization.organizationId;
+    this.suspendedMembers = organization.suspendedMembers;
     this.applicationClientId = seed.applicationClientId;
     this.registerOutputs({ organizationId: this.organizationId, applicationClientId: this.applicationClientId, identityTenant: this.identityTenant });
   }

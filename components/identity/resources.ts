@@ -41,15 +41,19 @@ export interface OrganizationArgs {
   roles: string[];
   adminRole: string;
   admins: string[];
+  /** An adopted organization's own name (`adopt.organization`): found and kept instead of created. */
+  adoptedName?: string;
 }
 
 export class Organization extends TenancyResource {
   declare public readonly organizationId: pulumi.Output<string>;
   declare public readonly name: pulumi.Output<string>;
   declare public readonly members: pulumi.Output<Record<string, string>>;
+  /** While suspended: user id -> role ids of the members taken out (providers/identity/org-suspension.ts); the backup keeps them. */
+  declare public readonly suspendedMembers: pulumi.Output<Record<string, string[]> | undefined>;
 
   constructor(name: string, args: OrganizationArgs, opts?: pulumi.CustomResourceOptions) {
-    super("Organization", name, { ...args, organizationId: undefined, name: undefined, members: undefined }, opts, CLIENT_SECRET);
+    super("Organization", name, { ...args, organizationId: undefined, name: undefined, members: undefined, suspendedMembers: undefined }, opts, CLIENT_SECRET);
   }
 }
 

@@ -18,13 +18,7 @@ export function tenantTags(tags: TenantTags): Record<string, string> {
   return { tenant: tags.tenant, plan: tags.plan, cell: tags.cell, "managed-by": "tenancy" };
 }
 
-/**
- * How the engine-side S3 users (a prefix tenant's objects, backups) reach an S3-compatible server:
- * its URL with path-style addressing, which such servers expect; nothing for AWS S3 itself.
- */
-export function s3Access(endpoint: string | undefined): { endpoint?: string; forcePathStyle?: boolean } {
-  return endpoint ? { endpoint, forcePathStyle: true } : {};
-}
+export { s3Access } from "../../lib/lifecycle/places";
 
 export interface TenantStorageArgs {
   tenantId: string;
@@ -41,6 +35,10 @@ export interface TenantStorageArgs {
   sharedBucket?: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
   /** `tenancy:s3Endpoint`: an S3-compatible server instead of AWS S3, for the providers that reach the shared bucket. */
   s3Endpoint?: string;
+  /** status: suspended closes the tenant's storage (prefixPolicyDocument, suspendedBucketPolicyDocument). */
+  suspended: boolean;
+  /** Mode `bucket`: a bucket that exists already (`adopt.bucket`), imported under its own name instead of created. */
+  adoptedBucket?: string;
   protection: DataProtection;
 }
 
@@ -53,6 +51,7 @@ export function storageArgProblems(args: Omit<TenantStorageArgs, "provider">): s
   if (args.expireDays !== null && (!Number.isInteger(args.expireDays) || args.expireDays < 1)) problems.push(`expireDays must be a positive integer or null, got ${args.expireDays}`);
   if (args.mode === "prefix" && !args.sharedBucket) problems.push("mode prefix needs sharedBucket (the cell's shared bucket in the tenant's region)");
   if (args.mode === "bucket" && args.sharedBucket) problems.push("mode bucket takes no sharedBucket");
+  if (args.mode === "prefix" && args.adoptedBucket !== undefined) problems.push("mode prefix adopts no bucket: its objects are under a prefix of the shared bucket");
   for (const key of ["tenant", "plan", "cell"] as const) if (!args.tags[key]) problems.push(`tags.${key} is empty`);
   return problems;
 }
@@ -77,13 +76,43 @@ export function lifecycleRules(ruleId: string, retention: LifecycleRetention, pr
   return rules;
 }
 
-/** IAM policy document that allows object access under one key prefix of one bucket, and nothing else. */
-export function prefixPolicyDocument(bucketArn: string, prefix: string): string {
+const OBJECT_ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:GetObjectVersion"];
+const LISTING_ACTIONS = ["s3:ListBucket", "s3:ListBucketVersions"];
+
+/**
+ * IAM policy document that allows object access under one key prefix of one bucket, and nothing else.
+ * While the tenant is suspended the same statements deny instead: an explicit Deny wins over any Allow
+ * a principal holds elsewhere, so the tenant's principals lose its objects until it is resumed.
+ */
+export function prefixPolicyDocument(bucketArn: string, prefix: string, suspended = false): string {
+  const effect = suspended ? "Deny" : "Allow";
+  const sid = (name: string) => (suspended ? `${name}Suspended` : name);
   return JSON.stringify({
     Version: "2012-10-17",
     Statement: [
-      { Sid: "TenantObjects", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:GetObjectVersion"], Resource: [`${bucketArn}/${prefix}*`] },
-      { Sid: "TenantListing", Effect: "Allow", Action: ["s3:ListBucket", "s3:ListBucketVersions"], Resource: [bucketArn], Condition: { StringLike: { "s3:prefix": [`${prefix}*`] } } },
+      { Sid: sid("TenantObjects"), Effect: effect, Action: OBJECT_ACTIONS, Resource: [`${bucketArn}/${prefix}*`] },
+      { Sid: sid("TenantListing"), Effect: effect, Action: LISTING_ACTIONS, Resource: [bucketArn], Condition: { StringLike: { "s3:prefix": [`${prefix}*`] } } },
+    ],
+  });
+}
+
+/**
+ * Bucket policy of a suspended tenant's own bucket: every principal that acts for the tenant (its
+ * sessions carry the `tenant` tag, as its AWS objects do) is denied the bucket and its objects. The
+ * platform's own principals carry no such tag, so backups and restores go on; resuming deletes the policy.
+ */
+export function suspendedBucketPolicyDocument(bucketArn: string, tenantId: string): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "TenantSuspended",
+        Effect: "Deny",
+        Principal: "*",
+        Action: [...OBJECT_ACTIONS, ...LISTING_ACTIONS],
+        Resource: [bucketArn, `${bucketArn}/*`],
+        Condition: { StringEquals: { "aws:PrincipalTag/tenant": tenantId } },
+      },
     ],
   });
 }

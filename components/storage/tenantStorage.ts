@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { TenantPrefix } from "./tenantPrefix";
 import { naming } from "../../lib/naming";
 import { assertNoProblems, childOptions } from "../options";
-import { lifecycleRules, prefixPolicyDocument, s3Access, storageArgProblems, tenantTags, type TenantStorageArgs } from "./args";
+import { lifecycleRules, prefixPolicyDocument, s3Access, storageArgProblems, suspendedBucketPolicyDocument, tenantTags, type TenantStorageArgs } from "./args";
 import { hardenedBucket } from "./hardenedBucket";
 
 export interface TenantStorageOptions extends pulumi.ComponentResourceOptions {
@@ -31,16 +31,22 @@ export class TenantStorage extends pulumi.ComponentResource {
     if (args.mode === "bucket") {
       const bucket = hardenedBucket({
         logicalName: id,
-        bucketName: naming.bucket(args.bucketPrefix, id),
+        bucketName: naming.bucket(args.bucketPrefix, id, args.adoptedBucket),
         versioning: args.versioning,
         rules: lifecycleRules("tenant", args),
         tags,
         // Offboarding empties and deletes the bucket, after the database backup (lib/lifecycle/order.ts).
         // A retained bucket is never deleted by the engine; a protected one only after protection is off.
         forceDestroy: !args.protection.retainOnDelete,
-        bucketOptions: child({ protect: args.protection.protect, retainOnDelete: args.protection.retainOnDelete }),
+        // An adopted bucket is imported: the engine reads it instead of creating it (its configuration
+        // resources are then created over its settings, as S3's configuration calls are puts).
+        bucketOptions: child({ protect: args.protection.protect, retainOnDelete: args.protection.retainOnDelete, ...(args.adoptedBucket ? { import: args.adoptedBucket } : {}) }),
         options: child(),
       });
+      // Registered only while suspended: resuming deletes it, which reopens exactly what it closed.
+      if (args.suspended) {
+        new aws.s3.BucketPolicy(naming.resource(id, "bucket-suspension"), { bucket: bucket.id, policy: bucket.arn.apply((arn) => suspendedBucketPolicyDocument(arn, id)) }, child());
+      }
       this.bucketName = bucket.bucket;
       this.keyPrefix = pulumi.output("");
       this.policyArn = pulumi.output(undefined);
@@ -52,7 +58,7 @@ export class TenantStorage extends pulumi.ComponentResource {
         {
           name: naming.storagePolicy(args.bucketPrefix, id),
           description: `Objects of tenant ${id} under ${prefix} in the shared bucket`,
-          policy: pulumi.output(shared.arn).apply((arn) => prefixPolicyDocument(arn, prefix)),
+          policy: pulumi.output(shared.arn).apply((arn) => prefixPolicyDocument(arn, prefix, args.suspended)),
           tags,
         },
         child(),

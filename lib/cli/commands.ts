@@ -5,13 +5,18 @@ import { join, posix } from "node:path";
 import { stringify } from "yaml";
 import { ID_RULE, isTenantId } from "../catalog/formats";
 import { checkRetainedRemovals, formatError, loadCatalog, readCatalogAtRef, readCatalogDir, sortErrors, type Catalog, type CatalogError, type CatalogFile } from "../catalog";
-import { cellReport, cellReportRows, checkCellMoves, checkParentCells } from "../cells";
+import { checkAdoptionChanges } from "../catalog/adopt";
+import { CELLS_FILE, cellLocation } from "../catalog/cells";
+import { cellReport, cellReportRows, checkCellMoves, checkCellRemovals, checkParentCells } from "../cells";
+import { unmarkedDestructive } from "../database/migration-lint";
 
 export interface CommandResult {
   output: string;
   exitCode: number;
   /** Print to stdout even with a non-zero exit code: the output is the result (a plan with errors), not a failure message. */
   isResult?: boolean;
+  /** Said to the user beside the result (warnings, progress): always to stderr. */
+  messages?: string;
 }
 
 export type ErrorFormat = "text" | "json" | "github";
@@ -24,19 +29,18 @@ function escapeProperty(text: string): string {
   return escapeData(text).replace(/:/g, "%3A").replace(/,/g, "%2C");
 }
 
-export function formatErrors(errors: readonly CatalogError[], format: ErrorFormat): string {
+export function formatErrors(errors: readonly CatalogError[], format: ErrorFormat, warnings: readonly CatalogError[] = []): string {
+  const annotation = (level: "error" | "warning") => (e: CatalogError) => {
+    const message = e.path ? `${e.path}: ${e.message}` : e.message;
+    return `::${level} file=${escapeProperty(e.file)},line=${e.line},col=${e.col},title=${escapeProperty("tenant catalog")}::${escapeData(message)}`;
+  };
   switch (format) {
     case "json":
-      return JSON.stringify({ valid: errors.length === 0, errors }, null, 2);
+      return JSON.stringify({ valid: errors.length === 0, errors, ...(warnings.length > 0 ? { warnings } : {}) }, null, 2);
     case "github":
-      return errors
-        .map((e) => {
-          const message = e.path ? `${e.path}: ${e.message}` : e.message;
-          return `::error file=${escapeProperty(e.file)},line=${e.line},col=${e.col},title=${escapeProperty("tenant catalog")}::${escapeData(message)}`;
-        })
-        .join("\n");
+      return [...errors.map(annotation("error")), ...warnings.map(annotation("warning"))].join("\n");
     default:
-      return errors.map(formatError).join("\n");
+      return [...errors.map(formatError), ...warnings.map((w) => `warning: ${formatError(w)}`)].join("\n");
   }
 }
 
@@ -47,21 +51,34 @@ export interface ValidateOptions {
   allowCellMoves?: readonly string[];
   /** Repository root for `base` (default: the working directory). */
   cwd?: string;
+  /** Warnings (a cell past its resource budget) fail the validation too. */
+  strict?: boolean;
 }
 
 export function validateCommand(dir: string, format: ErrorFormat, options: ValidateOptions = {}): CommandResult {
   const files = readCatalogDir(dir, options.cwd);
   const result = loadCatalog(files, dir);
-  const errors = result.ok ? [...checkParentCells(result.catalog, files), ...baseErrors(result.catalog, files, dir, options)] : result.errors;
+  const found = [
+    ...(result.ok ? [...checkParentCells(result.catalog, files), ...baseErrors(result.catalog, files, dir, options)] : result.errors),
+    // A migration that destroys data says so on purpose (lib/database/migration-lint.ts).
+    ...unmarkedDestructive(options.cwd ?? process.cwd()),
+  ];
+  const budgets = result.ok ? budgetWarnings(result.catalog, files, dir) : [];
+  const errors = sortErrors(options.strict ? [...found, ...budgets] : found);
+  const warnings = options.strict ? [] : budgets;
   if (errors.length === 0) {
     const count = result.ok ? result.catalog.tenants.length : 0;
-    const output = format === "json" ? formatErrors([], "json") : format === "github" ? "" : `${dir}: ${count} tenant(s), catalog valid`;
-    return { output, exitCode: 0 };
+    if (format !== "text") return { output: formatErrors([], format, warnings), exitCode: 0 };
+    return { output: `${dir}: ${count} tenant(s), catalog valid`, exitCode: 0, ...(warnings.length > 0 ? { messages: formatErrors([], "text", warnings) } : {}) };
   }
-  const sorted = sortErrors(errors);
-  const summary = format === "text" ? `\n${sorted.length} error(s) in the catalog; nothing was changed` : "";
+  const summary = format === "text" ? `\n${errors.length} error(s) in the catalog; nothing was changed` : "";
   // A machine format is the result, invalid or not: it goes to stdout, where the caller parses it.
-  return { output: formatErrors(sorted, format) + summary, exitCode: 1, isResult: format !== "text" };
+  return { output: formatErrors(errors, format, warnings) + summary, exitCode: 1, isResult: format !== "text" };
+}
+
+/** Cells past their resource budget, each located at its entry in _cells.yaml. */
+function budgetWarnings(catalog: Catalog, files: readonly CatalogFile[], dir: string): CatalogError[] {
+  return cellReport(catalog).warnings.map((w) => ({ ...cellLocation(files, w.cell, dir), message: w.message }));
 }
 
 /**
@@ -72,10 +89,15 @@ function baseErrors(head: Catalog, files: readonly CatalogFile[], dir: string, o
   if (options.base === undefined) return [];
   const baseFiles = readCatalogAtRef(options.base, dir, options.cwd);
   if (baseFiles.length === 0) return [];
-  const base = loadCatalog(baseFiles, dir);
+  const base = loadCatalog(baseFiles, dir, { atRef: true });
   // An invalid base says nothing reliable about where tenants were; the head's own errors stand.
   if (!base.ok) return [];
-  return [...checkCellMoves(base.catalog, head, { files, allow: options.allowCellMoves }), ...checkRetainedRemovals(base.catalog, head)];
+  return [
+    ...checkCellMoves(base.catalog, head, { files, allow: options.allowCellMoves }),
+    ...checkCellRemovals(base.catalog, head, files, dir),
+    ...checkRetainedRemovals(base.catalog, head),
+    ...checkAdoptionChanges(base.catalog, head, files),
+  ];
 }
 
 export function listCommand(dir: string, format: "text" | "json"): CommandResult {
@@ -93,11 +115,22 @@ export function listCommand(dir: string, format: "text" | "json"): CommandResult
   return { output: table(rows), exitCode: 0 };
 }
 
-export function cellsCommand(dir: string, budget?: number): CommandResult {
+export type CellsFormat = "text" | "json" | "matrix";
+
+/**
+ * Every declared cell with its load. `matrix`: the cells that hold tenants, as a GitHub Actions
+ * matrix (the drift check runs on each; a declared cell without tenants may have no stack yet).
+ */
+export function cellsCommand(dir: string, budget?: number, format: CellsFormat = "text"): CommandResult {
   const result = loadCatalog(readCatalogDir(dir), dir);
   if (!result.ok) return { output: formatErrors(result.errors, "text"), exitCode: 1 };
   const report = cellReport(result.catalog, budget);
-  const lines = [table(cellReportRows(report)), "", `budget: ${report.budget} resources per stack`, ...report.warnings.map((w) => `warning: ${w}`)];
+  if (format === "json") return { output: JSON.stringify(report, null, 2), exitCode: 0 };
+  if (format === "matrix") {
+    const include = report.cells.filter((c) => c.tenants.length > 0).map((c) => ({ cell: c.cell, stack: c.cell }));
+    return { output: JSON.stringify({ include }), exitCode: 0 };
+  }
+  const lines = [table(cellReportRows(report)), "", `cells are declared in ${CELLS_FILE}; budget of a cell that names none: ${report.budget} resources`, ...report.warnings.map((w) => `warning: ${w.message}`)];
   return { output: lines.join("\n"), exitCode: 0 };
 }
 
@@ -117,8 +150,8 @@ export interface NewOptions {
   plan?: string;
   region?: string;
   cell?: string;
-  /** Picks a cell when none is given; gets the catalog as it is before the new tenant. */
-  placeCell?: (catalog: Catalog, region: string) => string;
+  /** Picks a declared cell when none is given (undefined: none holds the region); gets the catalog as it is before the new tenant. */
+  placeCell?: (catalog: Catalog, region: string) => string | undefined;
 }
 
 /**
@@ -141,6 +174,9 @@ export function newCommand(options: NewOptions): CommandResult {
   const region = options.region ?? (before.catalog.defaults.tenant.region as string | undefined);
   if (options.region) fields.region = options.region;
   const cell = options.cell ?? (options.placeCell && region ? options.placeCell(before.catalog, region) : undefined);
+  if (!options.cell && options.placeCell && region && cell === undefined) {
+    return { output: `no cell declared in ${posix.join(dir, CELLS_FILE)} holds region ${region}; declare one there (cells.<name>.regions) or name one with --cell`, exitCode: 1 };
+  }
   if (cell && cell !== before.catalog.defaults.tenant.cell) fields.cell = cell;
   const text = `# yaml-language-server: $schema=./tenant.schema.json\n${stringify(fields)}`;
 

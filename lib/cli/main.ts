@@ -6,7 +6,9 @@ import { CATALOG_DIR } from "../naming";
 import { readFileSync } from "node:fs";
 import { affectedFromGit, deployFailures, formatDeployReport, leastLoadedCell, parseEventLog } from "../cells";
 import { FORMATS, type Format } from "../plan/format";
-import { cellsCommand, listCommand, newCommand, validateCommand, type CommandResult, type ErrorFormat } from "./commands";
+import { registerOperateCommands } from "../operate/cli";
+import { cellsCommand, listCommand, newCommand, validateCommand, type CellsFormat, type CommandResult, type ErrorFormat } from "./commands";
+import { progressReporter } from "./progress";
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -44,8 +46,9 @@ export function buildCli(emit: (result: CommandResult) => void, startDir = proce
     .addOption(new Option("--format <format>", "output format").choices(["text", "json", "github"]).default("text"))
     .option("--base <ref>", "also compare with the catalog at this git ref (refuses moving a tenant between cells)")
     .option("--allow-cell-move <id>", "a tenant whose state was moved between stacks already (repeatable)", collect, [])
-    .action((opts: { dir: string; format: ErrorFormat; base?: string; allowCellMove: string[] }) =>
-      emit(validateCommand(opts.dir, opts.format, { base: opts.base, allowCellMoves: opts.allowCellMove })),
+    .option("--strict", "also fail on warnings (a cell past its resource budget)")
+    .action((opts: { dir: string; format: ErrorFormat; base?: string; allowCellMove: string[]; strict?: boolean }) =>
+      emit(validateCommand(opts.dir, opts.format, { base: opts.base, allowCellMoves: opts.allowCellMove, strict: opts.strict })),
     );
 
   program
@@ -63,7 +66,7 @@ export function buildCli(emit: (result: CommandResult) => void, startDir = proce
     .option("--name <name>", "display name (default: from the id)")
     .option("--plan <plan>", "plan (default: from _defaults.yaml)")
     .option("--region <region>", "AWS region of the tenant's data (default: from _defaults.yaml)")
-    .option("--cell <cell>", "cell (stack); default: the least-loaded cell of the region")
+    .option("--cell <cell>", "a cell declared in _cells.yaml; default: the least-loaded declared cell of the region")
     .action((id: string, opts: { dir: string; name?: string; plan?: string; region?: string; cell?: string }) =>
       emit(newCommand({ ...opts, id, placeCell: leastLoadedCell })),
     );
@@ -74,12 +77,15 @@ export function buildCli(emit: (result: CommandResult) => void, startDir = proce
     // No --dir: the program deploys tenants/ (CATALOG_DIR) and nothing else, so the plan reads that.
     .option("--base <ref>", "compare with the catalog at this git ref (default: everything is a creation)")
     .addOption(new Option("--format <format>", "output format").choices([...FORMATS]).default("text"))
-    .action(async (opts: { base?: string; format: Format }) => {
+    .option("--quiet", "no progress lines (they go to stderr, and only when it is a terminal)")
+    .option("--allow-data-loss <id>", "a tenant whose move, offboarding without backup or lowered migrations the change accepts (repeatable)", collect, [])
+    .option("--allow-cell-move <id>", "a tenant whose state was moved between stacks already (repeatable)", collect, [])
+    .action(async ({ quiet, ...opts }: { base?: string; format: Format; quiet?: boolean; allowDataLoss: string[]; allowCellMove: string[] }) => {
       // Loaded on demand, with require so it stays synchronous CommonJS under tsx: the program and
       // the provider SDKs take seconds to import, which the other commands should not pay.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { runPlan } = require("../plan") as typeof import("../plan");
-      const result = await runPlan({ ...opts, dir: CATALOG_DIR });
+      const result = await runPlan({ ...opts, dir: CATALOG_DIR, progress: progressReporter("plan", process.stderr, { quiet }) });
       emit({ output: result.output.trimEnd(), exitCode: result.exitCode, isResult: result.planned });
     });
 
@@ -107,8 +113,12 @@ export function buildCli(emit: (result: CommandResult) => void, startDir = proce
     .command("cells")
     .description("tenants and estimated resources per cell, with a warning past the resource budget")
     .addOption(dirOption())
-    .option("--budget <n>", "resources per stack (default: cells.resource_budget in _defaults.yaml, else 2000)", (v) => Number(v))
-    .action((opts: { dir: string; budget?: number }) => emit(cellsCommand(opts.dir, opts.budget)));
+    .option("--budget <n>", "resources per stack, for every cell (default: each cell's resource_budget in _cells.yaml)", (v) => Number(v))
+    .addOption(new Option("--format <format>", "output format; matrix: the cells holding tenants, for GitHub Actions").choices(["text", "json", "matrix"]).default("text"))
+    .action((opts: { dir: string; budget?: number; format: CellsFormat }) => emit(cellsCommand(opts.dir, opts.budget, opts.format)));
+
+  // status, backup, restore, export, forget: lib/operate/cli.ts.
+  registerOperateCommands(program, emit, startDir);
 
   return program;
 }
@@ -116,6 +126,7 @@ export function buildCli(emit: (result: CommandResult) => void, startDir = proce
 export async function main(argv: readonly string[]): Promise<number> {
   let exitCode = 0;
   const emit = (result: CommandResult) => {
+    if (result.messages) process.stderr.write(`${result.messages}\n`);
     if (result.output) (result.exitCode === 0 || result.isResult ? process.stdout : process.stderr).write(`${result.output}\n`);
     exitCode = result.exitCode;
   };

@@ -6,11 +6,13 @@
 // `deleted`). The engine deletes a resource before everything it depends on and never deletes a
 // resource whose dependents' deletion failed, so one chain
 //
-//   LifecycleHook -> identity (Organization, EntitySync, IdentitySeed) -> TenantBackup
+//   LifecycleHook -> TenantBackup -> identity (Organization, EntitySync, IdentitySeed)
 //     -> data (role, database/schema, grants, migrations, seed) -> storage (bucket, policy, TenantPrefix)
 //     -> domain (DNS records, certificate, custom hostnames) -> DeletedHook
 //
-// (each arrow: "depends on") is deleted left to right and created right to left. Chosen over
+// (each arrow: "depends on") is deleted left to right and created right to left. The backup comes
+// first, as the seed's onTenantDeleting "perform backups": it is of the whole tenant (its organization
+// and members, its rows, its objects), so it runs while all of them are there. Chosen over
 // resource hooks because dependencies are stored in state: the order also holds when the tenant's
 // file is gone from the program (so nothing of it is registered any more), for `pulumi destroy`,
 // and for a rerun after a failed delete; and because a failed delete of a dynamic resource stops
@@ -23,7 +25,7 @@
 // (components/options.ts childOptions with `after`); depending ON a component is fine (the SDK
 // expands it to the component's custom children). deletionOrderProblems checks the real graph.
 
-export const DELETION_STAGES = ["deleting-webhook", "identity", "backup", "data", "storage", "domain", "deleted-webhook"] as const;
+export const DELETION_STAGES = ["deleting-webhook", "backup", "identity", "data", "storage", "domain", "deleted-webhook"] as const;
 export type DeletionStage = (typeof DELETION_STAGES)[number];
 
 const DYNAMIC = "pulumi-nodejs:dynamic/tenancy:";

@@ -7,3 +7,6 @@ export type OnDelete = (typeof ON_DELETE_MODES)[number];
 
 /** Shortest webhook signing key accepted: stack config and the hook providers both enforce it. */
 export const WEBHOOK_SECRET_MIN_LENGTH = 16;
+
+/** Days a backup is kept when neither the tenant nor `_defaults.yaml` sets backup.retention_days. */
+export const DEFAULT_BACKUP_RETENTION_DAYS = 30;

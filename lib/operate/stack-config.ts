@@ -29,6 +29,8 @@ export interface StackConfigOptions {
   pulumi?: string;
   /** Its environment (backend, passphrase, credentials); this process's by default. */
   env?: NodeJS.ProcessEnv;
+  /** The stack as the backend names it, such as `acme/tenancy/eu-1` on Pulumi Cloud; the cell by default. */
+  stack?: string;
 }
 
 /** `pulumi config --json --show-secrets` output as raw `tenancy:*` values. */
@@ -58,7 +60,7 @@ export function operatorConfig(raw: RawConfig, stack: string): OperatorConfig {
 
 /** Reads and validates the config of stack `cell` through the Pulumi CLI. */
 export function readStackConfig(cell: string, options: StackConfigOptions = {}): OperatorConfig {
-  const result = spawnSync(options.pulumi ?? "pulumi", ["config", "--json", "--show-secrets", "--stack", cell, "--non-interactive"], {
+  const result = spawnSync(options.pulumi ?? "pulumi", ["config", "--json", "--show-secrets", "--stack", options.stack ?? cell, "--non-interactive"], {
     cwd: options.cwd,
     env: options.env ?? process.env,
     encoding: "utf8",

@@ -12,17 +12,16 @@
 //             out (the tenant role may not read it); its version is in the metadata instead. The admin
 //             must be allowed to SET ROLE to the tenant role (superuser or member).
 //
-// Objects: `backups/<id>/<time>.dump` (naming.backupKey) and `<that key>.json` with the metadata,
-// written only after the dump is complete and verified, so a metadata object marks a good backup.
-import { createHash } from "node:crypto";
-import { Transform, type Readable } from "node:stream";
-import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
-import { naming } from "../../lib/naming";
+// Objects: the database part of a backup, `backups/<id>/<time>/database.dump` (naming.backupKey,
+// BACKUP_PARTS), and `<that key>.json` with the metadata, written only after the dump is complete and
+// its length checked, so a metadata object marks a good dump. Both are written encrypted (parts.ts).
+import { DeleteObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
+import { BACKUP_PARTS, naming } from "../../lib/naming";
 import { appliedVersion } from "../postgres/runner";
 import { checkTarget, type Target } from "../postgres/target";
 import { pgToolVersion, runPgTool } from "../postgres/tools";
 import { assertBucketUsable, s3Client, s3Reason, where, type S3Credentials, type S3Store } from "../s3/client";
+import { DEFAULT_PART_SIZE, putJsonPart, putPart, type PartRecord } from "./parts";
 
 export interface BackupRequest {
   target: Target;
@@ -30,6 +29,8 @@ export interface BackupRequest {
   credentials?: S3Credentials;
   /** Clock for the object key; defaults to now. */
   now?: Date;
+  /** Where the dump goes; by default the database part of a new backup (naming.backupKey) started at `now`. */
+  key?: string;
   /** Multipart part size in bytes (S3's minimum, 5 MiB, and up); memory use is about twice this. */
   partSize?: number;
   /** How long pg_dump waits for each table's lock; DUMP_LOCK_WAIT_MS by default. */
@@ -38,7 +39,6 @@ export interface BackupRequest {
   onProgress?: (progress: { loaded: number; part: number }) => void;
 }
 
-export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 
 export interface BackupMetadata {
@@ -60,6 +60,8 @@ export interface BackupMetadata {
 
 export interface BackupResult extends BackupMetadata {
   metadataKey: string;
+  /** The dump and its metadata object, as written (for the whole backup's manifest). */
+  parts: PartRecord[];
 }
 
 /** The metadata object's key for a dump key. */
@@ -127,7 +129,7 @@ export async function backupTenant(request: BackupRequest): Promise<BackupResult
   }
 
   const started = request.now ?? new Date();
-  const key = naming.backupKey(target.tenantId, started.toISOString());
+  const key = request.key ?? `${naming.backupKey(target.tenantId, started.toISOString())}${BACKUP_PARTS.database}`;
   const client = s3Client(store, request.credentials);
   try {
     let dump: Awaited<ReturnType<typeof runPgTool>>;
@@ -136,30 +138,10 @@ export async function backupTenant(request: BackupRequest): Promise<BackupResult
     } catch (error) {
       throw fail((error as Error).message);
     }
-    const hash = createHash("sha256");
-    let size = 0;
-    const body: Readable = dump.stdout!.pipe(
-      new Transform({
-        transform(chunk: Buffer, _encoding, done) {
-          hash.update(chunk);
-          size += chunk.length;
-          done(null, chunk);
-        },
-      }),
-    );
-    const upload = new Upload({
-      client,
-      params: { Bucket: store.bucket, Key: key, Body: body, ContentType: "application/octet-stream" },
-      queueSize: 2,
-      partSize,
-      leavePartsOnError: false,
-    });
-    const onProgress = request.onProgress;
-    if (onProgress) upload.on("httpUploadProgress", (p) => onProgress({ loaded: p.loaded ?? 0, part: p.part ?? 1 }));
-
     let uploadError: unknown;
+    let written: PartRecord | undefined;
     try {
-      await upload.done();
+      written = await putPart(client, store.bucket, key, dump.stdout!, { partSize, onProgress: request.onProgress });
     } catch (error) {
       uploadError = error;
       // Nobody reads pg_dump's output any more: stop it rather than leave it blocked on a full pipe.
@@ -180,12 +162,12 @@ export async function backupTenant(request: BackupRequest): Promise<BackupResult
           : `pg_dump ${how}: ${exit.stderr || "(no message)"}`,
       );
     }
-    if (uploadError) {
+    if (uploadError || !written) {
       await removePartial();
       throw fail(`upload to ${where(store)} failed: ${s3Reason(uploadError)}`);
     }
 
-    const sha256 = hash.digest("hex");
+    const { sha256, size } = written;
     const head = await client.send(new HeadObjectCommand({ Bucket: store.bucket, Key: key }));
     if (head.ContentLength !== size) {
       await removePartial();
@@ -206,15 +188,14 @@ export async function backupTenant(request: BackupRequest): Promise<BackupResult
       startedAt: started.toISOString(),
       finishedAt: new Date().toISOString(),
     };
+    let described: PartRecord;
     try {
-      await client.send(
-        new PutObjectCommand({ Bucket: store.bucket, Key: metadataKey(key), Body: JSON.stringify(metadata, null, 2), ContentType: "application/json" }),
-      );
+      described = await putJsonPart(client, store.bucket, metadataKey(key), metadata);
     } catch (error) {
       await removePartial();
       throw fail(`writing the metadata object failed: ${s3Reason(error)}`);
     }
-    return { ...metadata, metadataKey: metadataKey(key) };
+    return { ...metadata, metadataKey: metadataKey(key), parts: [written, described] };
   } finally {
     client.destroy();
   }

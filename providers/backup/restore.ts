@@ -21,12 +21,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { naming } from "../../lib/naming";
+import { GetObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
+import { BACKUP_PARTS, naming } from "../../lib/naming";
 import { IDENTIFIER, literal, quoteIdent as q } from "../../lib/database/sql";
 import { connect, withSession, type Connection } from "../postgres/connection";
 import { findExecutable, runPgTool } from "../postgres/tools";
-import { s3Client, type S3Credentials, type S3Store } from "../s3/client";
+import { s3Client, s3Status, type S3Credentials, type S3Store } from "../s3/client";
+import { listFolders } from "../s3/list";
 import { metadataKey, type BackupMetadata } from "./dump";
 import { executableObjects } from "./quarantine";
 
@@ -54,22 +55,31 @@ export interface RestoreResult extends BackupMetadata {
 }
 
 /** Throwaway roles are named with this prefix; discardRestore refuses any other name. */
-export const RESTORE_ROLE_PREFIX = "tenancy_restore_";
+export const RESTORE_ROLE_PREFIX = naming.restoreQuarantine("");
 
-/** Keys of a tenant's complete backups (those with a metadata object), oldest first. */
+/**
+ * Keys of a tenant's complete database dumps (`backups/<id>/<time>/database.dump` with its metadata
+ * object), oldest first: what restoreBackup takes. A whole backup's manifest names its dump too
+ * (history.ts finds the whole backups).
+ */
 export async function listBackups(store: S3Store, tenantId: string, credentials?: S3Credentials): Promise<string[]> {
-  const prefix = naming.backupKey(tenantId, "x").replace(/x\.dump$/, "");
   const client = s3Client(store, credentials);
   try {
-    const keys: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await client.send(new ListObjectsV2Command({ Bucket: store.bucket, Prefix: prefix, ContinuationToken: token }));
-      for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
-      token = page.NextContinuationToken;
-    } while (token);
-    const all = new Set(keys);
-    return keys.filter((k) => k.endsWith(".dump") && all.has(metadataKey(k))).sort();
+    const folders = (await listFolders(client, store.bucket, naming.backupsOf(tenantId))).filter((key) => naming.backupTenant(key) === tenantId);
+    const complete = await Promise.all(
+      folders.map(async (folder) => {
+        const key = `${folder}${BACKUP_PARTS.database}`;
+        const found = await client.send(new HeadObjectCommand({ Bucket: store.bucket, Key: metadataKey(key) })).then(
+          () => true,
+          (error: unknown) => {
+            if (s3Status(error) === 404) return false;
+            throw error;
+          },
+        );
+        return found ? key : undefined;
+      }),
+    );
+    return complete.filter((k): k is string => k !== undefined);
   } finally {
     client.destroy();
   }
@@ -105,7 +115,7 @@ interface Quarantine {
 /** The throwaway role and its database (created, or an existing empty one handed over). */
 async function openQuarantine(admin: Connection, database: string, maintenance: string): Promise<Quarantine> {
   if (!IDENTIFIER.test(database)) throw new Error(`restore database ${JSON.stringify(database)} must be a lowercase PostgreSQL identifier`);
-  const quarantine = { database, owner: `${RESTORE_ROLE_PREFIX}${randomBytes(6).toString("hex")}`, password: randomBytes(24).toString("hex") };
+  const quarantine = { database, owner: naming.restoreQuarantine(randomBytes(6).toString("hex")), password: randomBytes(24).toString("hex") };
   const until = new Date(Date.now() + 24 * 3600_000).toISOString();
   try {
     await makeQuarantine(admin, quarantine, until, maintenance);

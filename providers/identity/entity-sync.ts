@@ -38,10 +38,12 @@ export function entitySyncProblems(inputs: Partial<EntitySyncInputs>): CheckFail
 async function apply(inputs: EntitySyncInputs, options?: ClientOptions): Promise<EntitySyncOutputs> {
   const client = clientFor(inputs.connection, options);
   const identityTenant = naming.identityTenant(inputs.tenantId);
+  // First: nothing is written anywhere for a tenant whose identity tenant was never created.
+  await requireIdentityTenant(client, identityTenant, inputs.connection.url);
   // The copies refer to the control plane's entities by name only, so both tenants are synced at once.
   const [controlPlane, copies] = await Promise.allSettled([
     syncEntities(client, client.controlPlaneTenantId, inputs.entities),
-    requireIdentityTenant(client, identityTenant, inputs.connection.url).then(() => syncEntities(client, identityTenant, inputs.entities)),
+    syncEntities(client, identityTenant, inputs.entities),
   ]);
   // Both finish before either failure is reported, so no request is left running behind an error.
   if (controlPlane.status === "rejected") throw controlPlane.reason;

@@ -58,16 +58,25 @@ export function clientFor(connection: Partial<ManagementConnection> | undefined,
 }
 
 /**
- * Fails unless the identity tenant exists. AuthHero 9.6.1 has no Management API route that creates
- * tenants (its multi-tenancy package is not on the registry), so tenancy does not create them: the
- * identity server's operator provisions a tenant whose id is the catalog tenant id (AuthHero's
- * `seed()` / `data.tenants.create`, or a multi-tenancy deployment) before the tenant is deployed.
+ * The step that creates a tenant record on the identity server. AuthHero 9.6.1 has no Management API
+ * route for it (its multi-tenancy package, which adds POST /management/tenants, is not on the
+ * registry), so the identity server's operator creates it with AuthHero's own data adapter.
+ */
+export function identityTenantStep(tenant: string, url: string): string {
+  return (
+    `create the tenant record "${tenant}" on the identity server at ${url} (AuthHero 9.6.1 has no Management API route for it): ` +
+    `with AuthHero's data adapter, \`await data.tenants.create({ id: "${tenant}", friendly_name: "${tenant}", audience: "https://${tenant}.<your domain>", sender_email: "<sender>", sender_name: "<name>" })\`, ` +
+    `or POST /management/tenants where the multi-tenancy package is installed; then run pulumi up again`
+  );
+}
+
+/**
+ * Fails unless the identity tenant exists: run first thing by every identity resource's create and
+ * update, so nothing is written for a tenant without one. Not by check or diff: a preview needs no
+ * identity server, and the tenant record may be created between the preview and the deployment.
  */
 export async function requireIdentityTenant(client: { tenantExists(tenant: string): Promise<boolean> }, tenant: string, url: string): Promise<void> {
   if (!(await client.tenantExists(tenant))) {
-    throw new Error(
-      `identity tenant "${tenant}" does not exist on ${url}; the Management API cannot create tenants, ` +
-        `so create it on the identity server first (id "${tenant}"), then deploy again`,
-    );
+    throw new Error(`identity tenant "${tenant}" does not exist on ${url}; nothing was changed for it. ${identityTenantStep(tenant, url)}`);
   }
 }

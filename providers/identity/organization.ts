@@ -9,7 +9,8 @@ import { isEmail, isTenantId } from "../../lib/catalog/formats";
 import { naming } from "../../lib/naming";
 import { defineProvider, type CheckFailure } from "../kit";
 import type { ClientOptions, ManagementClient } from "./client";
-import { clientFor, CONNECTION_PLACE_KEY, CONNECTION_UPDATE_KEYS, connectionFailures, PASSWORD_CONNECTION, type ConnectionInput } from "./managed";
+import { clientFor, CONNECTION_PLACE_KEY, CONNECTION_UPDATE_KEYS, connectionFailures, PASSWORD_CONNECTION, requireIdentityTenant, type ConnectionInput } from "./managed";
+import { closeOrganization, reopenOrganization, type ClosedMembers } from "./org-suspension";
 
 export interface OrganizationInputs {
   connection: ConnectionInput;
@@ -23,6 +24,8 @@ export interface OrganizationInputs {
   adminRole: string;
   /** E-mail addresses of the tenant's admins. */
   admins: string[];
+  /** An adopted organization's own name (`adopt.organization`); absent: the tenant id. */
+  adoptedName?: string;
 }
 
 export interface OrganizationOutputs extends OrganizationInputs {
@@ -30,6 +33,8 @@ export interface OrganizationOutputs extends OrganizationInputs {
   name: string;
   /** Admin e-mail -> user id on the control-plane tenant, as made members by this resource. */
   members: Record<string, string>;
+  /** While suspended: the members taken out of the organization, with their roles, to give back on resume. */
+  suspendedMembers?: ClosedMembers;
 }
 
 interface Organization {
@@ -56,6 +61,9 @@ export function organizationProblems(inputs: Partial<OrganizationInputs>): Check
   const fail = (property: string, reason: string) => failures.push({ property, reason });
   if (typeof inputs.tenantId !== "string" || !isTenantId(inputs.tenantId)) fail("tenantId", `tenantId ${JSON.stringify(inputs.tenantId)} is not a tenant id`);
   if (typeof inputs.displayName !== "string" || !inputs.displayName.trim()) fail("displayName", "displayName must not be empty");
+  if (inputs.adoptedName !== undefined && (typeof inputs.adoptedName !== "string" || !/^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/.test(inputs.adoptedName))) {
+    fail("adoptedName", `adoptedName must be an organization name (lowercase letters, digits, hyphens), got ${JSON.stringify(inputs.adoptedName)}`);
+  }
   if (!inputs.adminRole) fail("adminRole", "adminRole is required (access.admin_role in _defaults.yaml)");
   if (!Array.isArray(inputs.roles)) fail("roles", "roles must be the list of roles every member holds");
   const meta = inputs.metadata;
@@ -75,13 +83,13 @@ export function adminRoles(inputs: Pick<OrganizationInputs, "adminRole" | "roles
   return [...new Set([inputs.adminRole, ...inputs.roles])].sort();
 }
 
-async function findOrganization(client: ManagementClient, name: string): Promise<Organization | undefined> {
+export async function findOrganization(client: ManagementClient, name: string): Promise<Organization | undefined> {
   const tenant = client.controlPlaneTenantId;
   const found = await client.listAll<Organization>(tenant, `find organization ${name}`, `/organizations?q=${encodeURIComponent(name)}`);
   return found.find((o) => o.name === name);
 }
 
-async function ensureUser(client: ManagementClient, email: string): Promise<string> {
+export async function ensureUser(client: ManagementClient, email: string): Promise<string> {
   const tenant = client.controlPlaneTenantId;
   const find = async () => {
     const users = await client.request<User[]>(tenant, `find user ${email}`, "GET", `/users-by-email?email=${encodeURIComponent(email)}`);
@@ -93,7 +101,7 @@ async function ensureUser(client: ManagementClient, email: string): Promise<stri
   return value.user_id;
 }
 
-async function roleIds(client: ManagementClient, names: string[]): Promise<string[]> {
+export async function roleIds(client: ManagementClient, names: string[]): Promise<string[]> {
   const tenant = client.controlPlaneTenantId;
   const roles = await client.listAll<Role>(tenant, "list roles", "/roles");
   const byName = new Map(roles.map((r) => [r.name, r.id]));
@@ -107,7 +115,10 @@ async function roleIds(client: ManagementClient, names: string[]): Promise<strin
 async function apply(inputs: OrganizationInputs, options: ClientOptions | undefined, previous?: OrganizationOutputs): Promise<OrganizationOutputs> {
   const client = clientFor(inputs.connection, options);
   const tenant = client.controlPlaneTenantId;
-  const name = naming.organization(inputs.tenantId);
+  // An adopted organization is found by its own name, and kept: `ensure` finds it before it would create one.
+  const name = naming.organization(inputs.tenantId, inputs.adoptedName);
+  // First: a tenant whose identity tenant was never created gets nothing of it on the control plane either.
+  await requireIdentityTenant(client, naming.identityTenant(inputs.tenantId), inputs.connection.url);
   const metadata = organizationMetadata(inputs);
   const body = { display_name: inputs.displayName, metadata };
   // Roles first: a missing role is reported before anything is created.
@@ -121,6 +132,13 @@ async function apply(inputs: OrganizationInputs, options: ClientOptions | undefi
   if (!created && (org.display_name !== inputs.displayName || JSON.stringify(org.metadata ?? {}) !== JSON.stringify(metadata))) {
     await client.request(tenant, `update organization ${name}`, "PATCH", orgPath, { body });
   }
+  // Suspended: no member, so no login through the organization (org-suspension.ts); resumed: the
+  // memberships taken away come back before the admins are brought to what the catalog says.
+  if (inputs.metadata.status === "suspended") {
+    const suspendedMembers = await closeOrganization(client, orgPath, name, previous?.suspendedMembers);
+    return { ...inputs, organizationId: org.id, name, members: previous?.members ?? {}, suspendedMembers };
+  }
+  if (previous?.suspendedMembers) await reopenOrganization(client, orgPath, name, previous.suspendedMembers);
 
   const members = Object.fromEntries(await client.map(inputs.admins, async (email) => [email, await ensureUser(client, email)] as const));
   const userIds = Object.values(members);
@@ -168,7 +186,7 @@ export const organization = defineProvider<OrganizationInputs, OrganizationOutpu
   kind: "Organization",
   // The organizations live on the control-plane tenant: another one is another place.
   keys: {
-    place: ["tenantId", CONNECTION_PLACE_KEY],
+    place: ["tenantId", CONNECTION_PLACE_KEY, "adoptedName"],
     update: [...CONNECTION_UPDATE_KEYS, "displayName", "metadata", "roles", "adminRole", "admins"],
     unordered: ["roles", "admins"],
   },

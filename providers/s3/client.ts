@@ -10,6 +10,15 @@ export interface S3Store {
   forcePathStyle?: boolean;
 }
 
+/**
+ * Where a tenant's objects are: its own bucket (prefix "") or its key prefix in the cell's shared
+ * bucket (`tenants/<id>/`), and whether the bucket keeps versions.
+ */
+export interface ObjectPlace extends S3Store {
+  prefix: string;
+  versioning: boolean;
+}
+
 /** Explicit S3 credentials; without them the AWS SDK's default chain (environment, profile, role) applies. */
 export interface S3Credentials {
   accessKeyId: string;

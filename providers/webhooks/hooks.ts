@@ -11,6 +11,8 @@
 //   DeletedHook    every other resource of the tenant depends on it
 //                    -> created first (sends nothing), deleted last: sends `deleted` once all else is gone
 //
+// A suspended tenant's hooks send `updated` only (hookOpen).
+//
 // Never a replacement: replacing would delete the old resource, which sends `deleting`. A hook has
 // no object of its own anywhere, so read reports the stored props. The signing secret arrives as a
 // secret input and is kept in the outputs (delete gets nothing else), secret in state.
@@ -67,12 +69,21 @@ export function hookInputProblems(inputs: LifecycleHookInputs | DeletedHookInput
 
 const HOOK_KEYS = { update: ["tenant", "urls", "secret"] } as const;
 
+/**
+ * Suspension closes the tenant's outgoing lifecycle webhooks but one: `updated`, which tells its
+ * receivers of the suspension itself and of the resumption. `created`, `deleting` and `deleted` of a
+ * suspended tenant are not sent; resuming (status active) opens them again.
+ */
+export function hookOpen(event: "created" | "updated" | "deleting" | "deleted", tenant: Pick<HookTenant, "status">): boolean {
+  return event === "updated" || tenant.status !== "suspended";
+}
+
 export const lifecycleHook = defineProvider<LifecycleHookInputs, LifecycleHookInputs, DeliveryOptions>({
   kind: "LifecycleHook",
   keys: HOOK_KEYS,
   check: hookInputProblems,
   async create(inputs, options) {
-    await sendEvent({ event: "created", tenant: inputs.tenant, urls: inputs.urls.created, secret: inputs.secret, ...options });
+    if (hookOpen("created", inputs.tenant)) await sendEvent({ event: "created", tenant: inputs.tenant, urls: inputs.urls.created, secret: inputs.secret, ...options });
     return { id: hookId(inputs.tenant.id, "lifecycle"), outs: { ...inputs } };
   },
   read: async (id, props) => ({ id, props }),
@@ -85,6 +96,7 @@ export const lifecycleHook = defineProvider<LifecycleHookInputs, LifecycleHookIn
   },
   /** Throws when a receiver refuses: the engine then deletes nothing that this resource depends on. */
   async delete(_id, props, options) {
+    if (!hookOpen("deleting", props.tenant)) return;
     try {
       await sendEvent({ event: "deleting", tenant: props.tenant, urls: props.urls.deleting, secret: props.secret, ...options });
     } catch (e) {
@@ -108,6 +120,7 @@ export const deletedHook = defineProvider<DeletedHookInputs, DeletedHookInputs, 
    * names the URL) but undoes nothing; this resource stays in state, so the next run sends again.
    */
   async delete(_id, props, options) {
+    if (!hookOpen("deleted", props.tenant)) return;
     try {
       await sendEvent({ event: "deleted", tenant: props.tenant, urls: props.urls, secret: props.secret, ...options });
     } catch (e) {

@@ -19,7 +19,7 @@ let outside: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "tenancy-catalog-attack-"));
   outside = mkdtempSync(join(tmpdir(), "tenancy-outside-"));
-  for (const name of ["_defaults.yaml", "_control-plane.yaml", "alpha.yaml"]) writeFileSync(join(dir, name), readFileSync(join(BASE_DIR, name)));
+  for (const name of ["_defaults.yaml", "_control-plane.yaml", "_cells.yaml", "alpha.yaml"]) writeFileSync(join(dir, name), readFileSync(join(BASE_DIR, name)));
   writeFileSync(join(outside, "secret.yaml"), `${SECRET_LINE}\nnot: [valid yaml\n`);
 });
 afterAll(() => {

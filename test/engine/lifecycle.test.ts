@@ -7,6 +7,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { deployFailures, parseEventLog } from "../../lib/cells/deploy-report";
+import type { BackupConfiguration } from "../../lib/lifecycle/places";
+import { backupJson, backupManifest, listTenantBackups } from "../../providers/backup/history";
+import type { IdentitySnapshot } from "../../providers/backup/identity";
 import { listBackups, restoreBackup } from "../../providers/backup/restore";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DELETION_STAGES, deletionOrderProblems, stageOf } from "../../lib/lifecycle/order";
@@ -245,6 +248,14 @@ describe("a cell under the real engine", { timeout: 600_000 }, () => {
     const store = { bucket: BACKUP_BUCKET, region: services.s3.region, endpoint: services.s3.endpoint, forcePathStyle: true };
     const backups = await listBackups(store, "gamma", services.s3.credentials);
     expect(backups).toHaveLength(1);
+    // A whole-tenant backup: its objects, its configuration and its organization too, verified.
+    const [whole] = await listTenantBackups(store, "gamma", services.s3.credentials);
+    const manifest = await backupManifest(store, whole.key, services.s3.credentials);
+    expect(manifest).toMatchObject({ tenant: "gamma", reason: "offboarding", objects: 2, missing: {} });
+    const identity = await backupJson<IdentitySnapshot>(store, manifest, "identity", services.s3.credentials);
+    expect(identity?.organization?.name).toBe("gamma");
+    const configuration = await backupJson<BackupConfiguration>(store, manifest, "configuration", services.s3.credentials);
+    expect(configuration?.tenant.id).toBe("gamma");
     await adminQuery(services, `CREATE DATABASE restored_gamma`);
     const { host, port, user, password } = services.pg;
     await restoreBackup({ store, credentials: services.s3.credentials, key: backups[0], into: { host, port, user, password, database: "restored_gamma", sslmode: "disable" } });

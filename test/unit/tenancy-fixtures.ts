@@ -28,9 +28,22 @@ export function exampleCatalog(): Catalog {
   return mustLoad(readCatalogDir(EXAMPLE_TENANTS));
 }
 
-/** A catalog of the example's catalog-wide files and the given tenant documents (id -> fields). */
+/**
+ * A catalog of the example's catalog-wide files and the given tenant documents (id -> fields); its
+ * _cells.yaml also declares the cells and servers those documents name, with every region.
+ */
 export function catalogOf(tenants: Record<string, Record<string, unknown>>): Catalog {
-  const shared = readCatalogDir(EXAMPLE_TENANTS).filter((f) => f.name.startsWith("_"));
+  const named = (pick: (doc: Record<string, any>) => unknown) => Object.values(tenants).map(pick).filter((v): v is string => typeof v === "string");
+  const cells = ["default", ...named((d) => d.cell)];
+  const servers = ["main", ...named((d) => d.database?.server)];
+  const regions = ["eu-west-1", "eu-central-1", "us-east-1", ...named((d) => d.region)];
+  const declarations = stringify({
+    cells: Object.fromEntries(cells.map((c) => [c, { regions: [...new Set(regions)] }])),
+    database_servers: Object.fromEntries(servers.map((s) => [s, null])),
+  });
+  const shared = readCatalogDir(EXAMPLE_TENANTS)
+    .filter((f) => f.name.startsWith("_"))
+    .map((f) => (f.name === "_cells.yaml" ? { ...f, text: declarations } : f));
   const files = Object.entries(tenants).map(([id, doc]) => ({
     name: `${id}.yaml`,
     path: `tenants/${id}.yaml`,

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { DEFAULTS, tenantText } from "../unit/cells/fixture";
+import { CELLS, DEFAULTS, tenantText } from "../unit/cells/fixture";
 
 const CLI = resolve("bin/tenancy.js");
 type Step = { id?: string; name?: string; run?: string };
@@ -50,6 +50,7 @@ beforeAll(() => {
   // A project as the workflows check it out: tenancy works from the directory of Pulumi.yaml.
   write("Pulumi.yaml", "name: tenancy\nruntime: nodejs\n");
   write("tenants/_defaults.yaml", DEFAULTS);
+  write("tenants/_cells.yaml", CELLS);
   write("tenants/acme.yaml", tenantText("acme", "cell: eu-1"));
   write("tenants/globex.yaml", tenantText("globex", "cell: eu-2"));
   git("add", "--all");
@@ -108,5 +109,14 @@ describe("deploy.yml", () => {
     const parent = runStep(affected(), { BEFORE: "0000000000000000000000000000000000000000" });
     expect(parent.stdout).toContain("comparing with HEAD~1");
     expect(parent.outputs).toEqual({ matrix: '{"include":[{"cell":"eu-2","stack":"eu-2"}]}', count: "1" });
+  });
+});
+
+describe("drift.yml", () => {
+  it("checks every declared cell that holds tenants, as a matrix with its size", () => {
+    const step = runStep(script("drift.yml", "cells", "cells"), {});
+    expect(step.stderr).toBe("");
+    expect(step.status).toBe(0);
+    expect(step.outputs).toEqual({ matrix: '{"include":[{"cell":"eu-1","stack":"eu-1"},{"cell":"eu-2","stack":"eu-2"}]}', count: "2" });
   });
 });

@@ -20,7 +20,7 @@ function validate(path: string): { status: number | null; output: string } {
   return { status: run.status, output: `${run.stdout}${run.stderr}` };
 }
 
-type Step = { uses?: string; run?: string; with?: Record<string, unknown>; if?: string; name?: string };
+type Step = { uses?: string; run?: string; with?: Record<string, unknown>; if?: string; name?: string; id?: string; env?: Record<string, string>; "continue-on-error"?: boolean };
 type Job = {
   "runs-on"?: string;
   "timeout-minutes"?: number;
@@ -39,7 +39,7 @@ const step = (job: Job, action: string) => job.steps.find((s) => s.uses?.startsW
 
 describe("action-validator", () => {
   it("finds the workflows", () => {
-    expect(files).toEqual(["deploy.yml", "pull-request.yml"]);
+    expect(files).toEqual(["backup.yml", "deploy.yml", "drift.yml", "pull-request.yml"]);
   });
 
   it.each(files)("accepts %s", (file) => {
@@ -157,6 +157,29 @@ describe("project rules", () => {
     }
   });
 
+  it("drift: scheduled, per cell with tenants, a refresh-preview that fails on any change, then status, then the cell's issue", () => {
+    const wf = load("drift.yml");
+    expect(Object.keys(wf.on)).toEqual(["schedule", "workflow_dispatch"]);
+    const { cells, check } = wf.jobs;
+    expect(runs(cells)).toContain("npx tenancy cells --format matrix");
+    expect(check.needs).toBe("cells");
+    expect(check.strategy).toEqual({ "fail-fast": false, matrix: "${{ fromJSON(needs.cells.outputs.matrix) }}" });
+    // Its own concurrency group: never queued behind, nor cancelling, a deployment.
+    expect(check.concurrency).toEqual({ group: "drift-${{ matrix.stack }}", "cancel-in-progress": false });
+    const preview = check.steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@"));
+    expect(check.steps[preview]).toMatchObject({ id: "preview", "continue-on-error": true });
+    expect(check.steps[preview].with).toMatchObject({ command: "preview", refresh: true, "expect-no-changes": true, "stack-name": "${{ vars.PULUMI_STACK_PREFIX }}${{ matrix.stack }}" });
+    const status = check.steps.findIndex((s) => s.run?.includes("npx tenancy status --cell \"$CELL\" --format markdown"));
+    const issue = check.steps.findIndex((s) => s.run === "bash .github/scripts/drift-issue.sh");
+    expect(preview).toBeLessThan(status);
+    expect(status).toBeLessThan(issue);
+    expect(check.steps[issue]).toMatchObject({ env: { PREVIEW_OUTCOME: "${{ steps.preview.outcome }}", STATUS_EXIT: "${{ steps.status.outputs.exit }}", GH_TOKEN: "${{ github.token }}" } });
+    // Read-only for the stack (the preview role); writes issues only.
+    expect(check.permissions).toEqual({ contents: "read", "id-token": "write", issues: "write" });
+    expect(step(check, "aws-actions/configure-aws-credentials")?.with?.["role-to-assume"]).toBe("${{ vars.AWS_PREVIEW_ROLE_ARN }}");
+    expect(text("drift.yml")).not.toMatch(/pulumi up|command: up|refresh --yes/);
+  });
+
   it("pull request: the plan comment names its commit, stays valid markdown when cut, and is replaced when validation fails", () => {
     const { check } = load("pull-request.yml").jobs;
     const plan = check.steps.find((s) => s.name === "Offline plan")!;
@@ -172,6 +195,17 @@ describe("project rules", () => {
     expect(cut.trimEnd().endsWith("```")).toBe(true);
     expect(cut.match(/^```/gm)!.length % 2).toBe(0);
     expect(cut.split("\n").every((line) => line === "" || /^(# plan|```|line \d+ x+)$/.test(line))).toBe(true);
+     // A cut inside a <details> holding a table closes it, after the code block the details held.
+    const details = ["# plan", "<details>", "<summary>acme</summary>", "", "| a |", "|---|", ...Array.from({ length: 3000 }, (_, i) => `| row ${i} ${"x".repeat(30)} |`), "", "</details>"].join("\n");
+    const closed = execFileSync("awk", [awk], { input: details, encoding: "utf8" });
+    expect(closed.trimEnd().endsWith("\n\n</details>")).toBe(true);
+    expect(closed.match(/^<details>/gm)!.length).toBe(closed.match(/^<\/details>/gm)!.length);
+    const nested = ["<details>", "```", ...Array.from({ length: 3000 }, (_, i) => `line ${i} ${"x".repeat(30)}`), "```", "</details>"].join("\n");
+    expect(execFileSync("awk", [awk], { input: nested, encoding: "utf8" }).trimEnd().endsWith("```\n\n</details>")).toBe(true);
+    // Acknowledgements reach the plan from the pull request's labels, as they reach validate.
+    expect(plan.run).toContain('select(startswith("data-loss:"))');
+    expect(plan.run).toContain('allow+=(--allow-data-loss "$id")');
+    expect(plan.run).toContain('--format markdown "${allow[@]}"');
   });
 });
 
@@ -183,8 +217,12 @@ describe("the tenancy commands the workflows run", () => {
 
   it("are found", () => {
     expect(invocations.map((i) => `${i.file} ${i.command}`)).toEqual([
+      "backup.yml cells",
+      "backup.yml backup",
       "deploy.yml affected",
       "deploy.yml deploy-report",
+      "drift.yml cells",
+      "drift.yml status",
       "pull-request.yml validate",
       "pull-request.yml plan",
       "pull-request.yml affected",

@@ -78,7 +78,9 @@ describe.each(MODES)("isolation %s", (mode) => {
     expect(source.invoices.rows).toBe(50);
 
     const result = await backupTenant({ target, store, credentials: s3.credentials });
-    expect(result.key).toMatch(new RegExp(`^backups/${id}/\\d{4}-\\d\\d-\\d\\dT\\d\\d-\\d\\d-\\d\\d-\\d{3}Z\\.dump$`));
+    // The database part of a backup folder (backups/<id>/<time>/, naming.backupKey).
+    expect(result.key).toMatch(new RegExp(`^backups/${id}/\\d{4}-\\d\\d-\\d\\dT\\d\\d-\\d\\d-\\d\\d-\\d{3}Z/database\\.dump$`));
+    expect(result.metadataKey).toBe(`${result.key}.json`);
     expect(result).toMatchObject({ tenant: id, isolation: mode, migrationVersion: 3, format: "pg_dump-custom", bucket: BUCKET });
     expect(result.pgDumpVersion).toContain("15.");
     expect(await objectKeys(`backups/${id}/`)).toEqual([result.key, result.metadataKey]);

@@ -43,6 +43,8 @@ async function members(orgId: string) {
 beforeAll(async () => {
   ah = await startAuthHero();
   await syncEntities(client(), ah.controlPlaneTenantId, ENTITIES);
+  // The identity tenant records, which AuthHero 9.6.1 creates only through its data adapter.
+  for (const id of ["acme", "crashy", "globex", "hooli", "initech", "bad-input", "no-role", "umbrella"]) await ah.createTenant(id);
 });
 afterAll(async () => {
   await ah?.stop();
@@ -81,10 +83,10 @@ describe("Organization", () => {
   it("update changes display name, metadata, members and their roles", async () => {
     const { id, outs } = await organization.create(inputs("globex", { admins: ["a@globex.com", "b@globex.com"], roles: ["tenant-member", "billing-viewer"] }), fast);
     expect(await members(id)).toEqual({ "a@globex.com": ["billing-viewer", "tenant-admin", "tenant-member"], "b@globex.com": ["billing-viewer", "tenant-admin", "tenant-member"] });
-    const next = inputs("globex", { displayName: "Globex / Research", metadata: { plan: "enterprise", status: "suspended", cell: "eu-1" }, admins: ["b@globex.com", "c@globex.com"], roles: ["tenant-member"] });
+    const next = inputs("globex", { displayName: "Globex / Research", metadata: { plan: "enterprise", status: "active", cell: "eu-2" }, admins: ["b@globex.com", "c@globex.com"], roles: ["tenant-member"] });
     const updated = await organization.update(id, outs, next, fast);
     const [org] = await organizations("globex");
-    expect(org).toMatchObject({ display_name: "Globex / Research", metadata: { plan: "enterprise", status: "suspended", roles: "tenant-member" } });
+    expect(org).toMatchObject({ display_name: "Globex / Research", metadata: { plan: "enterprise", cell: "eu-2", roles: "tenant-member" } });
     expect(await members(id)).toEqual({ "b@globex.com": ["tenant-admin", "tenant-member"], "c@globex.com": ["tenant-admin", "tenant-member"] });
     expect(Object.keys(updated.outs.members).sort()).toEqual(["b@globex.com", "c@globex.com"]);
   });
@@ -123,6 +125,40 @@ describe("Organization", () => {
     const users = await client().request<unknown[]>(ah.controlPlaneTenantId, "find", "GET", `/users-by-email?email=${encodeURIComponent("ops@initech.example.com")}`);
     expect(users).toHaveLength(1);
     await organization.delete(id, outs, fast);
+  });
+
+  it("suspended, it keeps no member (no login through it); resumed, exactly those memberships and roles come back", async () => {
+    const { id, outs } = await organization.create(inputs("umbrella", { admins: ["ops@umbrella.example.com", "cfo@umbrella.example.com"] }), fast);
+    // A member added some other way, with a role of its own.
+    const guest = await client().request<{ user_id: string }>(ah.controlPlaneTenantId, "user", "POST", "/users", { body: { email: "guest@umbrella.example.com", connection: "Username-Password-Authentication" } });
+    const viewer = (await client().listAll<{ id: string; name: string }>(ah.controlPlaneTenantId, "roles", "/roles")).find((r) => r.name === "billing-viewer")!;
+    await client().request(ah.controlPlaneTenantId, "add", "POST", `/organizations/${id}/members`, { body: { members: [guest.user_id] } });
+    await client().request(ah.controlPlaneTenantId, "role", "POST", `/organizations/${id}/members/${guest.user_id}/roles`, { body: { roles: [viewer.id] } });
+    const before = await members(id);
+
+    const suspended = await organization.update(id, outs, inputs("umbrella", { admins: ["ops@umbrella.example.com", "cfo@umbrella.example.com"], metadata: { plan: "pro", status: "suspended", cell: "eu-1" } }), fast);
+    expect(await members(id)).toEqual({});
+    // AuthHero issues an organization's tokens to its members only: with none, nobody logs in through it.
+    expect((await ah.data.userOrganizations.list(ah.controlPlaneTenantId, { q: `organization_id:${id}` })).userOrganizations).toEqual([]);
+    expect(Object.keys(suspended.outs.suspendedMembers ?? {})).toHaveLength(3);
+    // Applied again while suspended (a rerun, a new loader): still closed, the record kept.
+    const again = await organization.update(id, suspended.outs, inputs("umbrella", { admins: ["ops@umbrella.example.com", "cfo@umbrella.example.com"], metadata: { plan: "pro", status: "suspended", cell: "eu-1" } }), fast);
+    expect(again.outs.suspendedMembers).toEqual(suspended.outs.suspendedMembers);
+    expect(await members(id)).toEqual({});
+
+    const resumed = await organization.update(id, again.outs, inputs("umbrella", { admins: ["ops@umbrella.example.com", "cfo@umbrella.example.com"] }), fast);
+    expect(await members(id)).toEqual(before);
+    expect(before["guest@umbrella.example.com"]).toEqual(["billing-viewer"]);
+    expect(resumed.outs.suspendedMembers).toBeUndefined();
+  });
+
+  it("refuses, first thing, a tenant whose identity tenant record does not exist, naming the step to take", async () => {
+    await expect(organization.create(inputs("ghost"), fast)).rejects.toThrow(
+      /identity tenant "ghost" does not exist on http:\/\/127\.0\.0\.1:\d+; nothing was changed for it\. create the tenant record "ghost" on the identity server .*data\.tenants\.create\(\{ id: "ghost"/,
+    );
+    expect(await organizations("ghost")).toEqual([]);
+    // Check and diff need no identity server: a preview works before the record exists.
+    expect((await organization.check({}, inputs("ghost"))).failures).toBeUndefined();
   });
 
   it("rejects bad input before touching the server and names a missing role", async () => {

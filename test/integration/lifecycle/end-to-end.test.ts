@@ -19,7 +19,12 @@ import { migrationSet } from "../../../lib/database/migrations";
 import { entityFingerprint } from "../../../lib/identity/fingerprint";
 import { naming } from "../../../lib/naming";
 import { tenantBackup, type TenantBackupInputs } from "../../../providers/backup/backup";
+import { backupJson, backupManifest, listTenantBackups } from "../../../providers/backup/history";
+import type { IdentitySnapshot } from "../../../providers/backup/identity";
+import type { ObjectsPart } from "../../../providers/backup/objects";
 import { listBackups, restoreBackup } from "../../../providers/backup/restore";
+import type { S3Store } from "../../../providers/s3/client";
+import { listVersions } from "../../../providers/s3/list";
 import { createManagementClient } from "../../../providers/identity/client";
 import { entitySync } from "../../../providers/identity/entity-sync";
 import { identitySeed } from "../../../providers/identity/identity-seed";
@@ -133,17 +138,20 @@ async function onboard(isolation: Isolation, id: string, backupBucket = BUCKET) 
   let suspension = (await tenantSuspension.create({ connection: adminConnection, password: adminPassword, role: naming.role(id), suspended: false })).outs;
 
   const { password: targetPassword, ...targetWithoutPassword } = target;
+  const identityTenant = naming.identityTenant(id);
+  await ah.createTenant(identityTenant, tenant.name);
+  // The whole-tenant backup: database, the objects under its prefix, its configuration, its organization.
   const backupInputs: TenantBackupInputs = {
     target: targetWithoutPassword,
     password: targetPassword,
     store: { bucket: backupBucket, region: s3.region, endpoint: s3.endpoint, forcePathStyle: true },
     credentials: s3.credentials,
     onDelete: "backup",
+    objects: { bucket: SHARED_BUCKET, prefix: naming.storagePrefix(id), region: s3.region, versioning: true, endpoint: s3.endpoint, forcePathStyle: true },
+    identity: identityConnection(),
+    configuration: { format: "tenancy-configuration/1", tenant: { id, settings: { tier: "gold" } } },
+    retentionDays: 30,
   };
-  const backup = await tenantBackup.create(backupInputs);
-
-  const identityTenant = naming.identityTenant(id);
-  await ah.createTenant(identityTenant, tenant.name);
   const entities = await entitySync.create({ connection: identityConnection(), tenantId: id, entities: ENTITIES, fingerprint: entityFingerprint(ENTITIES) }, fastIdentity);
   const orgInputs = (t: HookTenant): OrganizationInputs => ({
     connection: identityConnection(),
@@ -156,6 +164,7 @@ async function onboard(isolation: Isolation, id: string, backupBucket = BUCKET) 
   });
   let org = await organization.create(orgInputs(tenant), fastIdentity);
   const seeded = await identitySeed.create({ connection: identityConnection(), tenantId: id, hostnames: [`${id}.example.com`], admins: [`ops@${id}.example.com`] }, fastIdentity);
+  const backup = await tenantBackup.create(backupInputs);
 
   const hookInputs = (t: HookTenant): LifecycleHookInputs => ({
     tenant: t,
@@ -193,10 +202,10 @@ async function onboard(isolation: Isolation, id: string, backupBucket = BUCKET) 
     offboardSteps(): { name: string; run: () => Promise<unknown> }[] {
       return [
         { name: "deleting hook", run: () => lifecycleHook.delete("h", hook, hooks) },
+        { name: "backup", run: () => tenantBackup.delete(backup.id, backup.outs) },
         { name: "identity seed", run: () => identitySeed.delete(seeded.id, seeded.outs, fastIdentity) },
         { name: "organization", run: () => organization.delete(org.id, org.outs, fastIdentity) },
         { name: "entity sync", run: () => entitySync.delete(entities.id, entities.outs, fastIdentity) },
-        { name: "backup", run: () => tenantBackup.delete(backup.id, backup.outs) },
         { name: "seed", run: () => tenantSeed.delete(seed.tenantId, seed) },
         { name: "migrations", run: () => tenantMigrations.delete(migrations.id, migrations.outs) },
         { name: "role and database", run: () => dropDatabaseResources(isolation, id) },
@@ -221,6 +230,30 @@ async function runSteps(steps: { name: string; run: () => Promise<unknown> }[], 
     }
   }
   return { next: steps.length };
+}
+
+/** Every key under the prefix; none when the bucket is gone (the failing offboarding deletes it on purpose). */
+async function allKeys(bucket: string, prefix: string): Promise<string[]> {
+  try {
+    return (await listVersions(s3.client, bucket, prefix)).versions.map((v) => v.key).sort();
+  } catch (error) {
+    if ((error as Error).name === "NoSuchBucket") return [];
+    throw error;
+  }
+}
+
+/** Every key of the tenant's verified backups: each part, each copied object, each manifest. */
+async function backupParts(store: S3Store, id: string): Promise<Set<string>> {
+  const parts = new Set<string>();
+  for (const b of await listTenantBackups(store, id, s3.credentials)) {
+    if (!b.verified) continue;
+    const manifest = await backupManifest(store, b.key, s3.credentials);
+    parts.add(`${b.key}manifest.json`);
+    for (const record of Object.values(manifest.parts)) if (record) parts.add(record.key);
+    const objects = await backupJson<ObjectsPart>(store, manifest, "objects", s3.credentials);
+    for (const o of objects?.objects ?? []) if (o.part) parts.add(o.part.key);
+  }
+  return parts;
 }
 
 async function tenantData(t: Onboarded) {
@@ -248,8 +281,10 @@ async function orphanChecks(t: Onboarded) {
   await check("identity", `resource servers in ${identityTenant}`, async () => (await mc.listAll<unknown>(identityTenant, "list", "/resource-servers")).length);
   await check("identity", `roles in ${identityTenant}`, async () => (await mc.listAll<unknown>(identityTenant, "list", "/roles")).length);
   await check("identity", `users in ${identityTenant}`, async () => (await ah.data.users.list(identityTenant, {})).users.length);
-  const keys = ((await s3.client.send(new ListObjectsV2Command({ Bucket: t.backupInputs.store.bucket }))).Contents ?? []).map((o) => o.Key!).filter((k) => k.includes(`/${id}/`));
-  await check("s3", `objects of ${id} other than its backup and metadata`, async () => keys.filter((k) => !/\.dump(\.json)?$/.test(k)).length);
+  // Its backups stay: every key of it in the backups bucket is a part of a verified backup, as its manifest lists it.
+  const keys = await allKeys(t.backupInputs.store.bucket, naming.backupsOf(id));
+  const accounted = keys.length === 0 ? new Set<string>() : await backupParts(t.backupInputs.store, id);
+  await check("s3", `objects of ${id} in the backups bucket that no verified backup's manifest lists`, async () => keys.filter((k) => !accounted.has(k)).length);
   await check("s3", `objects under ${naming.storagePrefix(id)} in the shared bucket`, async () =>
     ((await s3.client.send(new ListObjectsV2Command({ Bucket: SHARED_BUCKET, Prefix: naming.storagePrefix(id) }))).Contents ?? []).length,
   );
@@ -284,8 +319,12 @@ describe.each(MODES)("tenant lifecycle, isolation %s", (isolation) => {
     expect(await t.update({ ...t.tenant, status: "suspended" })).toEqual({ terminated: 1 });
     await expect(session.query("SELECT 1")).rejects.toThrow();
     await expect(server.tenantClient(isolation, id, t.password)).rejects.toThrow(/not permitted to log in/);
-    const orgs = await createManagementClient(identityConnection()).listAll<{ name: string; metadata: Record<string, string> }>(ah.controlPlaneTenantId, "list", "/organizations");
+    const orgs = await createManagementClient(identityConnection()).listAll<{ id: string; name: string; metadata: Record<string, string> }>(ah.controlPlaneTenantId, "list", "/organizations");
     expect(orgs.find((o) => o.name === id)?.metadata.status).toBe("suspended");
+    // ... and keeps no member, so AuthHero issues nobody a token for it (org-suspension.ts).
+    const orgId = orgs.find((o) => o.name === id)!.id;
+    const orgMembers = () => createManagementClient(identityConnection()).listAll<{ email: string }>(ah.controlPlaneTenantId, "list", `/organizations/${orgId}/members`);
+    expect(await orgMembers()).toEqual([]);
 
     // resume: the tenant is back to untouched data
     await t.update({ ...t.tenant, status: "active" });
@@ -294,19 +333,31 @@ describe.each(MODES)("tenant lifecycle, isolation %s", (isolation) => {
     expect((await back.query(`SELECT count(*)::int AS n FROM projects`)).rows[0].n).toBe(40);
     await back.end();
     expect(await tenantData(t)).toEqual(before);
+    expect((await orgMembers()).map((m) => m.email)).toEqual([`ops@${id}.example.com`]);
     expect(before).toMatchObject({ tenant_profile: { rows: 1 }, projects: { rows: 40 }, invoices: { rows: 40 } });
 
     // offboard
+    const objectsBefore = (await listVersions(s3.client, SHARED_BUCKET, naming.storagePrefix(id))).versions;
     expect(await runSteps(t.offboardSteps())).toEqual({ next: 10 });
     const { checks, keys } = await orphanChecks(t);
     expect(checks.filter((c) => c.left !== 0)).toEqual([]);
     expect(checks.length).toBeGreaterThanOrEqual(isolation === "shared" ? 16 : 12);
+    expect(keys.length).toBeGreaterThan(0);
     // The neighbour whose id extends this one keeps its objects.
     expect(((await s3.client.send(new ListObjectsV2Command({ Bucket: SHARED_BUCKET, Prefix: `tenants/${id}x/` }))).Contents ?? []).map((o) => o.Key)).toEqual([`tenants/${id}x/neighbour.txt`]);
 
-    // the backup restores to the data as it was
+    // the backup restores to the data as it was, and holds the objects and the organization
     const [key] = await listBackups(t.backupInputs.store, id, s3.credentials);
-    expect(keys.sort()).toEqual([key, `${key}.json`]);
+    const [whole] = await listTenantBackups(t.backupInputs.store, id, s3.credentials);
+    expect(key).toBe(`${whole.key}database.dump`);
+    const manifest = await backupManifest(t.backupInputs.store, whole.key, s3.credentials);
+    expect(manifest).toMatchObject({ tenant: id, reason: "offboarding", objects: 2, missing: {} });
+    expect(keys.length).toBe(2 + 1 + 1 + 1 + 1 + 2);
+    const objects = await backupJson<ObjectsPart>(t.backupInputs.store, manifest, "objects", s3.credentials);
+    expect(objects!.objects.map((o) => [o.key, o.etag])).toEqual(objectsBefore.map((o) => [o.key.slice(naming.storagePrefix(id).length), o.etag]));
+    const identity = await backupJson<IdentitySnapshot>(t.backupInputs.store, manifest, "identity", s3.credentials);
+    expect(identity!.organization).toMatchObject({ name: id, display_name: "Acme Inc." });
+    expect(identity!.members).toEqual([{ email: `ops@${id}.example.com`, roles: ["tenant-admin", "tenant-member"] }]);
     const scratch = `restore_e2e_${isolation}`;
     await server.query(`CREATE DATABASE ${scratch}`);
     const metadata = await restoreBackup({ store: t.backupInputs.store, credentials: s3.credentials, key, into: { ...server.admin, database: scratch } });
@@ -350,13 +401,17 @@ describe("offboarding that fails", () => {
       expect.arrayContaining([`database ${naming.database(id)}`, `role ${naming.role(id)}`, `organization ${id} on the control plane`, `applications in ${id}`, `objects under tenants/${id}/ in the shared bucket`]),
     );
 
-    // 2. The receiver is fixed but the backups bucket is gone: the identity stage goes, the data stays.
+    // 2. The receiver is fixed but the backups bucket is gone: the backup fails first, so the
+    //    organization, the data and the objects all stay.
     receiver.respond = () => 200;
     await s3.client.send(new DeleteBucketCommand({ Bucket: bucket }));
     const second = await runSteps(steps, first.next);
     expect(steps[second.next].name).toBe("backup");
     expect(second.error?.message).toMatch(/backup of tenant e2e-failing failed, so nothing of it was deleted: backup bucket s3:\/\/tenancy-backups-flaky .* does not exist/);
     expect(await tenantData(t)).toEqual(before);
+    expect((await orphanChecks(t)).checks.filter((c) => c.left > 0).map((c) => c.what)).toEqual(
+      expect.arrayContaining([`database ${naming.database(id)}`, `organization ${id} on the control plane`, `objects under tenants/${id}/ in the shared bucket`]),
+    );
 
     // 3. The bucket is back: the rerun takes the backup and finishes the deletion.
     await s3.client.send(new CreateBucketCommand({ Bucket: bucket }));

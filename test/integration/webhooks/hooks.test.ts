@@ -101,6 +101,30 @@ describe("LifecycleHook", () => {
   });
 });
 
+describe("suspension", () => {
+  it("closes every lifecycle webhook but updated, and resuming reopens exactly those", async () => {
+    const suspended = { ...tenant, status: "suspended" as const };
+    const deleted = (t: HookTenant): DeletedHookInputs => ({ tenant: t, urls: [`${receiver.url}/deleted`], secret: SECRET });
+    // Created suspended: no `created`.
+    const hook = await lifecycleHook.create(lifecycleInputs({ tenant: suspended }), options);
+    expect(receiver.requests).toHaveLength(0);
+    // Resumed: `updated` says so; suspended again: `updated` says that too.
+    const resumed = await lifecycleHook.update(hook.id, hook.outs, lifecycleInputs(), options);
+    await lifecycleHook.update(hook.id, resumed.outs, lifecycleInputs({ tenant: suspended }), options);
+    expect(events()).toEqual(["/updated updated Acme Corporation", "/updated updated Acme Corporation"]);
+    expect(receiver.requests.map((r) => JSON.parse(r.body).tenant.status)).toEqual(["active", "suspended"]);
+    // Offboarded while suspended: neither `deleting` nor `deleted` goes out.
+    receiver.requests.length = 0;
+    await lifecycleHook.delete(hook.id, lifecycleInputs({ tenant: suspended }), options);
+    await deletedHook.delete("acme-deleted-hook", deleted(suspended), options);
+    expect(receiver.requests).toHaveLength(0);
+    // Active again, the same deletes send both.
+    await lifecycleHook.delete(hook.id, lifecycleInputs(), options);
+    await deletedHook.delete("acme-deleted-hook", deleted(tenant), options);
+    expect(events()).toEqual(["/deleting deleting Acme Corporation", "/deleted deleted Acme Corporation"]);
+  });
+});
+
 describe("DeletedHook", () => {
   const inputs = (): DeletedHookInputs => ({ tenant, urls: [`${receiver.url}/deleted`], secret: SECRET });
 

@@ -3,7 +3,7 @@ import { describe, expect, test } from "vitest";
 import { databaseArgProblems } from "../../../components/database";
 import { dnsTarget, domainArgProblems, validationRecord } from "../../../components/domain";
 import { childOptions, dataProtection, dependencyList } from "../../../components/options";
-import { lifecycleRules, MAX_LIFECYCLE_RULES, prefixPolicyDocument, sharedBucketRules, storageArgProblems, tenantTags } from "../../../components/storage";
+import { lifecycleRules, MAX_LIFECYCLE_RULES, prefixPolicyDocument, sharedBucketRules, storageArgProblems, suspendedBucketPolicyDocument, tenantTags } from "../../../components/storage";
 import { tenantArgProblems, type Tenant } from "../../../components/tenant";
 import { catalogOf } from "../tenancy-fixtures";
 
@@ -39,6 +39,7 @@ describe("storage helpers", () => {
     expireDays: null,
     tags: { tenant: "acme", plan: "pro", cell: "default" },
     bucketPrefix: "example",
+    suspended: false,
     protection: PROTECTION,
   };
   test("storageArgProblems accepts both modes with what they need", () => {
@@ -85,6 +86,23 @@ describe("storage helpers", () => {
       { Sid: "TenantObjects", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:GetObjectVersion"], Resource: ["arn:aws:s3:::shared/tenants/acme/*"] },
       { Sid: "TenantListing", Effect: "Allow", Action: ["s3:ListBucket", "s3:ListBucketVersions"], Resource: ["arn:aws:s3:::shared"], Condition: { StringLike: { "s3:prefix": ["tenants/acme/*"] } } },
     ]);
+  });
+  test("suspended, the same statements deny: an explicit Deny wins over any Allow the tenant's principals hold", () => {
+    const active = JSON.parse(prefixPolicyDocument("arn:aws:s3:::shared", "tenants/acme/")).Statement;
+    const suspended = JSON.parse(prefixPolicyDocument("arn:aws:s3:::shared", "tenants/acme/", true)).Statement;
+    expect(suspended.map((s: { Effect: string }) => s.Effect)).toEqual(["Deny", "Deny"]);
+    expect(suspended.map(({ Sid, Effect, ...rest }: Record<string, unknown>) => [Sid, rest])).toEqual(active.map(({ Sid, Effect, ...rest }: Record<string, unknown>) => [`${Sid}Suspended`, rest]));
+  });
+  test("a suspended tenant's own bucket denies every principal acting for it (tagged with its id), and only those", () => {
+    const [statement] = JSON.parse(suspendedBucketPolicyDocument("arn:aws:s3:::example-acme", "acme")).Statement;
+    expect(statement).toEqual({
+      Sid: "TenantSuspended",
+      Effect: "Deny",
+      Principal: "*",
+      Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:ListBucketVersions"],
+      Resource: ["arn:aws:s3:::example-acme", "arn:aws:s3:::example-acme/*"],
+      Condition: { StringEquals: { "aws:PrincipalTag/tenant": "acme" } },
+    });
   });
 });
 

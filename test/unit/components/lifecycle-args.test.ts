@@ -9,6 +9,9 @@ import { catalogOf } from "../tenancy-fixtures";
 
 const SECRET = "canary-args-webhook-secret-0001";
 const PASSWORD = "canary-args-admin-password";
+const CLIENT_SECRET = "canary-args-client-secret";
+const OBJECTS = { bucket: "tnc-shared-default-eu-west-1", prefix: "tenants/acme/", region: "eu-west-1", versioning: true };
+const IDENTITY = { url: "https://auth.example.com", clientId: "tenancy", clientSecret: pulumi.secret(CLIENT_SECRET), controlPlaneTenantId: "control-plane" };
 
 describe("lifecycle argument builders", () => {
   it("derive hooks, backup target and suspension from the catalog tenant", async () => {
@@ -20,7 +23,7 @@ describe("lifecycle argument builders", () => {
     const { registrations } = await evaluate(() => {
       new DeletedHook("acme-deleted-hook", deletedHookArgs(t, pulumi.secret(SECRET)));
       new TenantSuspension("acme-suspension", tenantSuspensionArgs(t, connection));
-      new TenantBackup("acme-backup", tenantBackupArgs(t, connection, { bucket: "tenancy-backups", region: "eu-west-1" }));
+      new TenantBackup("acme-backup", tenantBackupArgs(t, connection, { bucket: "tenancy-backups", region: "eu-west-1" }, OBJECTS, IDENTITY));
       new LifecycleHook("acme-lifecycle-hook", lifecycleHookArgs(t, pulumi.secret(SECRET)));
     });
     const inputs = (type: string) => registrations.find((r) => r.type === `pulumi-nodejs:dynamic/tenancy:${type}`)!;
@@ -36,7 +39,14 @@ describe("lifecycle argument builders", () => {
       password: PASSWORD,
       store: { bucket: "tenancy-backups", region: "eu-west-1" },
       onDelete: "backup",
+      objects: OBJECTS,
+      identity: { ...IDENTITY, clientSecret: CLIENT_SECRET },
+      configuration: { format: "tenancy-configuration/1", tenant: expect.objectContaining({ id: "acme", status: "suspended", plan: "pro", settings: t.settings }) },
+      retentionDays: 30,
     });
+    // The whole-tenant backup reads the organization with the client secret: secret, in and out.
+    expect(inputs("TenantBackup").secretInputs).toEqual(expect.arrayContaining(["password", "identity.clientSecret"]));
+    expect(inputs("TenantBackup").additionalSecretOutputs).toEqual(expect.arrayContaining(["password", "identity"]));
     expect(inputs("TenantSuspension").inputs).toEqual({
       connection: { host: "db.internal", port: 5432, user: "tenancy_admin", sslmode: "require", database: "postgres" },
       password: PASSWORD,

@@ -49,7 +49,7 @@ function expectSeedOrder(ev: Evaluation, id: string) {
   const order = deletionWaves(nodes)
     .flatMap((wave) => [...new Set(wave.map((urn) => stage.get(urn)).filter((s) => s !== undefined))])
     .filter((s, k, all) => all.indexOf(s) === k);
-  expect(order, id).toEqual(["deleting-webhook", "identity", "backup", "data", "storage", "domain", "deleted-webhook"]);
+  expect(order, id).toEqual(["deleting-webhook", "backup", "identity", "data", "storage", "domain", "deleted-webhook"]);
   // Every custom resource of the tenant is in the flow, except the generated password.
   expect(nodes.filter((n) => !stage.get(n.urn)).map((n) => n.type), id).toEqual(["pulumi-nodejs:dynamic/tenancy:TenantPassword"]);
 }
@@ -102,14 +102,16 @@ describe("deletion order of the real program", async () => {
     const backup = (id: string) => byName(ev, `${id}-backup`);
     expect(backup("schema-bucket-active").inputs).toMatchObject({
       target: { host: "db-main.internal.example.com", port: 5432, user: "tenancy_admin", sslmode: "verify-full", ca: expect.stringContaining("-----BEGIN CERTIFICATE-----"), isolation: "schema", tenantId: "schema-bucket-active", database: "tenancy_schemas", schema: "tenant_schema_bucket_active", role: "tenant_schema_bucket_active" },
-      store: { bucket: "example-tenancy-backups", region: "eu-west-1" },
+      store: { bucket: "example-tenancy-backups-eu-west-1", region: "eu-west-1" },
+      objects: { bucket: "example-tenancy-schema-bucket-active", prefix: "", region: "eu-west-1" },
+      configuration: { tenant: { id: "schema-bucket-active" } },
     });
     expect(backup("database-prefix-active").inputs).toMatchObject({ target: { isolation: "database", database: "tenant_database_prefix_active" } });
     expect(backup("shared-bucket-active").inputs).toMatchObject({ target: { isolation: "shared", database: "tenancy_shared" } });
     const onDelete = Object.fromEntries(catalog.tenants.map((t) => [t.id, t.lifecycle.on_delete]));
     for (const id of tenantIds(catalog)) {
       expect(backup(id).inputs.onDelete, id).toBe(onDelete[id]);
-      expect(backup(id).secretInputs, id).toEqual(["password"]);
+      expect(backup(id).secretInputs, id).toEqual(["identity.clientSecret", "password"]);
       // Not retained: for on_delete retain its delete takes no dump, and the data resources stay.
       expect(backup(id).retainOnDelete, id).toBe(false);
     }

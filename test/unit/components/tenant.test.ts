@@ -296,14 +296,24 @@ describe("Tenant", async () => {
     expect(byName(ev, "schema-prefix-role").inputs.login).toBe(true);
   });
 
-  test("a suspended tenant differs from its active twin in DNS, login, sessions, organization metadata and hook payload only", async () => {
-    const twin = (status: string) => catalogOf({ twin: { status, database: { isolation: "database", server: "main" }, storage: { mode: "bucket", versioning: true, noncurrent_days: 30 } } });
-    const run = async (status: string) =>
-      new Map((await evaluate(() => registerProgram(twin(status), exampleConfig()))).registrations.map((r) => [r.urn, JSON.stringify(r.inputs)]));
-    const active = await run("active");
-    const suspended = await run("suspended");
-    expect([...suspended.keys()].sort()).toEqual([...active.keys()].sort());
-    const changed = [...suspended].filter(([urn, inputs]) => active.get(urn) !== inputs).map(([urn]) => urn.split("::")[3]);
-    expect(changed.sort()).toEqual(["twin-deleted-hook", "twin-dns", "twin-lifecycle-hook", "twin-organization", "twin-role", "twin-suspension"]);
+  test("a suspended tenant differs from its active twin in its doors (DNS, login, sessions, organization, storage, hooks) and its recorded configuration only", async () => {
+    const twin = (status: string, mode: "bucket" | "prefix") => catalogOf({ twin: { status, database: { isolation: "database", server: "main" }, storage: { mode, versioning: true, noncurrent_days: 30 } } });
+    const run = async (status: string, mode: "bucket" | "prefix") =>
+      new Map((await evaluate(() => registerProgram(twin(status, mode), exampleConfig()))).registrations.map((r) => [r.urn, r]));
+    const changedOf = (active: Map<string, Registration>, suspended: Map<string, Registration>) =>
+      [...suspended].filter(([urn, r]) => JSON.stringify(active.get(urn)?.inputs) !== JSON.stringify(r.inputs)).map(([urn]) => urn.split("::")[3]).sort();
+    const doors = ["twin-backup", "twin-deleted-hook", "twin-dns", "twin-lifecycle-hook", "twin-organization", "twin-role", "twin-suspension"];
+    // Own bucket: a bucket policy denying the tenant's principals exists only while it is suspended.
+    const [active, suspended] = [await run("active", "bucket"), await run("suspended", "bucket")];
+    expect(changedOf(active, suspended)).toEqual([...doors, "twin-bucket-suspension"].sort());
+    expect([...suspended.keys()].filter((urn) => !active.has(urn)).map((urn) => urn.split("::")[3])).toEqual(["twin-bucket-suspension"]);
+    const policy = [...suspended.values()].find((r) => r.type === "aws:s3/bucketPolicy:BucketPolicy")!;
+    expect(JSON.parse(policy.inputs.policy as string).Statement[0]).toMatchObject({ Effect: "Deny", Condition: { StringEquals: { "aws:PrincipalTag/tenant": "twin" } } });
+    // Prefix: its policy denies what it allowed.
+    const [activePrefix, suspendedPrefix] = [await run("active", "prefix"), await run("suspended", "prefix")];
+    expect([...suspendedPrefix.keys()].sort()).toEqual([...activePrefix.keys()].sort());
+    expect(changedOf(activePrefix, suspendedPrefix)).toEqual([...doors, "twin-storage-policy"].sort());
+    const effects = (r: Map<string, Registration>) => JSON.parse([...r.values()].find((x) => x.type === "aws:iam/policy:Policy")!.inputs.policy as string).Statement.map((s: { Effect: string }) => s.Effect);
+    expect([effects(activePrefix), effects(suspendedPrefix)]).toEqual([["Allow", "Allow"], ["Deny", "Deny"]]);
   });
 });

@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import Ajv2020 from "ajv/dist/2020";
 import { parse } from "yaml";
 import { afterEach, describe, expect, test } from "vitest";
-import { ConfigInvalidError, OBJECT_KEYS, parseTenancyConfig, PlainConfigSchema, rawConfigFromStackFile, readTenancyConfig, SECRET_KEYS, WEBHOOK_SECRET_MIN_LENGTH, FIXED_KEYS } from "../../../lib/config";
+import { backupBucketName, ConfigInvalidError, OBJECT_KEYS, parseTenancyConfig, PlainConfigSchema, rawConfigFromStackFile, readTenancyConfig, SECRET_KEYS, WEBHOOK_SECRET_MIN_LENGTH, FIXED_KEYS } from "../../../lib/config";
 import { exampleRawConfig, ROOT } from "../tenancy-fixtures";
 
 const ALL_KEYS = [...Object.keys(PlainConfigSchema.shape), ...SECRET_KEYS].sort();
@@ -62,10 +62,14 @@ describe("Pulumi.example.yaml", () => {
   test("sets every key, the secret ones only as secure placeholders", () => {
     const text = readFileSync(join(ROOT, "Pulumi.example.yaml"), "utf8");
     const raw = rawConfigFromStackFile(text);
-    // s3Endpoint is for S3-compatible servers only: the example, written for AWS, shows it commented
-    // out. The cell is the stack's name and the catalog is always tenants/: a stack file sets neither.
-    expect(Object.keys(raw).sort()).toEqual(ALL_KEYS.filter((k) => k !== "s3Endpoint" && !FIXED_KEYS.has(k)));
+    // s3Endpoint is for S3-compatible servers only, backupBuckets only where a region's backups bucket
+    // is not named <bucketPrefix>-backups-<region>, and the older backupBucket/backupRegion pair is read
+    // only from stacks that set it: the example, written for AWS, shows the first two commented out.
+    // The cell is the stack's name and the catalog is always tenants/: a stack file sets neither.
+    const optional = ["s3Endpoint", "backupBuckets", "backupBucket", "backupRegion"];
+    expect(Object.keys(raw).sort()).toEqual(ALL_KEYS.filter((k) => !optional.includes(k) && !FIXED_KEYS.has(k)));
     expect(text).toMatch(/^ {2}# tenancy:s3Endpoint: https:\/\//m);
+    expect(text).toMatch(/^ {2}# tenancy:backupBuckets:\n {2}# {3}eu-west-1: /m);
     const doc = parse(text).config as Record<string, unknown>;
     expect(doc["tenancy:controlPlaneClientSecret"]).toEqual({ secure: expect.stringContaining("PLACEHOLDER") });
     expect(doc["tenancy:webhookSecret"]).toEqual({ secure: expect.stringContaining("PLACEHOLDER") });
@@ -136,8 +140,6 @@ describe("parseTenancyConfig", () => {
       "tenancy:baseDomain: missing; set it with `pulumi config set`",
       "tenancy:ingressTarget: missing; set it with `pulumi config set`",
       "tenancy:maintenanceTarget: missing; set it with `pulumi config set`",
-      "tenancy:backupBucket: missing; set it with `pulumi config set`",
-      "tenancy:backupRegion: missing; set it with `pulumi config set`",
       "tenancy:controlPlane: missing; set it with `pulumi config set`",
       "tenancy:controlPlaneClientSecret: missing; set it with `pulumi config set --secret tenancy:controlPlaneClientSecret <value>`",
       "tenancy:webhookSecret: missing; set it with `pulumi config set --secret tenancy:webhookSecret <value>`",
@@ -163,6 +165,20 @@ describe("parseTenancyConfig", () => {
       "tenancy:controlPlane.url: expected the control plane's base URL, such as https://auth.example.com",
       'tenancy: unknown key(s) "extra"',
     ]);
+  });
+
+  test("backups stay in the tenant's region: one bucket per region, named from the prefix unless the stack names it", () => {
+    const config = parseTenancyConfig(exampleRawConfig({ backupBuckets: { "us-east-1": "acme-us-backups" } }));
+    expect(backupBucketName(config, "eu-west-1")).toBe("example-tenancy-backups-eu-west-1");
+    expect(backupBucketName(config, "us-east-1")).toBe("acme-us-backups");
+    // The older single bucket keeps serving its region, so a stack that set it finds its backups there.
+    const older = parseTenancyConfig(exampleRawConfig({ backupBucket: "example-tenancy-backups", backupRegion: "eu-west-1" }));
+    expect([backupBucketName(older, "eu-west-1"), backupBucketName(older, "eu-central-1")]).toEqual(["example-tenancy-backups", "example-tenancy-backups-eu-central-1"]);
+    expect(problemsOf(exampleRawConfig({ backupBucket: "example-tenancy-backups" }))).toEqual([
+      "tenancy:backupRegion: missing; backupBucket and backupRegion name one region's backups bucket together (or set tenancy:backupBuckets.<region> instead)",
+    ]);
+    // Keys are AWS regions: anything else is named.
+    expect(problemsOf(exampleRawConfig({ backupBuckets: { "mars-1": "x-backups" } }))).toEqual([`tenancy:backupBuckets: unknown key(s) "mars-1"`]);
   });
 
   test("every server needs a password, and every password a server", () => {

@@ -85,7 +85,7 @@ describe("secrets of the lifecycle resources, as the engine receives them", () =
   it("are secret inputs, secret outputs, and absent from the serialized provider code", async () => {
     const { registrations } = await evaluate(program());
     const byType = (type: string) => registrations.find((r) => r.type === `pulumi-nodejs:dynamic/tenancy:${type}`)!;
-    expect(byType("TenantBackup")).toMatchObject({ secretInputs: ["password"], additionalSecretOutputs: ["password", "credentials"] });
+    expect(byType("TenantBackup")).toMatchObject({ secretInputs: ["password"], additionalSecretOutputs: ["password", "credentials", "identity"] });
     expect(byType("LifecycleHook")).toMatchObject({ secretInputs: ["secret"], additionalSecretOutputs: ["secret"] });
     expect(byType("DeletedHook")).toMatchObject({ secretInputs: ["secret"], additionalSecretOutputs: ["secret"] });
     for (const type of ["TenantBackup", "LifecycleHook", "DeletedHook"]) {

@@ -84,9 +84,15 @@ describe("cells", () => {
     expect(ev.registrations.some((r) => r.name.startsWith("alpha"))).toBe(false);
   });
 
-  test("a cell without tenants registers nothing", async () => {
-    const ev = await evaluate(() => registerProgram(catalog, exampleConfig({ cell: "empty" })));
+  test("a declared cell without tenants registers nothing; a stack of an undeclared cell is refused", async () => {
+    const cells = new Map([...catalog.declarations.cells, ["empty", { regions: ["eu-west-1"] }]]);
+    const declared = { ...catalog, declarations: { ...catalog.declarations, cells } };
+    const ev = await evaluate(() => registerProgram(declared, exampleConfig({ cell: "empty" })));
     expect(ev.registrations.filter((r) => !r.type.startsWith("pulumi:providers:"))).toEqual([]);
+    expect(programProblems(catalog, exampleConfig({ cell: "eu2" }))).toEqual([
+      'stack eu2 deploys the declared cell it is named after: no cell "eu2" is declared (cells in _cells.yaml: default, eu-2); did you mean "eu-2"?',
+    ]);
+    await expect(evaluate(() => registerProgram(catalog, exampleConfig({ cell: "eu2" })))).rejects.toThrow(ProgramInvalidError);
   });
 });
 

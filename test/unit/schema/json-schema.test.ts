@@ -20,7 +20,7 @@ describe("editor JSON Schemas", () => {
 
   it("every catalog file names its schema for the editor on the first line", () => {
     const files = readdirSync(dir).filter((f) => f.endsWith(".yaml"));
-    const expected: Record<string, string> = { "_defaults.yaml": "defaults", "_control-plane.yaml": "control-plane" };
+    const expected: Record<string, string> = { "_defaults.yaml": "defaults", "_control-plane.yaml": "control-plane", "_cells.yaml": "cells" };
     for (const file of files) {
       const first = readFileSync(join(dir, file), "utf8").split("\n")[0];
       expect(first, file).toBe(`# yaml-language-server: $schema=./${expected[file] ?? "tenant"}.schema.json`);
@@ -38,6 +38,10 @@ describe("editor JSON Schemas", () => {
     expect(defaults(parse(readFileSync(join(dir, "_defaults.yaml"), "utf8"))), JSON.stringify(defaults.errors)).toBe(true);
     const cp = validator("control-plane.schema.json");
     expect(cp(parse(readFileSync(join(dir, "_control-plane.yaml"), "utf8"))), JSON.stringify(cp.errors)).toBe(true);
+    const cells = validator("cells.schema.json");
+    expect(cells(parse(readFileSync(join(dir, "_cells.yaml"), "utf8"))), JSON.stringify(cells.errors)).toBe(true);
+    expect(cells({ cells: { default: { regions: ["eu-wset-1"] } }, database_servers: {} }), "a misspelt region").toBe(false);
+    expect(cells({ cells: { default: { regions: ["eu-west-1"], budget: 3 } }, database_servers: {} }), "an unknown key").toBe(false);
   });
 
   it("flags what the loader refuses: unknown keys, bad enums, bad ids, missing name", () => {
