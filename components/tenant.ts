@@ -170,11 +170,14 @@ export class Tenant extends pulumi.ComponentResource {
       },
       { parent: this, after: [...after, database] },
     );
+    // Only a suspended tenant's backup takes the Organization's suspendedMembers: an output the state
+    // lacks is unknown in every preview, which would show an update of each active tenant's backup.
+    const suspendedMembers = t.status === "suspended" ? identity.suspendedMembers : undefined;
     // Depending on the components reaches every custom resource under them: the whole backup runs
     // while the organization, the rows and the objects are all still there.
     const backup = new TenantBackup(
       naming.resource(t.id, "backup"),
-      tenantBackupArgs(t, args.database.connection, args.lifecycle.backupStore, args.lifecycle.objects, args.identity.connection, identity.suspendedMembers),
+      tenantBackupArgs(t, args.database.connection, args.lifecycle.backupStore, args.lifecycle.objects, args.identity.connection, suspendedMembers),
       { parent: this, dependsOn: [...after, identity, database] },
     );
     new LifecycleHook(naming.resource(t.id, "lifecycle-hook"), lifecycleHookArgs(t, args.lifecycle.webhookSecret), { parent: this, dependsOn: [...after, backup] });

@@ -99,7 +99,8 @@ function withoutCode<T>(value: WithCode<T>): T {
   return rest as T;
 }
 
-function unknownIn(value: unknown): boolean {
+/** Whether a value is, or holds, an output the engine does not know yet (a preview before its producer ran). */
+export function unknownIn(value: unknown): boolean {
   return value === UNKNOWN || canonicalJson(value).includes(UNKNOWN);
 }
 

@@ -27,6 +27,25 @@ export function readCatalogDir(dir: string, cwd = process.cwd()): CatalogFile[] 
 }
 
 /**
+ * The commit `ref` names, as a hash; throws, naming the ref, outside a git repository or when the
+ * ref does not exist. By its hash from here on: a ref that moves meanwhile, or one that looks like an
+ * option, cannot change what is read.
+ */
+export function resolveCommit(ref: string, cwd: string): string {
+  const git = (...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+  try {
+    git("rev-parse", "--git-dir");
+  } catch {
+    throw new Error(`${cwd} is not inside a git repository, so the catalog at "${ref}" cannot be read`);
+  }
+  try {
+    return git("rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`);
+  } catch {
+    throw new Error(`git revision "${ref}" not found; fetch it first (for example: git fetch origin main)`);
+  }
+}
+
+/**
  * The catalog as it was at `ref`, read through git without touching the working tree. `dir` is
  * relative to `cwd`, as for readCatalogDir. A directory that did not exist at `ref` gives [].
  * `files` selects other files of a directory the same way (the plan reads `migrations/*.sql`).
@@ -34,19 +53,9 @@ export function readCatalogDir(dir: string, cwd = process.cwd()): CatalogFile[] 
 export function readCatalogAtRef(ref: string, dir: string, cwd = process.cwd(), files: RegExp = CATALOG_FILE): CatalogFile[] {
   const git = (...args: string[]) =>
     execFileSync("git", args, { cwd, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, stdio: ["ignore", "pipe", "pipe"] });
-  try {
-    git("rev-parse", "--git-dir");
-  } catch {
-    throw new Error(`${cwd} is not inside a git repository, so the catalog at "${ref}" cannot be read`);
-  }
   // Everything after this reads one commit, named by its hash: a ref that moves meanwhile, or one
   // that looks like an option, cannot change what is read.
-  let commit: string;
-  try {
-    commit = git("rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`).trim();
-  } catch {
-    throw new Error(`git revision "${ref}" not found; fetch it first (for example: git fetch origin main)`);
-  }
+  const commit = resolveCommit(ref, cwd);
   const prefix = git("rev-parse", "--show-prefix").trim();
   const treePath = posix.normalize(posix.join(prefix, dir.split("\\").join("/")));
   let listing: string;

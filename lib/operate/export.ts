@@ -131,7 +131,7 @@ export async function exportCommand(id: string, options: ExportCommandOptions): 
   try {
     await addJson(tar, files, "tenant.json", backupConfiguration(places.tenant));
     await addJson(tar, files, "settings.json", places.tenant.settings);
-    await addJson(tar, files, "identity.json", await readIdentity(places.identity, id));
+    await addJson(tar, files, "identity.json", await readIdentity(places.identity, id, undefined, { organization: places.organization }));
     const tables = await addRows(tar, files, places, format, scratch);
     const objects = await addObjects(tar, files, places);
     await addJson(tar, files, "manifest.json", { format: "tenancy-export/1", tenant: id, exportedAt: new Date().toISOString(), rows: format, files });

@@ -4,12 +4,14 @@
 // were. On each database server of the cell: its role, its database, its schema, its rows in the
 // shared tables; its bucket and its prefix in the cell's shared bucket; its organization and what
 // tenancy made in its identity tenant; its backups, which --delete-backups removes first. Exit 0 only
-// when every place is empty. The identity tenant record itself stays: no route deletes it (README).
+// when every place is empty. The tenant file is gone by then, so an adopted organization's own name
+// (`adopt.organization`) is read from the latest backup (its configuration, else its identity part)
+// before any backup is removed; the organization named by the id is checked as well. The identity tenant record itself stays: no route deletes it (README).
 import { naming } from "../naming";
 import { targetFor } from "../database/layout";
 import type { CommandResult } from "../cli/commands";
-import { deleteBackup, listTenantBackups } from "../../providers/backup/history";
-import { readIdentity } from "../../providers/backup/identity";
+import { backupJson, backupManifest, deleteBackup, latestBackup, listTenantBackups } from "../../providers/backup/history";
+import { organizationName, readIdentity, type IdentitySnapshot } from "../../providers/backup/identity";
 import { countRows, tablesInOrder } from "../../providers/backup/rows";
 import { isMissingDatabase, withSession } from "../../providers/postgres/connection";
 import { withTarget } from "../../providers/postgres/runner";
@@ -78,6 +80,16 @@ async function objectCheck(store: S3Store, prefix: string, place: string): Promi
   }
 }
 
+/** The organization names tenant `id` may have had: its id's, and an adopted one its latest backup recorded. */
+async function organizationNames(store: S3Store, id: string): Promise<string[]> {
+  const key = await latestBackup(store, id);
+  if (!key) return [naming.organization(id)];
+  const manifest = await backupManifest(store, key);
+  const configuration = await backupJson<Record<string, unknown>>(store, manifest, "configuration");
+  const adopted = configuration ? organizationName(id, configuration) : (await backupJson<IdentitySnapshot>(store, manifest, "identity"))?.organization?.name;
+  return [...new Set([naming.organization(id), ...(adopted ? [adopted] : [])])];
+}
+
 export async function forgetChecks(id: string, options: ForgetOptions): Promise<ForgetCheck[]> {
   const config = cellConfig(options.cell, options);
   const places = cellPlaces(config);
@@ -87,11 +99,14 @@ export async function forgetChecks(id: string, options: ForgetOptions): Promise<
   checks.push(await objectCheck({ ...s3, bucket: naming.bucket(config.bucketPrefix, id) }, "", `bucket ${naming.bucket(config.bucketPrefix, id)}`));
   const shared = naming.sharedBucket(config.bucketPrefix, options.cell, options.region);
   checks.push(await objectCheck({ ...s3, bucket: shared }, naming.storagePrefix(id), `s3://${shared}/${naming.storagePrefix(id)}`));
-  const identity = await readIdentity(places.identity, id);
-  checks.push({ place: `organization ${naming.organization(id)} on the control plane`, empty: identity.organization === null, detail: identity.organization ? `exists, ${identity.members.length} member(s)` : "absent" });
-  const entities = identity.entities ? identity.entities.roles.length + identity.entities.resource_servers.length : 0;
-  checks.push({ place: `identity tenant ${naming.identityTenant(id)}: roles and APIs tenancy made`, empty: entities === 0, detail: identity.entities ? `${entities} left` : "no identity tenant" });
   const store = places.store(options.region);
+  let identity: IdentitySnapshot | undefined;
+  for (const organization of await organizationNames(store, id)) {
+    identity = await readIdentity(places.identity, id, undefined, { organization });
+    checks.push({ place: `organization ${organization} on the control plane`, empty: identity.organization === null, detail: identity.organization ? `exists, ${identity.members.length} member(s)` : "absent" });
+  }
+  const entities = identity?.entities ? identity.entities.roles.length + identity.entities.resource_servers.length : 0;
+  checks.push({ place: `identity tenant ${naming.identityTenant(id)}: roles and APIs tenancy made`, empty: entities === 0, detail: identity?.entities ? `${entities} left` : "no identity tenant" });
   let backups = await listTenantBackups(store, id);
   if (options.deleteBackups) {
     for (const b of backups) await deleteBackup(store, b.key);

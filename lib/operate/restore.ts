@@ -73,7 +73,7 @@ export async function restoreCommand(id: string, options: RestoreCommandOptions)
   }
   const places = tenantPlaces(target, target.cell === cell ? config : cellConfig(target.cell, options));
   const safety = options.replace ? await backUp(places, "pre-restore") : undefined;
-  const filled = await fillFromBackup({ store, key, target: places.target, objects: places.objects, identity: places.identity, replace: options.replace === true });
+  const filled = await fillFromBackup({ store, key, target: places.target, objects: places.objects, identity: places.identity, organization: places.organization, replace: options.replace === true });
   const before = safety ? `\nwhat it replaced is in ${safety.manifest.key}` : "";
   return { output: `${report(filled)}${before}`, exitCode: 0, isResult: true };
 }

@@ -1,16 +1,19 @@
 // Where the operator's commands (`tenancy backup`, `restore`, `export`, `forget`) find a tenant: its
 // cell and region from the catalog (or, for a tenant no longer in it, from --cell and --region), that
 // cell's stack config read through the Pulumi CLI, and from both the same places the program gives its
-// resources (lib/lifecycle/places.ts): the database target, the object place, the backups bucket.
+// resources (lib/lifecycle/places.ts): the database target, the object place, the backups bucket, the
+// organization's name. What only the deployed state holds (a suspension's members) comes from
+// `pulumi stack export` (stack-state.ts).
 import { placement } from "../database/layout";
 import { backupBucketName } from "../config";
 import { formatError, loadCatalog, readCatalogDir, type Catalog, type ResolvedTenant } from "../catalog";
 import { backupStore, objectPlace } from "../lifecycle/places";
-import { CATALOG_DIR } from "../naming";
+import { CATALOG_DIR, naming } from "../naming";
 import type { ManagementConnection } from "../../providers/identity/client";
 import type { Target } from "../../providers/postgres/target";
 import type { ObjectPlace, S3Store } from "../../providers/s3/client";
 import { readStackConfig, type OperatorConfig, type StackConfigOptions } from "./stack-config";
+import { readOrganizationStates, type OrganizationState } from "./stack-state";
 
 /** How the commands reach the Pulumi CLI: the CLI's defaults, or a test's engine and backend. */
 export interface OperateOptions extends Omit<StackConfigOptions, "stack"> {
@@ -18,12 +21,20 @@ export interface OperateOptions extends Omit<StackConfigOptions, "stack"> {
   stackOf?: (cell: string) => string;
   /** Reads a cell's config; readStackConfig by default (tests may hand a config they hold). */
   readConfig?: (cell: string) => OperatorConfig;
+  /** Reads a cell's Organization states; readOrganizationStates by default (tests may hand what they deployed). */
+  readOrganizations?: (cell: string) => Map<string, OrganizationState>;
 }
 
 /** A cell's config, read once per command. */
 export function cellConfig(cell: string, options: OperateOptions): OperatorConfig {
   if (options.readConfig) return options.readConfig(cell);
   return readStackConfig(cell, { cwd: options.cwd, pulumi: options.pulumi, env: options.env, stack: options.stackOf?.(cell) });
+}
+
+/** A cell's Organization states (tenant id -> name, suspended members), read once per command. */
+export function cellOrganizations(cell: string, options: OperateOptions): Map<string, OrganizationState> {
+  if (options.readOrganizations) return options.readOrganizations(cell);
+  return readOrganizationStates(cell, { cwd: options.cwd, pulumi: options.pulumi, env: options.env, stack: options.stackOf?.(cell) });
 }
 
 /** The catalog of the project (tenants/), or an error listing every problem. */
@@ -57,6 +68,8 @@ export interface TenantPlaces extends CellPlaces {
   target: Target;
   objects: ObjectPlace;
   backups: S3Store;
+  /** Its organization's name on the control plane: `adopt.organization`, else its id. */
+  organization: string;
 }
 
 export function tenantPlaces(tenant: ResolvedTenant, config: OperatorConfig): TenantPlaces {
@@ -77,6 +90,7 @@ export function tenantPlaces(tenant: ResolvedTenant, config: OperatorConfig): Te
     },
     objects: objectPlace(tenant, config),
     backups: cell.store(tenant.region),
+    organization: naming.organization(tenant.id, tenant.adopt?.organization),
   };
 }
 

@@ -3,6 +3,7 @@
 // base branch's tip. Against the tip, a branch cut before someone else onboarded a tenant would show
 // that tenant deleted, with its data.
 import { execFileSync } from "node:child_process";
+import { resolveCommit } from "../catalog/sources";
 
 export interface PlanBase {
   /** The ref as the user gave it (`origin/main`). */
@@ -19,18 +20,7 @@ export interface PlanBase {
  */
 export function resolvePlanBase(ref: string, cwd: string): PlanBase {
   const git = (...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
-  try {
-    git("rev-parse", "--git-dir");
-  } catch {
-    throw new Error(`${cwd} is not inside a git repository, so the catalog at "${ref}" cannot be read`);
-  }
-  let target: string;
-  try {
-    // By its hash from here on: a ref that looks like an option cannot become one.
-    target = git("rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`);
-  } catch {
-    throw new Error(`git revision "${ref}" not found; fetch it first (for example: git fetch origin main)`);
-  }
+  const target = resolveCommit(ref, cwd);
   let head: string;
   try {
     head = git("rev-parse", "--verify", "--quiet", "HEAD^{commit}");

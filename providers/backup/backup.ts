@@ -13,7 +13,7 @@
 // PATH, the bucket reachable), so a setup that could never back up fails at onboarding, not at
 // offboarding. The backup exists only once the resource is deleted: read reports the stored props.
 import { DEFAULT_BACKUP_RETENTION_DAYS, ON_DELETE_MODES, type OnDelete } from "../../lib/lifecycle/policy";
-import { defineProvider, type CheckFailure } from "../kit";
+import { defineProvider, unknownIn, type CheckFailure } from "../kit";
 import { locatedFailures, serverTargetProblems, TARGET_PLACE_KEYS, TARGET_UPDATE_KEYS, type ServerTarget } from "../postgres/target";
 import { findExecutable } from "../postgres/tools";
 import type { ManagementConnection } from "../identity/client";
@@ -69,8 +69,10 @@ export function backupInputProblems(inputs: Partial<TenantBackupInputs>): CheckF
     failures.push({ property: "configuration", reason: "configuration must be the tenant's resolved configuration (an object)" });
   }
   const closed = inputs.suspendedMembers;
+  // In a preview where the Organization changes, its suspendedMembers is not known yet: checked when it is.
   if (
     closed !== undefined &&
+    !unknownIn(closed) &&
     (typeof closed !== "object" || closed === null || Array.isArray(closed) || !Object.values(closed).every((r) => Array.isArray(r) && r.every((id) => typeof id === "string")))
   ) {
     failures.push({ property: "suspendedMembers", reason: `suspendedMembers must map user ids to role ids (the Organization's suspendedMembers), got ${JSON.stringify(closed)}` });

@@ -37,6 +37,8 @@ export interface FillRequest {
   objects?: ObjectPlace;
   identity?: ManagementConnection;
   identityOptions?: ClientOptions;
+  /** The destination's organization name when adopted (`adopt.organization`); its id otherwise. */
+  organization?: string;
   /** Replace what the place holds instead of refusing a place that is not empty. */
   replace: boolean;
   maintenanceDatabase?: string;
@@ -157,7 +159,7 @@ export async function fillFromBackup(request: FillRequest): Promise<FillReport> 
     let members = 0;
     if (manifest.parts.identity && request.identity) {
       const snapshot = await readJsonPart<IdentitySnapshot>(client, request.store.bucket, manifest.parts.identity);
-      ({ members } = await restoreMembers(request.identity, request.target.tenantId, snapshot, request.identityOptions));
+      ({ members } = await restoreMembers(request.identity, request.target.tenantId, snapshot, request.identityOptions, request.organization));
     }
     return { key: request.key, from, into: request.target.tenantId, rows, objects, members, executable };
   } finally {

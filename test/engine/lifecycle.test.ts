@@ -14,6 +14,7 @@ import { listBackups, restoreBackup } from "../../providers/backup/restore";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DELETION_STAGES, deletionOrderProblems, stageOf } from "../../lib/lifecycle/order";
 import { naming } from "../../lib/naming";
+import { readOrganizationStates } from "../../lib/operate/stack-state";
 import { catalogFiles, defaults, hooks, withTenant, type Catalog } from "./catalog";
 import { BACKUP_BUCKET, BUCKET_PREFIX, CANARY, startServices, type EngineServices } from "./services";
 import { EngineProject, EngineStack, tenantResources } from "./stack";
@@ -173,7 +174,21 @@ describe("a cell under the real engine", { timeout: 600_000 }, () => {
     await deploy(withTenant(catalog, "gamma", (t) => ({ ...t, status: "suspended" })));
     expect(await roleExists(services, "gamma")).toEqual({ exists: true, login: false });
     await expect(tenantClient(services, "shared", "gamma", password)).rejects.toThrow(/not permitted to log in/);
+    // The members the suspension took out reach the TenantBackup as an input, and `tenancy backup` reads them from the state.
+    const suspendedState = async () => {
+      const resources = await stack.resources();
+      const of = (kind: string) => resources.find((r) => r.type === `pulumi-nodejs:dynamic/tenancy:${kind}` && r.urn.endsWith(`::gamma-${kind === "Organization" ? "organization" : "backup"}`));
+      return { org: of("Organization")?.outputs, backup: of("TenantBackup")?.outputs };
+    };
+    const suspended = await suspendedState();
+    expect(suspended.org?.suspendedMembers).toBeDefined();
+    expect(suspended.backup?.suspendedMembers).toEqual(suspended.org?.suspendedMembers);
+    expect(readOrganizationStates(CELL, { cwd: project.dir, pulumi: project.engine.pulumi, env: project.commandEnv() }).get("gamma")).toEqual({
+      name: "gamma",
+      suspendedMembers: suspended.org?.suspendedMembers,
+    });
     await deploy(withTenant(catalog, "gamma", (t) => ({ ...t, status: "active" })));
+    expect((await suspendedState()).backup?.suspendedMembers).toBeUndefined();
     const c = await tenantClient(services, "shared", "gamma", password);
     try {
       expect(await fingerprint(c, applicationTables(2))).toEqual(before);

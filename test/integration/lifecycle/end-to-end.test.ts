@@ -164,7 +164,7 @@ async function onboard(isolation: Isolation, id: string, backupBucket = BUCKET) 
   });
   let org = await organization.create(orgInputs(tenant), fastIdentity);
   const seeded = await identitySeed.create({ connection: identityConnection(), tenantId: id, hostnames: [`${id}.example.com`], admins: [`ops@${id}.example.com`] }, fastIdentity);
-  const backup = await tenantBackup.create(backupInputs);
+  let backup = await tenantBackup.create(backupInputs);
 
   const hookInputs = (t: HookTenant): LifecycleHookInputs => ({
     tenant: t,
@@ -194,6 +194,9 @@ async function onboard(isolation: Isolation, id: string, backupBucket = BUCKET) 
         suspension = (await tenantSuspension.update("s", suspension, { ...inputs, suspended: wantSuspended })).outs;
       }
       org = { id: org.id, outs: (await organization.update(org.id, org.outs, orgInputs(next), fastIdentity)).outs };
+      // The backup's suspendedMembers input is the Organization's output (components/tenant.ts): the engine updates it next.
+      const closed = org.outs.suspendedMembers ? { suspendedMembers: org.outs.suspendedMembers } : {};
+      backup = { id: backup.id, outs: (await tenantBackup.update(backup.id, backup.outs, { ...backupInputs, ...closed })).outs };
       hook = (await lifecycleHook.update("h", hook, hookInputs(next), hooks)).outs;
       tenant = next;
       return { terminated: suspension.terminated };
@@ -377,6 +380,25 @@ describe.each(MODES)("tenant lifecycle, isolation %s", (isolation) => {
       "deleted:active",
     ]);
     expect(JSON.parse(received[1].body).tenant).toMatchObject({ name: "Acme Inc.", plan: "enterprise" });
+  });
+});
+
+describe("offboarding a suspended tenant", () => {
+  it("the backup keeps the members the suspension took out of the organization, marked suspended", async () => {
+    const id = "e2e-suspended";
+    const t = await onboard("shared", id);
+    await t.update({ ...t.tenant, status: "suspended" });
+    const mc = createManagementClient(identityConnection());
+    const org = (await mc.listAll<{ id: string; name: string }>(ah.controlPlaneTenantId, "list", "/organizations")).find((o) => o.name === id)!;
+    expect(await mc.listAll(ah.controlPlaneTenantId, "list", `/organizations/${org.id}/members`)).toEqual([]);
+
+    expect(await runSteps(t.offboardSteps())).toEqual({ next: 10 });
+    const [whole] = await listTenantBackups(t.backupInputs.store, id, s3.credentials);
+    const manifest = await backupManifest(t.backupInputs.store, whole.key, s3.credentials);
+    expect(manifest.missing).toEqual({});
+    const identity = await backupJson<IdentitySnapshot>(t.backupInputs.store, manifest, "identity", s3.credentials);
+    expect(identity!.organization?.metadata.status).toBe("suspended");
+    expect(identity!.members).toEqual([{ email: `ops@${id}.example.com`, roles: ["tenant-admin", "tenant-member"], suspended: true }]);
   });
 });
 

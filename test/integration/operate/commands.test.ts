@@ -14,10 +14,12 @@ import { backupCommand } from "../../../lib/operate/backup";
 import { exportCommand } from "../../../lib/operate/export";
 import { forgetCommand } from "../../../lib/operate/forget";
 import { restoreCommand } from "../../../lib/operate/restore";
-import { backupManifest, latestBackup, listTenantBackups } from "../../../providers/backup/history";
+import { backupJson, backupManifest, latestBackup, listTenantBackups } from "../../../providers/backup/history";
+import type { IdentitySnapshot } from "../../../providers/backup/identity";
 import { backupConfiguration, retentionDays } from "../../../lib/lifecycle/places";
 import { tenantPlaces, type TenantPlaces } from "../../../lib/operate/tenant-context";
 import { takeBackup } from "../../../providers/backup/take";
+import { createManagementClient } from "../../../providers/identity/client";
 import type { Isolation } from "../../../providers/postgres/target";
 import { startAuthHero } from "../../harness/authhero";
 import { S3RVER_CREDENTIALS, startS3 } from "../../harness/s3";
@@ -144,16 +146,94 @@ describe.each(COMBOS)("isolation %s, storage %s", (isolation, mode) => {
 });
 
 describe("backup of a suspended tenant", () => {
-  it("says in its manifest that the organization's members are not in it", async () => {
+  it("keeps the members the suspension took out, marked suspended, and a restore gives them back", async () => {
     const id = "ops-suspended";
     project.writeTenant(tenantFile(id, "shared", "prefix"));
     const t = await project.deploy(id);
+    const before = await project.fingerprint(t);
+    expect(before.organization?.members).toEqual([
+      { email: `cfo@${id}.example.com`, roles: ["tenant-admin", "tenant-member"] },
+      { email: `ops@${id}.example.com`, roles: ["tenant-admin", "tenant-member"] },
+    ]);
     await project.suspendOrganization(t);
+    expect((await project.fingerprint(t)).organization?.members).toEqual([]);
+
+    // Without the stack's record of the suspension, the backup says what it lacks.
+    const blind = await backupCommand([id], { ...project.options, readOrganizations: () => new Map() });
+    expect(blind.exitCode).toBe(0);
+    expect(blind.output).toMatch(/ verified \(.*, without identity\)$/);
+    expect((await backupManifest(store(), (await latestBackup(store(), id))!)).missing).toEqual({
+      identity: expect.stringMatching(/^the organization was suspended: its members were taken out of it/),
+    });
+
+    // With it (the Organization's suspendedMembers, read from the stack), nothing is missing.
     const result = await backupCommand([id], project.options);
     expect(result.exitCode).toBe(0);
-    expect(result.output).toMatch(/ verified \(.*, without identity\)$/);
-    const manifest = await backupManifest(store(), (await latestBackup(store(), id))!);
-    expect(manifest.missing).toEqual({ identity: expect.stringMatching(/^the organization was suspended: its members were taken out of it/) });
+    expect(result.output).not.toContain("without");
+    const key = (await latestBackup(store(), id))!;
+    const manifest = await backupManifest(store(), key);
+    expect(manifest.missing).toEqual({});
+    const identity = await backupJson<IdentitySnapshot>(store(), manifest, "identity");
+    expect(identity?.organization?.metadata.status).toBe("suspended");
+    expect(identity?.members).toEqual(before.organization!.members.map((m) => ({ ...m, suspended: true })));
+
+    // Offboarded, then restored (its file from the backup, deployed, filled): the members are back.
+    await project.offboard(t);
+    project.removeTenantFile(id);
+    expect((await restoreCommand(id, { ...project.options, from: key, cell: CELL, region: REGION })).exitCode).toBe(0);
+    const again = await project.deploy(id);
+    const filled = await restoreCommand(id, { ...project.options, from: key });
+    expect(filled.output).toContain("; 2 member(s) of the organization");
+    expect((await project.fingerprint(again)).organization?.members).toEqual(before.organization?.members);
+  });
+});
+
+describe("adopted organization", () => {
+  it("is backed up, given its members back and checked by forget under its own name", async () => {
+    const id = "ops-adopted";
+    const adopted = "legacy-ops-adopted-org";
+    project.writeTenant({ ...tenantFile(id, "schema", "prefix"), adopt: { organization: adopted } });
+    const t = await project.deploy(id);
+    await project.use(t, OBJECTS);
+    const before = await project.fingerprint(t);
+    expect(before.organization?.members).toHaveLength(2);
+
+    expect((await backupCommand([id], project.options)).exitCode).toBe(0);
+    const key = (await latestBackup(store(), id))!;
+    const manifest = await backupManifest(store(), key);
+    expect(manifest.missing).toEqual({});
+    const identity = await backupJson<IdentitySnapshot>(store(), manifest, "identity");
+    expect(identity?.organization?.name).toBe(adopted);
+    expect(identity?.members).toEqual(before.organization?.members);
+
+    // A member leaves the adopted organization; restore --replace gives them back there.
+    const mc = createManagementClient(project.identity);
+    const cp = services.ah.controlPlaneTenantId;
+    const org = (await mc.listAll<{ id: string; name: string }>(cp, "list", "/organizations")).find((o) => o.name === adopted)!;
+    const [leaving] = await mc.listAll<{ user_id: string }>(cp, "list", `/organizations/${org.id}/members`);
+    await mc.request(cp, "remove a member", "DELETE", `/organizations/${org.id}/members`, { body: { members: [leaving.user_id] }, idempotent: false });
+    expect((await project.fingerprint(t)).organization?.members).toHaveLength(1);
+    const replaced = await restoreCommand(id, { ...project.options, from: key, replace: true });
+    expect(replaced.output).toContain("; 2 member(s) of the organization");
+    expect(await project.fingerprint(t)).toEqual(before);
+
+    // Out of the catalog, still deployed: forget names the adopted organization, found from the backup.
+    project.removeTenantFile(id);
+    const left = await forgetCommand(id, { ...project.options, cell: CELL, region: REGION });
+    expect(left.exitCode).toBe(1);
+    expect(left.output).toMatch(new RegExp(`NOT EMPTY  organization ${adopted} on the control plane: exists, 2 member\\(s\\)`));
+    expect(left.output).toMatch(new RegExp(`empty\\s+organization ${id} on the control plane: absent`));
+
+    // Offboarded: both names are checked empty, and with the backups removed the tenant is forgotten.
+    await project.offboard(t);
+    const report = await forgetCommand(id, { ...project.options, cell: CELL, region: REGION, deleteBackups: true, format: "json" });
+    const parsed = JSON.parse(report.output);
+    expect(parsed.checks.filter((c: { place: string }) => c.place.startsWith("organization "))).toEqual([
+      { place: `organization ${id} on the control plane`, empty: true, detail: "absent" },
+      { place: `organization ${adopted} on the control plane`, empty: true, detail: "absent" },
+    ]);
+    expect(report.exitCode).toBe(0);
+    expect(parsed.forgotten).toBe(true);
   });
 });
 

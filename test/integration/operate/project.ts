@@ -18,6 +18,7 @@ import { migrationSet } from "../../../lib/database/migrations";
 import { objectPlace } from "../../../lib/lifecycle/places";
 import { naming } from "../../../lib/naming";
 import { operatorConfig, type OperatorConfig } from "../../../lib/operate/stack-config";
+import type { OrganizationState } from "../../../lib/operate/stack-state";
 import type { OperateOptions } from "../../../lib/operate/tenant-context";
 import { createManagementClient, type ManagementConnection } from "../../../providers/identity/client";
 import { syncEntities } from "../../../providers/identity/entities";
@@ -115,9 +116,19 @@ export class OpsProject {
     );
   }
 
-  /** How the commands reach the config and the catalog. */
+  /** How the commands reach the config, the catalog, and what the stack recorded of each organization. */
   get options(): OperateOptions {
-    return { cwd: this.dir, readConfig: () => this.config };
+    return { cwd: this.dir, readConfig: () => this.config, readOrganizations: () => this.organizationStates() };
+  }
+
+  /**
+   * The Organization outputs `pulumi up` recorded, as readOrganizationStates reads them from
+   * `pulumi stack export` (its parsing: test/unit/operate/stack-state.test.ts).
+   */
+  organizationStates(): Map<string, OrganizationState> {
+    return new Map(
+      [...this.deployed].map(([id, d]) => [id, { name: d.org.outs.name, ...(d.org.outs.suspendedMembers ? { suspendedMembers: d.org.outs.suspendedMembers } : {}) }]),
+    );
   }
 
   get identity(): ManagementConnection {
@@ -184,6 +195,7 @@ export class OpsProject {
         roles: ["tenant-member", ...t.access.roles],
         adminRole: "tenant-admin",
         admins: t.access.admins,
+        ...(t.adopt?.organization ? { adoptedName: t.adopt.organization } : {}),
       },
       fast,
     );
@@ -268,7 +280,7 @@ export class OpsProject {
     client.destroy();
     const [profile] = await server.query(`SELECT settings FROM ${target.schema}.tenant_profile WHERE tenant_id = $1`, [t.id], target.database);
     const mc = createManagementClient(this.identity);
-    const org = (await mc.listAll<{ id: string; name: string; display_name: string }>(this.services.ah.controlPlaneTenantId, "list", "/organizations")).find((o) => o.name === t.id);
+    const org = (await mc.listAll<{ id: string; name: string; display_name: string }>(this.services.ah.controlPlaneTenantId, "list", "/organizations")).find((o) => o.name === naming.organization(t.id, t.adopt?.organization));
     const members = org
       ? (await mc.listAll<{ email: string; roles: { name: string }[] }>(this.services.ah.controlPlaneTenantId, "list", `/organizations/${org.id}/members`))
           .map((m) => ({ email: m.email, roles: m.roles.map((r) => r.name).sort() }))

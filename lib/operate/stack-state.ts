@@ -1,0 +1,55 @@
+// What the operator's commands need of a cell's deployed state, beside its config: the Organization
+// resources' outputs. A suspension records the members it took out of an organization only there
+// (providers/identity/org-suspension.ts), so `tenancy backup` of a suspended tenant reads them from
+// `pulumi stack export` (the state as the backend holds it; secrets stay encrypted, none is needed).
+import { spawnSync } from "node:child_process";
+import type { StackConfigOptions } from "./stack-config";
+
+/** The type token of the Organization resource (components/dynamic.ts TenancyResource). */
+const ORGANIZATION_TYPE = "pulumi-nodejs:dynamic/tenancy:Organization";
+
+/** What the stack recorded of one tenant's organization. */
+export interface OrganizationState {
+  /** Its name on the control plane (the adopted one for an adopted organization). */
+  name: string;
+  /** While suspended: user id -> role ids of the members taken out; absent otherwise. */
+  suspendedMembers?: Record<string, string[]>;
+}
+
+interface ExportedResource {
+  type?: string;
+  delete?: boolean;
+  outputs?: Record<string, unknown>;
+}
+
+/** Tenant id -> its Organization's recorded outputs, from `pulumi stack export` output. */
+export function organizationStates(exported: string): Map<string, OrganizationState> {
+  const resources = (JSON.parse(exported) as { deployment?: { resources?: ExportedResource[] } }).deployment?.resources ?? [];
+  const states = new Map<string, OrganizationState>();
+  for (const r of resources) {
+    // `delete: true` marks a resource a replacement left pending deletion: not the tenant's current organization.
+    if (r.type !== ORGANIZATION_TYPE || r.delete || !r.outputs) continue;
+    const { tenantId, name, suspendedMembers } = r.outputs;
+    if (typeof tenantId !== "string" || typeof name !== "string") continue;
+    const closed = isClosedMembers(suspendedMembers) ? { suspendedMembers } : {};
+    states.set(tenantId, { name, ...closed });
+  }
+  return states;
+}
+
+function isClosedMembers(value: unknown): value is Record<string, string[]> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && Object.values(value).every((r) => Array.isArray(r) && r.every((id) => typeof id === "string"));
+}
+
+/** Reads the Organization states of stack `cell` through the Pulumi CLI. */
+export function readOrganizationStates(cell: string, options: StackConfigOptions = {}): Map<string, OrganizationState> {
+  const result = spawnSync(options.pulumi ?? "pulumi", ["stack", "export", "--stack", options.stack ?? cell, "--non-interactive"], {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    encoding: "utf8",
+    maxBuffer: 256 << 20,
+  });
+  if (result.error) throw new Error(`cannot run the Pulumi CLI to read the state of stack ${cell}: ${result.error.message}`);
+  if (result.status !== 0) throw new Error(`cannot read the state of stack ${cell}: ${result.stderr.trim() || `pulumi exited with ${result.status}`}`);
+  return organizationStates(result.stdout);
+}
