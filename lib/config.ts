@@ -86,6 +86,21 @@ export { WEBHOOK_SECRET_MIN_LENGTH };
 
 export const SECRET_KEYS = ["databasePasswords", "controlPlaneClientSecret", "webhookSecret"] as const;
 
+/**
+ * How the admin reaches a server: what the program hands the engine-side code (the password a secret
+ * Output) and what the operator commands use beside the stack (the password decrypted), from one place.
+ */
+export function adminConnection<P>(server: Pick<DatabaseServer, "host" | "port" | "adminUser" | "sslmode" | "ca"> & { password: P }) {
+  return {
+    host: server.host,
+    port: server.port,
+    user: server.adminUser,
+    password: server.password,
+    sslmode: server.sslmode,
+    ...(server.ca === undefined ? {} : { ca: server.ca }),
+  };
+}
+
 /** Keys that only exist to be refused when they point elsewhere: never declared, never to be set. */
 export const FIXED_KEYS: ReadonlySet<string> = new Set(["cell", "tenantsDir"]);
 export type SecretKey = (typeof SECRET_KEYS)[number];

@@ -12,7 +12,7 @@ import type { OwnershipRecord } from "../components/domain";
 import { CatalogInvalidError, loadCatalog, readCatalogDir, type Catalog, type ResolvedTenant } from "./catalog";
 import { undeclared } from "./catalog/cells";
 import { migrationSets } from "./database/migrations";
-import { backupBucketName, type TenancyConfig } from "./config";
+import { adminConnection, backupBucketName, type TenancyConfig } from "./config";
 import { backupStore, objectPlace } from "./lifecycle/places";
 
 export interface TenantOutputs {
@@ -185,15 +185,7 @@ function* programSteps(catalog: Catalog, config: TenancyConfig, options: Registe
         serverName: server.name,
         provider: pgProviders[server.name],
         server: t.database.isolation === "database" ? undefined : serverComponents[server.name],
-        connection: {
-          name: server.name,
-          host: server.host,
-          port: server.port,
-          user: server.adminUser,
-          password: server.password,
-          sslmode: server.sslmode,
-          ...(server.ca === undefined ? {} : { ca: server.ca }),
-        },
+        connection: { name: server.name, ...adminConnection(server) },
         migrationSets: sets,
       },
       storage: {

@@ -65,6 +65,13 @@ export interface ProviderSpec<I extends object, O extends object, Opt> {
   deleteBeforeReplace?: boolean;
   /** Pure: every problem with the inputs, located. Also run before create and update. */
   check(inputs: I): CheckFailure[];
+  /**
+   * What must already exist on the live service before the resource can be created, asked by check
+   * for a resource that does not exist yet (the engine's olds are empty) and whose inputs are known,
+   * so `pulumi preview` stops with the step to take instead of `up` failing half-way through a
+   * tenant. Never for an existing resource: a preview of a running cell does not depend on it.
+   */
+  checkNew?(inputs: I): Promise<CheckFailure[]>;
   create(inputs: I, options?: Opt): Promise<{ id: string; outs: O }>;
   /** The real object as it is now, for refresh; an empty id when it is gone. */
   read(id: string, props: O, options?: Opt): Promise<{ id: string; props: O }>;
@@ -150,8 +157,11 @@ export function defineProvider<I extends object, O extends object, Opt = undefin
   return {
     kind,
     keys,
-    async check(_olds, news) {
-      const failures = problems(withoutCode(news));
+    async check(olds, news) {
+      const plain = withoutCode(news);
+      const failures = problems(plain);
+      const isNew = olds === undefined || olds === null || (typeof olds === "object" && Object.keys(olds).length === 0);
+      if (failures.length === 0 && spec.checkNew && isNew && !unknownIn(plain)) failures.push(...(await spec.checkNew(plain)));
       return failures.length > 0 ? { failures } : { inputs: news };
     },
     async diff(id, olds, news) {

@@ -5,7 +5,7 @@
 // organization's name. What only the deployed state holds (a suspension's members) comes from
 // `pulumi stack export` (stack-state.ts).
 import { placement } from "../database/layout";
-import { backupBucketName } from "../config";
+import { adminConnection, backupBucketName } from "../config";
 import { formatError, loadCatalog, readCatalogDir, type Catalog, type ResolvedTenant } from "../catalog";
 import { backupStore, objectPlace } from "../lifecycle/places";
 import { CATALOG_DIR, naming } from "../naming";
@@ -79,15 +79,7 @@ export function tenantPlaces(tenant: ResolvedTenant, config: OperatorConfig): Te
   return {
     ...cell,
     tenant,
-    target: {
-      host: server.host,
-      port: server.port,
-      user: server.adminUser,
-      password: server.password,
-      sslmode: server.sslmode,
-      ...(server.ca === undefined ? {} : { ca: server.ca }),
-      ...placement(tenant.database.isolation, tenant.id),
-    },
+    target: { ...adminConnection(server), ...placement(tenant.database.isolation, tenant.id) },
     objects: objectPlace(tenant, config),
     backups: cell.store(tenant.region),
     organization: naming.organization(tenant.id, tenant.adopt?.organization),

@@ -13,7 +13,7 @@ import type { ClientOptions, ManagementClient, ManagementConnection } from "../i
 import { readManagedEntities } from "../identity/entities";
 import { clientFor } from "../identity/managed";
 import { ensureUser, findOrganization, roleIds } from "../identity/organization";
-import type { ClosedMembers } from "../identity/org-suspension";
+import { mergeClosed, recordedMembers, type ClosedMembers } from "../identity/org-suspension";
 
 export interface IdentitySnapshot {
   /** The organization on the control-plane tenant; null when there is none. */
@@ -97,7 +97,9 @@ export async function readIdentity(connection: ManagementConnection, tenantId: s
   if (!org) return { organization: null, members: [], entities };
   const current = await membersOf(client, org.id, name);
   // One who is a member again (added some other way while suspended) is listed once, as a member.
-  const suspended = (await suspendedMembersOf(client, from.suspendedMembers ?? {}, name)).filter((s) => !current.some((m) => m.email === s.email));
+  // The state's record and the organization's own (org-suspension.ts): either alone may be all there is.
+  const closed = mergeClosed(from.suspendedMembers, recordedMembers(org.metadata));
+  const suspended = (await suspendedMembersOf(client, closed, name)).filter((s) => !current.some((m) => m.email === s.email));
   return {
     organization: { name: org.name, display_name: org.display_name ?? "", metadata: (org.metadata ?? {}) as Record<string, unknown> },
     members: [...current, ...suspended].sort(byEmail),

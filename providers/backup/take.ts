@@ -15,7 +15,7 @@ import { s3Client, s3Reason, type ObjectPlace, type S3Credentials, type S3Store 
 import { emptyPrefix } from "../s3/empty-prefix";
 import { backupTenant, checkStore } from "./dump";
 import { applyRetention } from "./history";
-import type { ClosedMembers } from "../identity/org-suspension";
+import { SUSPENDED_MEMBERS_KEY, type ClosedMembers } from "../identity/org-suspension";
 import { organizationName, readIdentity } from "./identity";
 import { MANIFEST_FORMAT, manifestKey, readManifest, type BackupManifest, type BackupReason } from "./manifest";
 import { backUpObjects } from "./objects";
@@ -82,9 +82,11 @@ export async function takeBackup(request: WholeBackupRequest): Promise<WholeBack
           suspendedMembers: request.suspendedMembers,
         });
         // Suspension takes every member out of the organization (providers/identity/org-suspension.ts),
-        // recorded in the Organization's state, not on the control plane. Without that record the
-        // backup has none of them: say so rather than imply there were none.
-        if (identity.organization?.metadata.status === "suspended" && request.suspendedMembers === undefined) {
+        // recorded in the Organization's state and in the organization's metadata (an organization
+        // suspended before that record existed has only the state's). Without either the backup has
+        // none of them: say so rather than imply there were none.
+        const metadata = identity.organization?.metadata;
+        if (metadata?.status === "suspended" && request.suspendedMembers === undefined && !(SUSPENDED_MEMBERS_KEY in metadata)) {
           missing.identity =
             "the organization was suspended: its members were taken out of it (the Organization resource's state keeps them) and are not in this backup; " +
             "run `pulumi up` once so the backup resource records them";

@@ -71,9 +71,23 @@ export function identityTenantStep(tenant: string, url: string): string {
 }
 
 /**
+ * The check of a new identity resource (ProviderSpec.checkNew): its identity tenant record exists,
+ * so `pulumi preview` of a new tenant names the step to take before anything is created. A control
+ * plane that cannot be asked is a failure too: the create would fail on it.
+ */
+export async function identityTenantFailures(connection: ConnectionInput, tenant: string): Promise<{ property: string; reason: string }[]> {
+  try {
+    if (await clientFor(connection).tenantExists(tenant)) return [];
+    return [{ property: "tenantId", reason: `identity tenant "${tenant}" does not exist on ${connection.url}. ${identityTenantStep(tenant, connection.url)}` }];
+  } catch (error) {
+    return [{ property: "connection", reason: `cannot ask ${connection.url} whether identity tenant "${tenant}" exists: ${(error as Error).message}` }];
+  }
+}
+
+/**
  * Fails unless the identity tenant exists: run first thing by every identity resource's create and
- * update, so nothing is written for a tenant without one. Not by check or diff: a preview needs no
- * identity server, and the tenant record may be created between the preview and the deployment.
+ * update, so nothing is written for a tenant without one, even when the record went away after the
+ * preview (identityTenantFailures asks at preview).
  */
 export async function requireIdentityTenant(client: { tenantExists(tenant: string): Promise<boolean> }, tenant: string, url: string): Promise<void> {
   if (!(await client.tenantExists(tenant))) {

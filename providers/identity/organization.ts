@@ -9,8 +9,8 @@ import { isEmail, isTenantId } from "../../lib/catalog/formats";
 import { naming } from "../../lib/naming";
 import { defineProvider, type CheckFailure } from "../kit";
 import type { ClientOptions, ManagementClient } from "./client";
-import { clientFor, CONNECTION_PLACE_KEY, CONNECTION_UPDATE_KEYS, connectionFailures, PASSWORD_CONNECTION, requireIdentityTenant, type ConnectionInput } from "./managed";
-import { closeOrganization, reopenOrganization, type ClosedMembers } from "./org-suspension";
+import { clientFor, CONNECTION_PLACE_KEY, CONNECTION_UPDATE_KEYS, connectionFailures, PASSWORD_CONNECTION, identityTenantFailures, requireIdentityTenant, type ConnectionInput } from "./managed";
+import { closeOrganization, mergeClosed, recordedMembers, reopenOrganization, SUSPENDED_MEMBERS_KEY, type ClosedMembers } from "./org-suspension";
 
 export interface OrganizationInputs {
   connection: ConnectionInput;
@@ -129,16 +129,25 @@ async function apply(inputs: OrganizationInputs, options: ClientOptions | undefi
     client.request<Organization>(tenant, `create organization ${name}`, "POST", "/organizations", { body: { name, ...body }, idempotent: false }),
   );
   const orgPath = `/organizations/${encodeURIComponent(org.id)}`;
-  if (!created && (org.display_name !== inputs.displayName || JSON.stringify(org.metadata ?? {}) !== JSON.stringify(metadata))) {
-    await client.request(tenant, `update organization ${name}`, "PATCH", orgPath, { body });
+  // Who a suspension took out: the state's record and the organization's own (a run that died after
+  // removing members saved no state, org-suspension.ts). Kept in the metadata until given back.
+  const closed = mergeClosed(previous?.suspendedMembers, recordedMembers(org.metadata));
+  const kept: Record<string, string> = Object.keys(closed).length > 0 ? { [SUSPENDED_MEMBERS_KEY]: JSON.stringify(closed) } : {};
+  const differs = (wanted: Record<string, string>) => org.display_name !== inputs.displayName || JSON.stringify(org.metadata ?? {}) !== JSON.stringify(wanted);
+  if (!created && differs({ ...metadata, ...kept })) {
+    await client.request(tenant, `update organization ${name}`, "PATCH", orgPath, { body: { ...body, metadata: { ...metadata, ...kept } } });
   }
   // Suspended: no member, so no login through the organization (org-suspension.ts); resumed: the
   // memberships taken away come back before the admins are brought to what the catalog says.
   if (inputs.metadata.status === "suspended") {
-    const suspendedMembers = await closeOrganization(client, orgPath, name, previous?.suspendedMembers);
+    const suspendedMembers = await closeOrganization(client, orgPath, name, closed, metadata);
     return { ...inputs, organizationId: org.id, name, members: previous?.members ?? {}, suspendedMembers };
   }
-  if (previous?.suspendedMembers) await reopenOrganization(client, orgPath, name, previous.suspendedMembers);
+  if (Object.keys(closed).length > 0) {
+    await reopenOrganization(client, orgPath, name, closed);
+    // Every member is back: the record leaves the metadata.
+    await client.request(tenant, `update organization ${name}`, "PATCH", orgPath, { body });
+  }
 
   const members = Object.fromEntries(await client.map(inputs.admins, async (email) => [email, await ensureUser(client, email)] as const));
   const userIds = Object.values(members);
@@ -191,6 +200,8 @@ export const organization = defineProvider<OrganizationInputs, OrganizationOutpu
     unordered: ["roles", "admins"],
   },
   check: organizationProblems,
+  // The first identity resource of a tenant: its preview says when the identity tenant record is missing.
+  checkNew: (inputs) => identityTenantFailures(inputs.connection, naming.identityTenant(inputs.tenantId)),
   async create(inputs, options) {
     const outs = await apply(inputs, options);
     return { id: outs.organizationId, outs };
@@ -212,7 +223,9 @@ export const organization = defineProvider<OrganizationInputs, OrganizationOutpu
     const admins = props.admins.filter((email) => email in members && wanted.every((r) => held.get(members[email])!.has(r)));
     const meta = (org.metadata ?? {}) as Record<string, unknown>;
     const metadata = { plan: String(meta.plan ?? ""), status: String(meta.status ?? ""), cell: String(meta.cell ?? "") };
-    return { id, props: { ...props, displayName: org.display_name ?? "", metadata, admins, members } };
+    // A suspension's record in the organization survives a run that saved no state: read back here.
+    const closed = mergeClosed(props.suspendedMembers, recordedMembers(meta));
+    return { id, props: { ...props, displayName: org.display_name ?? "", metadata, admins, members, ...(Object.keys(closed).length > 0 ? { suspendedMembers: closed } : {}) } };
   },
   update: async (_id, olds, news, options) => ({ outs: await apply(news, options, olds) }),
   async delete(id, props, options) {

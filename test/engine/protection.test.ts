@@ -82,6 +82,18 @@ describe("data the engine's sequencing must not destroy", { timeout: 600_000 }, 
     await stack.preview(["--expect-no-changes"]);
   });
 
+  it("a new tenant whose identity tenant record does not exist is stopped by preview, which names the step to take", async () => {
+    // No authhero.createTenant for "nuvo": the operator has not made its record yet.
+    const resources = urns(await stack.resources());
+    project.writeCatalog(catalogFiles({ ...catalog, tenants: [...catalog.tenants, { id: "nuvo", name: "Nuvo Health", database: { isolation: "shared", server: "main" } }] }));
+    const preview = await stack.preview([], false);
+    expect(preview.code).not.toBe(0);
+    expect(preview.output).toMatch(/identity tenant "nuvo" does not exist on http:\/\/127\.0\.0\.1:\d+\. create the tenant record "nuvo" on the identity server/);
+    expect(urns(await stack.resources())).toEqual(resources);
+    project.writeCatalog(catalogFiles(catalog));
+    await stack.preview(["--expect-no-changes"]);
+  });
+
   it("a tenant sent to another server without a move is refused, by preview and by up, and nothing changes", async () => {
     stack.setConfig((config) => {
       // The same machine under a second name; its shared roles and databases are main's to manage.

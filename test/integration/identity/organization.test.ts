@@ -5,6 +5,7 @@ import { TENANT_MOVE } from "../../../providers/kit";
 import { createManagementClient } from "../../../providers/identity/client";
 import { syncEntities } from "../../../providers/identity/entities";
 import { organization, type OrganizationInputs, type OrganizationOutputs } from "../../../providers/identity/organization";
+import { SUSPENDED_MEMBERS_KEY } from "../../../providers/identity/org-suspension";
 import { startAuthHero, type AuthHeroServer } from "../../harness/authhero";
 
 const ENTITIES: ControlPlane = {
@@ -44,7 +45,7 @@ beforeAll(async () => {
   ah = await startAuthHero();
   await syncEntities(client(), ah.controlPlaneTenantId, ENTITIES);
   // The identity tenant records, which AuthHero 9.6.1 creates only through its data adapter.
-  for (const id of ["acme", "crashy", "globex", "hooli", "initech", "bad-input", "no-role", "umbrella"]) await ah.createTenant(id);
+  for (const id of ["acme", "crashy", "globex", "hooli", "initech", "bad-input", "no-role", "umbrella", "umbrella-check"]) await ah.createTenant(id);
 });
 afterAll(async () => {
   await ah?.stop();
@@ -152,13 +153,40 @@ describe("Organization", () => {
     expect(resumed.outs.suspendedMembers).toBeUndefined();
   });
 
+  it("a run that dies after taking the members out, before the engine saves its state, loses nobody: the organization keeps the record", async () => {
+    const admins = ["ops@hooli.example.com", "cfo@hooli.example.com"];
+    const { id, outs } = await organization.create(inputs("hooli", { admins }), fast);
+    const before = await members(id);
+    // The suspension ran, but its outputs never reached the state: the next run starts from `outs`.
+    await organization.update(id, outs, inputs("hooli", { admins, metadata: { plan: "pro", status: "suspended", cell: "eu-1" } }), fast);
+    expect(await members(id)).toEqual({});
+    // A refresh reads the record back from the organization.
+    const read = await organization.read!(id, outs, fast);
+    expect(Object.keys(read.props?.suspendedMembers ?? {})).toHaveLength(2);
+    // Still suspended, rerun from the stale state: still closed, the record kept.
+    const again = await organization.update(id, outs, inputs("hooli", { admins, metadata: { plan: "pro", status: "suspended", cell: "eu-1" } }), fast);
+    expect(Object.keys(again.outs.suspendedMembers ?? {})).toHaveLength(2);
+    // Resumed from the stale state: every member and role comes back, and the record leaves the metadata.
+    await organization.update(id, outs, inputs("hooli", { admins }), fast);
+    expect(await members(id)).toEqual(before);
+    const org = await client().request<{ metadata?: Record<string, unknown> }>(ah.controlPlaneTenantId, "read", "GET", `/organizations/${id}`);
+    expect(org.metadata).not.toHaveProperty(SUSPENDED_MEMBERS_KEY);
+  });
+
   it("refuses, first thing, a tenant whose identity tenant record does not exist, naming the step to take", async () => {
     await expect(organization.create(inputs("ghost"), fast)).rejects.toThrow(
       /identity tenant "ghost" does not exist on http:\/\/127\.0\.0\.1:\d+; nothing was changed for it\. create the tenant record "ghost" on the identity server .*data\.tenants\.create\(\{ id: "ghost"/,
     );
     expect(await organizations("ghost")).toEqual([]);
-    // Check and diff need no identity server: a preview works before the record exists.
-    expect((await organization.check({}, inputs("ghost"))).failures).toBeUndefined();
+    // A preview stops there too: the check of a new organization asks the identity server, and names the step.
+    const { failures } = await organization.check({}, inputs("ghost"));
+    expect(failures).toEqual([{ property: "tenantId", reason: expect.stringMatching(/identity tenant "ghost" does not exist on http:\/\/127\.0\.0\.1:\d+\. create the tenant record "ghost"/) }]);
+    // An organization that exists already is checked without the identity server (a running cell's preview).
+    const { outs } = await organization.create(inputs("umbrella-check"), fast);
+    expect((await organization.check(outs, { ...inputs("ghost-later"), connection: { ...inputs("ghost-later").connection, url: "http://127.0.0.1:9" } })).failures).toBeUndefined();
+    // An unreachable control plane cannot say the record exists: the preview of a new tenant fails, naming it.
+    const unreachable = await organization.check({}, { ...inputs("umbrella-check"), connection: { ...inputs("umbrella-check").connection, url: "http://127.0.0.1:9" } });
+    expect(unreachable.failures?.[0]).toMatchObject({ property: "connection", reason: expect.stringMatching(/^cannot ask http:\/\/127\.0\.0\.1:9 whether identity tenant "umbrella-check" exists/) });
   });
 
   it("rejects bad input before touching the server and names a missing role", async () => {

@@ -20,6 +20,7 @@ import { backupConfiguration, retentionDays } from "../../../lib/lifecycle/place
 import { tenantPlaces, type TenantPlaces } from "../../../lib/operate/tenant-context";
 import { takeBackup } from "../../../providers/backup/take";
 import { createManagementClient } from "../../../providers/identity/client";
+import { SUSPENDED_MEMBERS_KEY } from "../../../providers/identity/org-suspension";
 import type { Isolation } from "../../../providers/postgres/target";
 import { startAuthHero } from "../../harness/authhero";
 import { S3RVER_CREDENTIALS, startS3 } from "../../harness/s3";
@@ -158,7 +159,18 @@ describe("backup of a suspended tenant", () => {
     await project.suspendOrganization(t);
     expect((await project.fingerprint(t)).organization?.members).toEqual([]);
 
-    // Without the stack's record of the suspension, the backup says what it lacks.
+    // Without the stack's record of the suspension, the organization's own (its metadata) holds them.
+    const unstated = await backupCommand([id], { ...project.options, readOrganizations: () => new Map() });
+    expect(unstated.exitCode).toBe(0);
+    const unstatedManifest = await backupManifest(store(), (await latestBackup(store(), id))!);
+    expect(unstatedManifest.missing).toEqual({});
+    expect((await backupJson<IdentitySnapshot>(store(), unstatedManifest, "identity"))?.members).toEqual(before.organization!.members.map((m) => ({ ...m, suspended: true })));
+
+    // An organization suspended before that record existed has only the state's: without it, the
+    // backup says what it lacks.
+    const { metadata } = await project.organizationRecord(t);
+    const { [SUSPENDED_MEMBERS_KEY]: _record, ...older } = metadata;
+    await project.setOrganizationMetadata(t, older);
     const blind = await backupCommand([id], { ...project.options, readOrganizations: () => new Map() });
     expect(blind.exitCode).toBe(0);
     expect(blind.output).toMatch(/ verified \(.*, without identity\)$/);

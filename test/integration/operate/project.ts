@@ -211,6 +211,19 @@ export class OpsProject {
     deployed.org = { id: deployed.org.id, outs: (await organization.update(deployed.org.id, deployed.org.outs, inputs, fast)).outs };
   }
 
+  /** The tenant's organization as the control plane holds it. */
+  async organizationRecord(t: ResolvedTenant): Promise<{ id: string; metadata: Record<string, unknown> }> {
+    const mc = createManagementClient(this.identity);
+    const org = await mc.request<{ id: string; metadata?: Record<string, unknown> }>(this.services.ah.controlPlaneTenantId, "read", "GET", `/organizations/${this.deployed.get(t.id)!.org.id}`);
+    return { id: org.id, metadata: org.metadata ?? {} };
+  }
+
+  /** Sets the organization's metadata by hand (as an older tenancy, or an operator, left it). */
+  async setOrganizationMetadata(t: ResolvedTenant, metadata: Record<string, unknown>): Promise<void> {
+    const mc = createManagementClient(this.identity);
+    await mc.request(this.services.ah.controlPlaneTenantId, "set metadata", "PATCH", `/organizations/${this.deployed.get(t.id)!.org.id}`, { body: { metadata } });
+  }
+
   /** The tenant's application at work: rows through its own role, objects in its place. */
   async use(t: ResolvedTenant, objects: Record<string, string>): Promise<void> {
     const { server, s3 } = this.services;
