@@ -3,50 +3,36 @@
 // encrypted by its passphrase, which the commands read through the real Pulumi CLI. The services are
 // real too: embedded PostgreSQL, s3rver, AuthHero. What `pulumi up` makes of a tenant is replayed
 // through the providers (test/integration/operate/project.ts): the point here is the commands.
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { delimiter, dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { naming } from "../../lib/naming";
 import { latestBackup } from "../../providers/backup/history";
-import { startAuthHero } from "../harness/authhero";
-import { S3RVER_CREDENTIALS, startS3 } from "../harness/s3";
-import { startServer } from "../integration/postgres/setup";
-import { CANARY, CELL, OpsProject, REGION, type Services } from "../integration/operate/project";
-import { EngineProject, EngineStack } from "./stack";
+import { S3RVER_CREDENTIALS } from "../harness/s3";
+import { CANARY, CELL, type OpsProject, REGION, type Services } from "../integration/operate/project";
+import type { EngineProject } from "./stack";
+import { startOperatorCell, type OperatorCell } from "./operator";
 
-const BIN = resolve(__dirname, "..", "..", "bin", "tenancy.js");
+let cell: OperatorCell;
 let services: Services;
 let engine: EngineProject;
 let project: OpsProject;
 
 beforeAll(async () => {
-  const [server, s3, ah] = await Promise.all([startServer(), startS3(), startAuthHero()]);
-  services = { server, s3, ah };
-  engine = new EngineProject({ catalog: {} });
-  project = new OpsProject(services, engine.dir);
-  await project.prepare();
-  await EngineStack.create(engine, CELL, project.raw);
+  cell = await startOperatorCell();
+  ({ services, engine, project } = cell);
 }, 180_000);
 afterAll(async () => {
-  engine?.dispose();
-  await Promise.all([services?.server.stop(), services?.s3.stop(), services?.ah.stop()]);
+  await cell?.dispose();
 });
 
 /**
- * `npx tenancy <args>` in the project: the Pulumi CLI on PATH, the backend and passphrase of the copy,
- * S3 credentials in the environment. Asynchronous: s3rver and AuthHero answer from this process.
+ * `npx tenancy <args>` in the project's root, what it wrote to stdout then stderr, without the
+ * runtime's own notice about Node 20.
  */
-function tenancy(...args: string[]): Promise<{ code: number | null; out: string }> {
-  const env = engine.commandEnv();
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: engine.dir,
-    env: { ...env, PATH: [dirname(engine.engine.pulumi), env.PATH].join(delimiter), AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey },
-  });
-  let out = "";
-  child.stdout.on("data", (d) => (out += d));
-  child.stderr.on("data", (d) => (out += d));
-  return new Promise((done) => child.on("close", (code) => done({ code, out: out.replace(/^\(node:\d+\) Warning: NodeVersionSupportWarning[\s\S]*?--trace-warnings[^\n]*\n/m, "") })));
+async function tenancy(...args: string[]): Promise<{ code: number | null; out: string }> {
+  const { code, stdout, stderr } = await cell.tenancy(args);
+  return { code, out: stdout + stderr.replace(/^\(node:\d+\) Warning: NodeVersionSupportWarning[\s\S]*?--trace-warnings[^\n]*\n/m, "") };
 }
 
 it("backup, export, restore (file, then fill), forget: each command runs as the README shows it", async () => {

@@ -2,30 +2,23 @@
 // stack `default` holds the config, secrets encrypted by its passphrase, read through the real Pulumi
 // CLI; the services are real (embedded PostgreSQL, s3rver, AuthHero). What `pulumi up` makes of a
 // tenant is replayed through the providers (test/integration/operate/project.ts).
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { delimiter, dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { entityFingerprint } from "../../lib/identity/fingerprint";
 import { entitySync } from "../../providers/identity/entity-sync";
-import { startAuthHero } from "../harness/authhero";
-import { S3RVER_CREDENTIALS, startS3 } from "../harness/s3";
-import { startServer } from "../integration/postgres/setup";
-import { CANARY, CELL, ENTITIES, OpsProject, type Services } from "../integration/operate/project";
-import { EngineProject, EngineStack } from "./stack";
+import { CANARY, CELL, ENTITIES, type OpsProject, type Services } from "../integration/operate/project";
+import type { EngineProject } from "./stack";
+import { startOperatorCell, type OperatorCell } from "./operator";
 
-const BIN = resolve(__dirname, "..", "..", "bin", "tenancy.js");
+let cell: OperatorCell;
 let services: Services;
 let engine: EngineProject;
 let project: OpsProject;
 
 beforeAll(async () => {
-  const [server, s3, ah] = await Promise.all([startServer(), startS3(), startAuthHero()]);
-  services = { server, s3, ah };
-  engine = new EngineProject({ catalog: {} });
-  project = new OpsProject(services, engine.dir);
-  await project.prepare();
-  await EngineStack.create(engine, CELL, project.raw);
+  cell = await startOperatorCell();
+  ({ services, engine, project } = cell);
   project.writeTenant({ id: "st-one", name: "Status One", database: { isolation: "schema" }, access: { admins: ["ops@st-one.example.com"] } });
   project.writeTenant({ id: "st-two", name: "Status Two", access: { admins: ["ops@st-two.example.com"] } });
   for (const id of ["st-one", "st-two"]) {
@@ -35,32 +28,11 @@ beforeAll(async () => {
   }
 }, 240_000);
 afterAll(async () => {
-  engine?.dispose();
-  await Promise.all([services?.server.stop(), services?.s3.stop(), services?.ah.stop()]);
+  await cell?.dispose();
 });
 
-/**
- * `npx tenancy <args>` in the project (cwd tenants/), with the Pulumi CLI on PATH. Spawned, not
- * spawnSync: s3rver and AuthHero answer from this very process, which must keep running meanwhile.
- */
-function tenancy(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env = engine.commandEnv();
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: join(engine.dir, "tenants"),
-    env: { ...env, PATH: [dirname(engine.engine.pulumi), env.PATH].join(delimiter), AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey },
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => (stdout += d));
-  child.stderr.on("data", (d) => (stderr += d));
-  const timer = setTimeout(() => child.kill(), 120_000);
-  return new Promise((done) =>
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    }),
-  );
-}
+/** `npx tenancy <args>` typed in tenants/. */
+const tenancy = (...args: string[]) => cell.tenancy(args, "tenants");
 
 it("reports a healthy cell (exit 0, usage lines), then a dropped table (exit 1, the reason); never a secret", async () => {
   const healthy = await tenancy("status", "--format", "json", "--usage", "usage.jsonl");
