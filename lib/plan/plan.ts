@@ -5,7 +5,7 @@ import type { DestructiveStatement } from "../database/migration-lint";
 import type { MigrationStep } from "../database/rollout";
 import { ACTIONS, type Action, type ResourceChange } from "./diff";
 import type { LostFile } from "./lost-files";
-import { placementMoves, safetyFindings, type Acknowledgements, type PlacementMove, type SafetyFinding } from "./safety";
+import { placementMoves, safetyFindings, unusedAcknowledgements, type Acknowledgements, type PlacementMove, type SafetyFinding } from "./safety";
 
 export type { MigrationStep };
 
@@ -168,7 +168,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
       ...migrationErrors(input.rollout),
       ...findings.filter((f) => !f.acknowledged).map((f) => f.message),
     ],
-    acknowledged: findings.filter((f) => f.acknowledged),
+    acknowledged: [...findings.filter((f) => f.acknowledged), ...unusedAcknowledgements(findings, input.acknowledgements)],
     counts,
   };
 }

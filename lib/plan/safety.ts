@@ -153,3 +153,16 @@ export function safetyFindings(tenants: readonly SafetyTenant[], acks: Acknowled
   }
   return out;
 }
+
+/**
+ * One entry per acknowledgement that no finding used: a `data-loss:<id>` label left on a pull
+ * request from an earlier change would otherwise wave through whatever that tenant's next change
+ * destroys, unseen. Listed with the acknowledged findings, so the reviewer sees it and removes it.
+ */
+export function unusedAcknowledgements(findings: readonly SafetyFinding[], acks: Acknowledgements = {}): SafetyFinding[] {
+  const used = new Set(findings.map((f) => f.acknowledged).filter((a): a is string => a !== undefined));
+  const given = [...(acks.dataLoss ?? []).map((id) => [id, `--allow-data-loss ${id}`]), ...(acks.cellMove ?? []).map((id) => [id, `--allow-cell-move ${id}`])];
+  return given
+    .filter(([, flag]) => !used.has(flag))
+    .map(([id, flag]) => ({ tenant: id, message: `${id}: nothing in this plan needs ${flag}; remove it (or its pull request label), so it cannot wave through a later change`, acknowledged: flag }));
+}

@@ -8,7 +8,7 @@ import { migrationRollout } from "../../../lib/database/rollout";
 import { diffRegistrations } from "../../../lib/plan/diff";
 import { looksRenamed } from "../../../lib/plan/lost-files";
 import { buildPlan } from "../../../lib/plan/plan";
-import { placementMoves } from "../../../lib/plan/safety";
+import { placementMoves, unusedAcknowledgements } from "../../../lib/plan/safety";
 import { tenantRegistrations } from "./registrations";
 
 function exampleCatalog(): Catalog {
@@ -85,5 +85,19 @@ describe("looksRenamed", () => {
     expect(looksRenamed(old, "id: hooli\nname: Hooli\nplan: starter\nregion: eu-west-1\ndatabase: { isolation: schema, server: main }\n")).toBe(false);
     // A near-empty file says nothing about where it came from.
     expect(looksRenamed("id: a\nname: A\n", "id: b\nname: A\n")).toBe(false);
+  });
+});
+
+describe("unusedAcknowledgements", () => {
+  it("names each acknowledgement no finding used, and none that one did", () => {
+    const findings = [
+      { tenant: "acme", message: "acme: offboarding deletes ...", acknowledged: "--allow-data-loss acme" },
+      { tenant: "globex", message: "globex: moving from cell ...", acknowledged: "--allow-cell-move globex" },
+    ];
+    expect(unusedAcknowledgements(findings, { dataLoss: ["acme", "initech"], cellMove: ["globex", "hooli"] })).toEqual([
+      { tenant: "initech", message: expect.stringMatching(/^initech: nothing in this plan needs --allow-data-loss initech; remove it/), acknowledged: "--allow-data-loss initech" },
+      { tenant: "hooli", message: expect.stringMatching(/^hooli: nothing in this plan needs --allow-cell-move hooli; remove it/), acknowledged: "--allow-cell-move hooli" },
+    ]);
+    expect(unusedAcknowledgements(findings, {})).toEqual([]);
   });
 });
