@@ -58,17 +58,24 @@ export function operatorConfig(raw: RawConfig, stack: string): OperatorConfig {
   return { ...config, databaseServers, controlPlaneClientSecret: String(raw.controlPlaneClientSecret), webhookSecret: String(raw.webhookSecret) };
 }
 
-/** Reads and validates the config of stack `cell` through the Pulumi CLI. */
-export function readStackConfig(cell: string, options: StackConfigOptions = {}): OperatorConfig {
-  const result = spawnSync(options.pulumi ?? "pulumi", ["config", "--json", "--show-secrets", "--stack", options.stack ?? cell, "--non-interactive"], {
+/**
+ * Runs `pulumi <args> --stack <stack> --non-interactive` for stack `cell` and returns its stdout.
+ * On failure the CLI's own message says what is wrong (no such stack, not logged in, wrong
+ * passphrase), named as reading the stack's `what`; its stdout, which may hold secrets, is never shown.
+ */
+export function readFromStack(cell: string, what: "config" | "state", args: string[], options: StackConfigOptions, maxBuffer: number): string {
+  const result = spawnSync(options.pulumi ?? "pulumi", [...args, "--stack", options.stack ?? cell, "--non-interactive"], {
     cwd: options.cwd,
     env: options.env ?? process.env,
     encoding: "utf8",
-    maxBuffer: 16 << 20,
+    maxBuffer,
   });
-  if (result.error) throw new Error(`cannot run the Pulumi CLI to read the config of stack ${cell}: ${result.error.message}`);
-  // The CLI's own message says what is wrong (no such stack, not logged in, wrong passphrase); its
-  // stdout, which would hold secrets, is never shown.
-  if (result.status !== 0) throw new Error(`cannot read the config of stack ${cell}: ${result.stderr.trim() || `pulumi exited with ${result.status}`}`);
-  return operatorConfig(rawConfigFromCli(result.stdout), cell);
+  if (result.error) throw new Error(`cannot run the Pulumi CLI to read the ${what} of stack ${cell}: ${result.error.message}`);
+  if (result.status !== 0) throw new Error(`cannot read the ${what} of stack ${cell}: ${result.stderr.trim() || `pulumi exited with ${result.status}`}`);
+  return result.stdout;
+}
+
+/** Reads and validates the config of stack `cell` through the Pulumi CLI. */
+export function readStackConfig(cell: string, options: StackConfigOptions = {}): OperatorConfig {
+  return operatorConfig(rawConfigFromCli(readFromStack(cell, "config", ["config", "--json", "--show-secrets"], options, 16 << 20)), cell);
 }

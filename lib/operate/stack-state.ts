@@ -1,9 +1,9 @@
 // What the operator's commands need of a cell's deployed state, beside its config: the Organization
-// resources' outputs. A suspension records the members it took out of an organization only there
-// (providers/identity/org-suspension.ts), so `tenancy backup` of a suspended tenant reads them from
-// `pulumi stack export` (the state as the backend holds it; secrets stay encrypted, none is needed).
-import { spawnSync } from "node:child_process";
-import type { StackConfigOptions } from "./stack-config";
+// resources' outputs. A suspension records the members it took out of an organization there and in
+// the organization's metadata (providers/identity/org-suspension.ts); `tenancy backup` of a suspended
+// tenant reads the state's record from `pulumi stack export` (the state as the backend holds it;
+// secrets stay encrypted, none is needed).
+import { readFromStack, type StackConfigOptions } from "./stack-config";
 
 /** The type token of the Organization resource (components/dynamic.ts TenancyResource). */
 const ORGANIZATION_TYPE = "pulumi-nodejs:dynamic/tenancy:Organization";
@@ -43,13 +43,5 @@ function isClosedMembers(value: unknown): value is Record<string, string[]> {
 
 /** Reads the Organization states of stack `cell` through the Pulumi CLI. */
 export function readOrganizationStates(cell: string, options: StackConfigOptions = {}): Map<string, OrganizationState> {
-  const result = spawnSync(options.pulumi ?? "pulumi", ["stack", "export", "--stack", options.stack ?? cell, "--non-interactive"], {
-    cwd: options.cwd,
-    env: options.env ?? process.env,
-    encoding: "utf8",
-    maxBuffer: 256 << 20,
-  });
-  if (result.error) throw new Error(`cannot run the Pulumi CLI to read the state of stack ${cell}: ${result.error.message}`);
-  if (result.status !== 0) throw new Error(`cannot read the state of stack ${cell}: ${result.stderr.trim() || `pulumi exited with ${result.status}`}`);
-  return organizationStates(result.stdout);
+  return organizationStates(readFromStack(cell, "state", ["stack", "export"], options, 256 << 20));
 }
