@@ -3,9 +3,9 @@
 // A symbolic link is never followed: it would let a pull request make the catalog read (and, in an
 // error message, echo) any file the machine can read. A link named like a catalog file is listed
 // with `symlink: true` and no text, and the loader refuses it without saying where it points.
-import { execFileSync } from "node:child_process";
 import { lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join, posix, resolve } from "node:path";
+import { git } from "../git";
 import type { CatalogFile } from "./load";
 
 /** Hidden files are editors' and file systems' leftovers (`.#acme.yaml` locks, macOS `._acme.yaml`), never the catalog. */
@@ -32,14 +32,13 @@ export function readCatalogDir(dir: string, cwd = process.cwd()): CatalogFile[] 
  * option, cannot change what is read.
  */
 export function resolveCommit(ref: string, cwd: string): string {
-  const git = (...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
   try {
-    git("rev-parse", "--git-dir");
+    git(cwd, "rev-parse", "--git-dir");
   } catch {
     throw new Error(`${cwd} is not inside a git repository, so the catalog at "${ref}" cannot be read`);
   }
   try {
-    return git("rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`);
+    return git(cwd, "rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`).trim();
   } catch {
     throw new Error(`git revision "${ref}" not found; fetch it first (for example: git fetch origin main)`);
   }
@@ -51,16 +50,14 @@ export function resolveCommit(ref: string, cwd: string): string {
  * `files` selects other files of a directory the same way (the plan reads `migrations/*.sql`).
  */
 export function readCatalogAtRef(ref: string, dir: string, cwd = process.cwd(), files: RegExp = CATALOG_FILE): CatalogFile[] {
-  const git = (...args: string[]) =>
-    execFileSync("git", args, { cwd, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, stdio: ["ignore", "pipe", "pipe"] });
   // Everything after this reads one commit, named by its hash: a ref that moves meanwhile, or one
   // that looks like an option, cannot change what is read.
   const commit = resolveCommit(ref, cwd);
-  const prefix = git("rev-parse", "--show-prefix").trim();
+  const prefix = git(cwd, "rev-parse", "--show-prefix").trim();
   const treePath = posix.normalize(posix.join(prefix, dir.split("\\").join("/")));
   let listing: string;
   try {
-    listing = git("ls-tree", "--full-tree", "-z", `${commit}:${treePath === "." ? "" : treePath}`);
+    listing = git(cwd, "ls-tree", "--full-tree", "-z", `${commit}:${treePath === "." ? "" : treePath}`);
   } catch {
     return []; // the directory did not exist at that revision: an empty catalog
   }
@@ -75,7 +72,7 @@ export function readCatalogAtRef(ref: string, dir: string, cwd = process.cwd(), 
       if (files === CATALOG_FILE) found.push({ name: entry.name, path, text: "", symlink: true });
       continue;
     }
-    found.push({ name: entry.name, path, text: git("cat-file", "blob", entry.hash) });
+    found.push({ name: entry.name, path, text: git(cwd, "cat-file", "blob", entry.hash) });
   }
   return found;
 }

@@ -2,9 +2,9 @@
 // cell it was in and the cell it goes to; what every tenant shares (catalog-wide files,
 // migrations, the program's code) touches every cell; docs and tests touch none. A path nobody
 // classified counts as code: a needless preview is cheap, a skipped one is not.
-import { execFileSync } from "node:child_process";
 import { posix } from "node:path";
 import { CELLS_FILE } from "../catalog/cells";
+import { git } from "../git";
 import {
   CONTROL_PLANE_FILE,
   CatalogInvalidError,
@@ -125,24 +125,23 @@ export interface AffectedFromGitOptions {
  * `base` (`git diff base...HEAD`), plus uncommitted and untracked files.
  */
 export function affectedFromGit({ base, dir = "tenants", cwd = process.cwd() }: AffectedFromGitOptions): Affected & { changedFiles: string[] } {
-  const git = (...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, stdio: ["ignore", "pipe", "pipe"] });
   try {
-    git("rev-parse", "--verify", "--quiet", `${base}^{commit}`);
+    git(cwd, "rev-parse", "--verify", "--quiet", `${base}^{commit}`);
   } catch {
     throw new Error(`git revision "${base}" not found; fetch it first (for example: git fetch origin main)`);
   }
   let forkPoint: string;
   try {
-    forkPoint = git("merge-base", base, "HEAD").trim();
+    forkPoint = git(cwd, "merge-base", base, "HEAD").trim();
   } catch {
     throw new Error(`"${base}" and HEAD share no history; fetch the full history (actions/checkout with fetch-depth: 0)`);
   }
   const lines = (text: string) => text.split("\n").filter((line) => line !== "");
   const changedFiles = [
     ...new Set([
-      ...lines(git("diff", "--name-only", "--no-renames", "--relative", forkPoint, "HEAD")),
-      ...lines(git("diff", "--name-only", "--no-renames", "--relative", "HEAD")),
-      ...lines(git("ls-files", "--others", "--exclude-standard")),
+      ...lines(git(cwd, "diff", "--name-only", "--no-renames", "--relative", forkPoint, "HEAD")),
+      ...lines(git(cwd, "diff", "--name-only", "--no-renames", "--relative", "HEAD")),
+      ...lines(git(cwd, "ls-files", "--others", "--exclude-standard")),
     ]),
   ].sort();
 

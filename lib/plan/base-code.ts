@@ -6,11 +6,12 @@
 // same recording mocks (lib/plan/base-worker.ts). The worktree is removed afterwards, whatever
 // happens. When only the catalog or stack files differ, the head's code is the base's code, and the
 // plan keeps its fast path: one process, read at the ref (lib/plan/scope.ts).
-import { spawnSync, execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { classifyChange } from "../cells/affected";
+import { git } from "../git";
 import type { Registration } from "./evaluate";
 
 /** This code's project root, whose node_modules the worktree borrows. */
@@ -32,8 +33,8 @@ export function codeChange(paths: readonly string[], dir: string): string | unde
 /** Whether the project at `commit` has a program of its own to evaluate (a catalog-only repository has none). */
 export function programAt(commit: string, cwd: string): boolean {
   try {
-    const prefix = execFileSync("git", ["rev-parse", "--show-prefix"], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
-    execFileSync("git", ["cat-file", "-e", `${commit}:${prefix}lib/program.ts`], { cwd, stdio: "ignore" });
+    const prefix = git(cwd, "rev-parse", "--show-prefix").trim();
+    git(cwd, "cat-file", "-e", `${commit}:${prefix}lib/program.ts`);
     return true;
   } catch {
     return false;
@@ -52,12 +53,11 @@ export interface BaseEvaluation {
  */
 export function evaluateWithBaseCode(commit: string, cwd: string, dir: string, cells: readonly string[]): BaseEvaluation {
   const started = Date.now();
-  const git = (...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
-  const prefix = git("rev-parse", "--show-prefix");
+  const prefix = git(cwd, "rev-parse", "--show-prefix").trim();
   const parent = mkdtempSync(join(tmpdir(), "tenancy-plan-base-"));
   const tree = join(parent, "tree");
   try {
-    git("worktree", "add", "--detach", "--quiet", tree, commit);
+    git(cwd, "worktree", "add", "--detach", "--quiet", tree, commit);
     const root = join(tree, prefix);
     if (!existsSync(join(root, "node_modules"))) symlinkSync(join(OWN_ROOT, "node_modules"), join(root, "node_modules"), "dir");
     // Registrations come back on fd 3, so nothing the program prints can be mistaken for them.
@@ -74,13 +74,13 @@ export function evaluateWithBaseCode(commit: string, cwd: string, dir: string, c
     return { registrations: JSON.parse(String(child.output[3])) as Registration[], millis: Date.now() - started };
   } finally {
     try {
-      git("worktree", "remove", "--force", tree);
+      git(cwd, "worktree", "remove", "--force", tree);
     } catch {
       // Removed below; `git worktree prune` forgets it.
     }
     rmSync(parent, { recursive: true, force: true });
     try {
-      git("worktree", "prune");
+      git(cwd, "worktree", "prune");
     } catch {
       // Nothing to prune.
     }

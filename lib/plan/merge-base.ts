@@ -2,8 +2,8 @@
 // compares with the merge-base of `--base` and HEAD (as GitHub's "Files changed" does), not with the
 // base branch's tip. Against the tip, a branch cut before someone else onboarded a tenant would show
 // that tenant deleted, with its data.
-import { execFileSync } from "node:child_process";
 import { resolveCommit } from "../catalog/sources";
+import { git } from "../git";
 
 export interface PlanBase {
   /** The ref as the user gave it (`origin/main`). */
@@ -19,17 +19,16 @@ export interface PlanBase {
  * with HEAD. A repository without commits yet (no HEAD) compares with `ref` itself.
  */
 export function resolvePlanBase(ref: string, cwd: string): PlanBase {
-  const git = (...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
   const target = resolveCommit(ref, cwd);
   let head: string;
   try {
-    head = git("rev-parse", "--verify", "--quiet", "HEAD^{commit}");
+    head = git(cwd, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").trim();
   } catch {
     return { ref, commit: target, label: ref };
   }
   let commit: string;
   try {
-    commit = git("merge-base", target, head);
+    commit = git(cwd, "merge-base", target, head).trim();
   } catch {
     throw new Error(
       `"${ref}" and HEAD share no history, so there is no merge-base to plan against; ` +

@@ -6,11 +6,11 @@
 // plan evaluates those tenants with their ancestors and descendants, on both sides, and counts
 // every other tenant unchanged without evaluating it; anything else is evaluated in full.
 // test/unit/plan/scope.test.ts proves the two give the same plan.
-import { execFileSync } from "node:child_process";
 import { posix } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import type { Catalog, ResolvedTenant } from "../catalog";
 import { classifyChange } from "../cells/affected";
+import { git } from "../git";
 import type { Migration } from "../database/migrations";
 import type { MigrationStep } from "../database/rollout";
 
@@ -112,15 +112,14 @@ export function withRelatives(ids: ReadonlySet<string>, catalogs: readonly (read
  * relative to `cwd`; a path outside `cwd` comes out as `../...`.
  */
 export function changedPaths(ref: string, cwd: string): string[] {
-  const git = (...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, stdio: ["ignore", "pipe", "pipe"] });
   // By its hash: a ref that looks like an option cannot become one.
-  const commit = git("rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`).trim();
-  const prefix = git("rev-parse", "--show-prefix").trim();
+  const commit = git(cwd, "rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`).trim();
+  const prefix = git(cwd, "rev-parse", "--show-prefix").trim();
   const names = (text: string) => text.split("\0").filter((name) => name !== "");
   // Whole-repository paths (`:/`), so a change beside the project is seen too.
   const paths = [
-    ...names(git("diff", "--name-only", "--no-relative", "--no-renames", "-z", commit, "--", ":/")),
-    ...names(git("ls-files", "--others", "--exclude-standard", "--full-name", "-z", "--", ":/")),
+    ...names(git(cwd, "diff", "--name-only", "--no-relative", "--no-renames", "-z", commit, "--", ":/")),
+    ...names(git(cwd, "ls-files", "--others", "--exclude-standard", "--full-name", "-z", "--", ":/")),
   ];
   return [...new Set(paths.map((path) => posix.relative(prefix || ".", path)))].sort();
 }
