@@ -9,7 +9,7 @@ import type { ObjectPlace, S3Store } from "../providers/s3/client";
 import { DatabaseServer, TenantDatabase, type DatabaseConnectionArgs } from "./database";
 import { TenantDomain, type OwnershipRecord } from "./domain";
 import { identityDisplayName, TenantIdentity, type TenantIdentityArgs } from "./identity";
-import { DeletedHook, deletedHookArgs, LifecycleHook, lifecycleHookArgs, TenantBackup, tenantBackupArgs } from "./lifecycle";
+import { DeletedHook, deletedHookArgs, LifecycleHook, lifecycleHookArgs, TenantBackup, tenantBackupArgs, TenantMove, tenantMoveArgs } from "./lifecycle";
 import { assertNoProblems, dataProtection, dependencyList } from "./options";
 import { TenantStorage, tenantTags } from "./storage";
 
@@ -158,6 +158,12 @@ export class Tenant extends pulumi.ComponentResource {
       },
       { parent: this, after: [...after, storage] },
     );
+    // Carries a change of the tenant's place over (providers/move/): after the new place is made and
+    // migrated, before the identity (and so before the engine deletes the old place's resources).
+    const move = new TenantMove(naming.resource(t.id, "move"), tenantMoveArgs(t, args.database.connection, args.lifecycle.backupStore, args.lifecycle.objects), {
+      parent: this,
+      dependsOn: [...after, storage, database],
+    });
     const identity = new TenantIdentity(
       t.id,
       {
@@ -168,7 +174,7 @@ export class Tenant extends pulumi.ComponentResource {
         hostnames: [domain.hostname, ...t.domains.custom],
         connection: args.identity.connection,
       },
-      { parent: this, after: [...after, database] },
+      { parent: this, after: [...after, database, move] },
     );
     // Only a suspended tenant's backup takes the Organization's suspendedMembers: an output the state
     // lacks is unknown in every preview, which would show an update of each active tenant's backup.

@@ -104,6 +104,11 @@ export const naming = {
     const match = /^backups\/([a-z0-9-]+)\/\d{4}-\d{2}-\d{2}T[0-9-]+Z\/$/.exec(key);
     return match && isTenantId(match[1]) ? match[1] : undefined;
   },
+  /**
+   * The record of one move of a tenant (providers/move/record.ts), in the backups bucket next to its
+   * backups: `move` names the move (a hash of its old and new places).
+   */
+  moveRecord: (id: string, move: string) => `moves/${checked(id)}/${move}.json`,
   /** The n-th object copied into a backup (numbered, since an object key may be longer than a key prefix leaves room for). */
   backupObject: (key: string, n: number) => `${key}objects/${String(n).padStart(8, "0")}`,
   /** Quarantine database (and its throwaway owner role) of one restore; `token` is random hex. */
@@ -111,4 +116,12 @@ export const naming = {
 
   /** Pulumi logical name of a tenant's child resource: unique per tenant, stable across renames. */
   resource: (id: string, part: string) => `${checked(id)}-${part}`,
+  /**
+   * Logical name of a tenant's resource on a database server (its role, database, schema, grants):
+   * the server's name is part of it, because the engine keeps a resource whose provider changed
+   * when the new provider's config diff asks for no replacement (PostgreSQL's never does), so the
+   * same name on another server would never be created there. Another server, another resource:
+   * a tenant moved to it gets new ones, and the old server's are deleted after the move.
+   */
+  serverResource: (id: string, part: string, server: string) => `${checked(id)}-${part}@${server}`,
 };

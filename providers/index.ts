@@ -11,6 +11,7 @@ const registry = {
   TenantPassword: () => require("./postgres/password").tenantPassword,
   TenantPrefix: () => require("./s3/prefix").tenantPrefix,
   TenantBackup: () => require("./backup/backup").tenantBackup,
+  TenantMove: () => require("./move/tenant-move").tenantMove,
   LifecycleHook: () => require("./webhooks/hooks").lifecycleHook,
   DeletedHook: () => require("./webhooks/hooks").deletedHook,
   Organization: () => require("./identity/organization").organization,

@@ -16,7 +16,23 @@ const CODE = "__provider";
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 export const TENANT_MOVE =
-  "moving a tenant between servers, databases or isolation modes is a tenant move: see docs/runbooks.md#moving-a-tenant";
+  "moving a tenant between servers, databases or isolation modes is a tenant move, carried out by its TenantMove only for a tenant that was not protected (deletion_protection) before the change: see docs/runbooks.md#moving-a-tenant";
+
+/**
+ * The input that says a tenant's TenantMove (providers/move/) guards this resource: the program
+ * sets it true on every resource whose place may move, false for a protected tenant. A place change
+ * is an update only when the old state and the new inputs both say true: the TenantMove then existed
+ * before this update, and it copies the data to the new place before the engine deletes anything of
+ * the old one. A state written before TenantMove existed has no guard, and a tenant protected before
+ * the change has false (the engine would refuse to delete its old place), so their place changes are
+ * still refused as tenant moves, before anything of the tenant's data runs.
+ */
+export const MOVE_GUARD = "moveGuard";
+
+/** The inputs of a provider whose place a TenantMove may change. */
+export interface MoveGuarded {
+  [MOVE_GUARD]?: boolean;
+}
 
 /**
  * An output a read sets when the real object is damaged in a way the inputs cannot show (a table
@@ -72,6 +88,11 @@ export interface ProviderSpec<I extends object, O extends object, Opt> {
    * tenant. Never for an existing resource: a preview of a running cell does not depend on it.
    */
   checkNew?(inputs: I): Promise<CheckFailure[]>;
+  /**
+   * A change of an existing resource that this provider cannot carry out, as a sentence; diff throws
+   * it, so `pulumi preview` stops there and `up` fails before anything of the update runs.
+   */
+  refuse?(olds: O, news: I): string | undefined;
   create(inputs: I, options?: Opt): Promise<{ id: string; outs: O }>;
   /** The real object as it is now, for refresh; an empty id when it is gone. */
   read(id: string, props: O, options?: Opt): Promise<{ id: string; props: O }>;
@@ -106,6 +127,12 @@ function withoutCode<T>(value: WithCode<T>): T {
   return rest as T;
 }
 
+/** The outputs with the inputs' MOVE_GUARD, whatever the implementation returned: the next diff reads it from them. */
+function withGuard<O>(outs: O, inputs: object): O {
+  const guard = (inputs as Record<string, unknown>)[MOVE_GUARD];
+  return guard === undefined ? outs : { ...outs, [MOVE_GUARD]: guard };
+}
+
 /** Whether a value is, or holds, an output the engine does not know yet (a preview before its producer ran). */
 export function unknownIn(value: unknown): boolean {
   return value === UNKNOWN || canonicalJson(value).includes(UNKNOWN);
@@ -115,14 +142,16 @@ export function unknownIn(value: unknown): boolean {
 export function undeclaredKeys(keys: ProviderKeys, inputs: object): CheckFailure[] {
   const declared = [...(keys.place ?? []), ...(keys.replace ?? []), ...keys.update].map((p) => p.split(".")[0]);
   return Object.keys(inputs)
-    .filter((k) => k !== CODE && !declared.includes(k))
+    .filter((k) => k !== CODE && k !== MOVE_GUARD && !declared.includes(k))
     .map((k) => ({ property: k, reason: `input ${k} is not declared as a place, replace or update key of this provider` }));
 }
 
 /** What a change of inputs means under `keys`: the one rule diff applies, and the offline plan (lib/plan/diff.ts) too. */
 export interface KeyChanges {
-  /** Place keys that change: a tenant move, which diff refuses. */
+  /** Place keys that change on a resource no TenantMove guards: a tenant move, which diff refuses. */
   moved: string[];
+  /** Place keys that change on a resource a TenantMove guards (MOVE_GUARD): an update of the new place. */
+  carried: string[];
   /** Replace keys that change (known values only). */
   replaces: string[];
   /** Every declared key that changes. */
@@ -135,10 +164,14 @@ export function keyChanges(keys: ProviderKeys, olds: object, news: object): KeyC
     unordered.has(path) && Array.isArray(v) ? canonicalJson([...v].map(canonicalJson).sort()) : canonicalJson(v);
   const changed = (path: string) => text(path, valueAt(olds, path)) !== text(path, valueAt(news, path));
   const known = (path: string) => !unknownIn(valueAt(news, path));
+  const placeChanged = (keys.place ?? []).filter((p) => valueAt(olds, p) !== undefined && known(p) && changed(p));
+  const guarded = valueAt(olds, MOVE_GUARD) === true && valueAt(news, MOVE_GUARD) === true;
   return {
-    moved: (keys.place ?? []).filter((p) => valueAt(olds, p) !== undefined && known(p) && changed(p)),
+    moved: guarded ? [] : placeChanged,
+    carried: guarded ? placeChanged : [],
     replaces: (keys.replace ?? []).filter((p) => known(p) && changed(p)),
-    updates: [...(keys.place ?? []), ...(keys.replace ?? []), ...keys.update].filter(changed),
+    // The guard itself too: it must reach the outputs, which are the olds the next diff reads.
+    updates: [...(keys.place ?? []), ...(keys.replace ?? []), ...keys.update, ...(keys.place ? [MOVE_GUARD] : [])].filter(changed),
   };
 }
 
@@ -170,6 +203,8 @@ export function defineProvider<I extends object, O extends object, Opt = undefin
         const what = moved.map((p) => `${p} ${JSON.stringify(valueAt(olds, p))} -> ${JSON.stringify(valueAt(news, p))}`).join(", ");
         throw new Error(`${kind} ${id}: ${what}; ${TENANT_MOVE}`);
       }
+      const refusal = spec.refuse?.(withoutCode(olds), withoutCode(news));
+      if (refusal) throw new Error(`${kind} ${id}: ${refusal}`);
       // A new loader text is an update of its own: it rewrites the stored `__provider` (see components/dynamic.ts).
       // Damage a read found (DRIFT) is one too: the update repairs it, or refuses and says why.
       const changes = updates.length > 0 || olds[CODE] !== news[CODE] || Boolean((olds as Record<string, unknown>)[DRIFT]);
@@ -177,7 +212,7 @@ export function defineProvider<I extends object, O extends object, Opt = undefin
     },
     async create(inputs, options) {
       const { id, outs } = await spec.create(checked(inputs), options);
-      return { id, outs: withoutCode(outs) };
+      return { id, outs: withGuard(withoutCode(outs), inputs) };
     },
     async read(id, props, options) {
       const found = await spec.read(id, withoutCode(props), options);
@@ -185,7 +220,7 @@ export function defineProvider<I extends object, O extends object, Opt = undefin
     },
     async update(id, olds, news, options) {
       const { outs } = await spec.update(id, withoutCode(olds), checked(news), options);
-      return { outs: withoutCode(outs) };
+      return { outs: withGuard(withoutCode(outs), news) };
     },
     async delete(id, props, options) {
       await spec.delete(id, withoutCode(props), options);

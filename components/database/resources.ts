@@ -34,6 +34,8 @@ export interface TenantDatabaseTargetArgs {
   server: DatabaseConnectionArgs;
   tenantId: string;
   isolation: Isolation;
+  /** The tenant's TenantMove may change this place: the tenant is not protected (providers/kit.ts MOVE_GUARD). */
+  movable?: boolean;
 }
 
 export interface TenantMigrationsArgs extends TenantDatabaseTargetArgs {
@@ -60,7 +62,8 @@ const ADMIN_PASSWORD = ["password"];
 /** The inputs naming a tenant's place on its server (providers/postgres/target.ts ServerTarget). */
 export function targetInputs(args: TenantDatabaseTargetArgs) {
   const { name, host, port, user, password, sslmode, ca } = args.server;
-  return { server: name, host, port, user, password, sslmode, ...(ca === undefined ? {} : { ca }), ...placement(args.isolation, args.tenantId) };
+  // moveGuard: the tenant's TenantMove carries a change of place over (providers/kit.ts MOVE_GUARD).
+  return { server: name, host, port, user, password, sslmode, ...(ca === undefined ? {} : { ca }), ...placement(args.isolation, args.tenantId), moveGuard: args.movable === true };
 }
 
 /**

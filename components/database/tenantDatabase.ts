@@ -34,11 +34,15 @@ export class TenantDatabase extends pulumi.ComponentResource {
     const child = (extra: pulumi.CustomResourceOptions = {}) => childOptions(this, onServer, { provider: args.provider, ...extra });
     const data = args.protection;
     const adopt = args.adopt ?? {};
+    // Named by server (naming.serverResource); the alias is the name they had before, so a stack
+    // deployed then renames them in its state, changing nothing on the server.
+    const onServerName = (part: string) => naming.serverResource(id, part, args.connection.name);
+    const renamed = (part: string): pulumi.CustomResourceOptions => ({ aliases: [{ name: naming.resource(id, part) }] });
 
     // Letters and digits only: the password goes into connection URLs unescaped.
     const password = new TenantPassword(naming.resource(id, "db-password"), { length: 40 }, childOptions(this, after));
     const role = new postgresql.Role(
-      naming.resource(id, "role"),
+      onServerName("role"),
       {
         name: naming.role(id),
         login: !args.suspended,
@@ -48,7 +52,7 @@ export class TenantDatabase extends pulumi.ComponentResource {
       },
       // Retained with the tenant's data: the role holds the grants on it, and dropping it would
       // drop what the tenant made (TenantSuspension's delete releases it everywhere otherwise).
-      child({ retainOnDelete: data.retainOnDelete }),
+      child({ retainOnDelete: data.retainOnDelete, ...renamed("role") }),
     );
     const ready: pulumi.Resource[] = [role];
     // A non-superuser admin acts as the tenant role in shared mode, for the backup's pg_dump --role
@@ -58,7 +62,7 @@ export class TenantDatabase extends pulumi.ComponentResource {
     const member =
       args.isolation === "schema"
         ? undefined
-        : new postgresql.GrantRole(naming.resource(id, "admin-member"), { role: args.connection.user, grantRole: role.name }, child());
+        : new postgresql.GrantRole(onServerName("admin-member"), { role: args.connection.user, grantRole: role.name }, child(renamed("admin-member")));
     if (member) ready.push(member);
 
     let databaseName: pulumi.Output<string>;
@@ -70,17 +74,23 @@ export class TenantDatabase extends pulumi.ComponentResource {
         // The tenant gets CONNECT and TEMPORARY from TenantMigrations. (A stack whose databases its
         // tenants owned sees an update of `owner`, in place: ALTER DATABASE ... OWNER TO.)
         const database = new postgresql.Database(
-          naming.resource(id, "database"),
+          onServerName("database"),
           { name: naming.database(id), owner: args.connection.user },
           // After the role (dropped before it), and the admin's membership, as before. An adopted
           // database is imported by its name: read, never created (its owner must be the admin already).
-          child({ protect: data.protect, retainOnDelete: data.retainOnDelete, dependsOn: [role, ...(member ? [member] : [])], ...(adopt.database ? { import: naming.database(id) } : {}) }),
+          child({
+            protect: data.protect,
+            retainOnDelete: data.retainOnDelete,
+            dependsOn: [role, ...(member ? [member] : [])],
+            ...(adopt.database ? { import: naming.database(id) } : {}),
+            ...renamed("database"),
+          }),
         );
         // Every role may connect to a new database through PUBLIC; an empty privilege list revokes it.
         const revoke = new postgresql.Grant(
-          naming.resource(id, "revoke-public"),
+          onServerName("revoke-public"),
           { database: database.name, role: "public", objectType: "database", privileges: [] },
-          child(),
+          child(renamed("revoke-public")),
         );
         databaseName = database.name;
         ready.push(database, revoke);
@@ -88,21 +98,21 @@ export class TenantDatabase extends pulumi.ComponentResource {
       }
       case "schema": {
         const schema = new postgresql.Schema(
-          naming.resource(id, "schema"),
+          onServerName("schema"),
           // Owned by the admin, not the tenant: a schema owner may drop the tables the migrations create.
           { name: naming.schema(id), database: naming.schemaDatabase },
           // An adopted schema is imported (id <database>.<schema>): read, never created.
-          child({ protect: data.protect, retainOnDelete: data.retainOnDelete, ...(adopt.schema ? { import: `${naming.schemaDatabase}.${naming.schema(id)}` } : {}) }),
+          child({ protect: data.protect, retainOnDelete: data.retainOnDelete, ...(adopt.schema ? { import: `${naming.schemaDatabase}.${naming.schema(id)}` } : {}), ...renamed("schema") }),
         );
         const connect = new postgresql.Grant(
-          naming.resource(id, "connect"),
+          onServerName("connect"),
           { database: naming.schemaDatabase, role: role.name, objectType: "database", privileges: ["CONNECT"] },
-          child(),
+          child(renamed("connect")),
         );
         const usage = new postgresql.Grant(
-          naming.resource(id, "schema-usage"),
+          onServerName("schema-usage"),
           { database: naming.schemaDatabase, schema: schema.name, role: role.name, objectType: "schema", privileges: ["USAGE"] },
-          child(),
+          child(renamed("schema-usage")),
         );
         databaseName = pulumi.output(naming.schemaDatabase);
         schemaName = schema.name;
@@ -119,7 +129,9 @@ export class TenantDatabase extends pulumi.ComponentResource {
     // The tables, then the profile row. Their delete removes the tenant's schema or rows (schema and
     // shared modes), so they carry the data resources' protection: otherwise a protected or retained
     // schema would be emptied by its migrations' delete, which runs first.
-    const target = { server: args.connection, tenantId: id, isolation: args.isolation };
+    // A protected tenant's place is not movable: a move ends with the old place's resources deleted,
+    // which protection refuses, so the place change is refused before anything runs (providers/kit.ts).
+    const target = { server: args.connection, tenantId: id, isolation: args.isolation, movable: !data.protect };
     const migrations = new TenantMigrations(
       naming.resource(id, "migrations"),
       { ...target, maxVersion: args.maxMigration, sets: args.migrationSets, ...(adopt.migrationVersion ? { baselineVersion: adopt.migrationVersion } : {}) },

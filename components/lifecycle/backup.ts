@@ -35,6 +35,8 @@ export function tenantBackupArgs(
     identity: identity as Args<TenantBackupInputs>["identity"],
     configuration: backupConfiguration(t) as unknown as Record<string, unknown>,
     retentionDays: retentionDays(t),
+    // The tenant's TenantMove carries a change of place over, unless the tenant is protected (providers/kit.ts MOVE_GUARD).
+    moveGuard: !t.lifecycle.deletion_protection,
     ...(suspendedMembers === undefined ? {} : { suspendedMembers: suspendedMembers as Args<TenantBackupInputs>["suspendedMembers"] }),
   };
 }

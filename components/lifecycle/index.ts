@@ -1,2 +1,3 @@
 export { TenantBackup, tenantBackupArgs } from "./backup";
+export { TenantMove, tenantMoveArgs } from "./move";
 export { DeletedHook, deletedHookArgs, hookTenant, LifecycleHook, lifecycleHookArgs } from "./hooks";

@@ -74,6 +74,8 @@ export class TenantStorage extends pulumi.ComponentResource {
           prefix,
           onDelete: args.protection.retainOnDelete ? "retain" : "delete",
           ...s3Access(args.s3Endpoint),
+          // The tenant's TenantMove carries a change of place over, unless the tenant is protected (providers/kit.ts MOVE_GUARD).
+          moveGuard: !args.protection.protect,
         },
         // Not the AWS provider: a dynamic resource has its own, and reaches S3 with the deployer's credentials.
         childOptions(this, after, { protect: args.protection.protect }),

@@ -33,8 +33,8 @@ export const TENANT_RESOURCES = {
   perCustomDomain: 1,
   /** Organization, entity sync, identity seed. */
   identity: 3,
-  /** The lifecycle webhooks (LifecycleHook, DeletedHook) and the backup taken on deletion (TenantBackup). */
-  lifecycle: 3,
+  /** The lifecycle webhooks (LifecycleHook, DeletedHook), the backup taken on deletion (TenantBackup) and the TenantMove. */
+  lifecycle: 4,
 } as const;
 
 /** Resources a cell registers once, whatever its tenants. */

@@ -36,7 +36,7 @@ export function stageOf(type: string): DeletionStage | undefined {
   if (type === `${DYNAMIC}DeletedHook`) return "deleted-webhook";
   if (type === `${DYNAMIC}TenantBackup`) return "backup";
   if (/^pulumi-nodejs:dynamic\/tenancy:(Organization|EntitySync|IdentitySeed)$/.test(type)) return "identity";
-  if (type.startsWith("postgresql:") || /^pulumi-nodejs:dynamic\/tenancy:(TenantMigrations|TenantSeed|TenantSuspension)$/.test(type)) return "data";
+  if (type.startsWith("postgresql:") || /^pulumi-nodejs:dynamic\/tenancy:(TenantMigrations|TenantSeed|TenantSuspension|TenantMove)$/.test(type)) return "data";
   if (type.startsWith("aws:s3/") || type.startsWith("aws:iam/") || type === `${DYNAMIC}TenantPrefix`) return "storage";
   if (type.startsWith("cloudflare:") || type.startsWith("aws:acm/")) return "domain";
   return undefined;

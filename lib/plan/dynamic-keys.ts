@@ -7,6 +7,7 @@ import { organization } from "../../providers/identity/organization";
 import { entitySync } from "../../providers/identity/entity-sync";
 import { identitySeed } from "../../providers/identity/identity-seed";
 import { tenantBackup } from "../../providers/backup/backup";
+import { tenantMove } from "../../providers/move/tenant-move";
 import { tenantMigrations } from "../../providers/postgres/migrations";
 import { tenantPassword } from "../../providers/postgres/password";
 import { tenantSeed } from "../../providers/postgres/seed";
@@ -22,6 +23,7 @@ export const DYNAMIC_PROVIDERS: readonly AnyProvider[] = [
   tenantPassword,
   tenantPrefix,
   tenantBackup,
+  tenantMove,
   lifecycleHook,
   deletedHook,
   organization,

@@ -13,7 +13,7 @@
 // PATH, the bucket reachable), so a setup that could never back up fails at onboarding, not at
 // offboarding. The backup exists only once the resource is deleted: read reports the stored props.
 import { DEFAULT_BACKUP_RETENTION_DAYS, ON_DELETE_MODES, type OnDelete } from "../../lib/lifecycle/policy";
-import { defineProvider, unknownIn, type CheckFailure } from "../kit";
+import { defineProvider, unknownIn, type CheckFailure, type MoveGuarded } from "../kit";
 import { locatedFailures, serverTargetProblems, TARGET_PLACE_KEYS, TARGET_UPDATE_KEYS, type ServerTarget } from "../postgres/target";
 import { findExecutable } from "../postgres/tools";
 import type { ManagementConnection } from "../identity/client";
@@ -23,7 +23,7 @@ import { BUCKET_NAME, type ObjectPlace, type S3Credentials, type S3Store } from 
 import { checkStore } from "./dump";
 import { takeBackup } from "./take";
 
-export interface TenantBackupInputs {
+export interface TenantBackupInputs extends MoveGuarded {
   /** Where the tenant's data lives, without the admin password. */
   target: Omit<ServerTarget, "password">;
   /** Admin password of the server (secret). */

@@ -9,7 +9,7 @@ import { readCheckedPart, readPart, type PartRecord } from "./parts";
 export const MANIFEST_FORMAT = "tenancy-backup/1";
 
 /** Why a backup was taken; a restore with --replace takes a `pre-restore` one of what it replaces. */
-export const BACKUP_REASONS = ["offboarding", "on-demand", "scheduled", "pre-restore"] as const;
+export const BACKUP_REASONS = ["offboarding", "on-demand", "scheduled", "pre-restore", "move"] as const;
 export type BackupReason = (typeof BACKUP_REASONS)[number];
 
 export interface BackupManifest {

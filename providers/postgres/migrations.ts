@@ -8,12 +8,12 @@
 // changes no data. Delete removes what the tenant holds in a shared place (schema mode: the
 // schema's contents; shared mode: its rows); a database of its own goes with its Database resource.
 import { checksum, fingerprint, loadMigrations, MIGRATIONS_DIR, type Migration } from "../../lib/database/migrations";
-import { defineProvider, DRIFT } from "../kit";
+import { defineProvider, DRIFT, type MoveGuarded } from "../kit";
 import { migrate, removeTenantData, targetState, type TargetState } from "./runner";
 import { targetId } from "./seed";
 import { locatedFailures, serverTargetProblems, TARGET_PLACE_KEYS, TARGET_UPDATE_KEYS, type ServerTarget } from "./target";
 
-export interface TenantMigrationsInputs extends ServerTarget {
+export interface TenantMigrationsInputs extends ServerTarget, MoveGuarded {
   /** Version to migrate to: the ring's cap, or the latest migration below it. */
   targetVersion: number;
   /** Fingerprint of the migrations up to targetVersion, as the program computed it from the same files. */

@@ -1,14 +1,14 @@
 // TenantSeed: the tenant's profile row in tenant_profile (name, friendly name, effective settings),
 // written after its migrations. Create adopts a row already there; update rewrites it only when it
 // differs, so a rerun (or an update that only rewrites the stored loader) changes nothing.
-import { defineProvider } from "../kit";
+import { defineProvider, type MoveGuarded } from "../kit";
 import { isMissingDatabase } from "./connection";
 import { withTarget } from "./runner";
 import { locatedFailures, serverTargetProblems, TARGET_PLACE_KEYS, TARGET_UPDATE_KEYS, type ServerTarget, type Target } from "./target";
 
 export type JsonObject = { [key: string]: unknown };
 
-export interface TenantSeedInputs extends ServerTarget {
+export interface TenantSeedInputs extends ServerTarget, MoveGuarded {
   name: string;
   friendlyName: string;
   /** The tenant's effective settings (ResolvedTenant.settings). */

@@ -22,6 +22,8 @@ export interface EmptyPrefixRequest {
   credentials?: S3Credentials;
   /** Keys per list page and per DeleteObjects request; at most DELETE_BATCH_MAX. */
   batchSize?: number;
+  /** Only with prefix "": every object of the bucket (a tenant's own bucket, emptied after a move verified its copy). */
+  wholeBucket?: boolean;
 }
 
 export interface EmptyPrefixResult {
@@ -67,7 +69,8 @@ export async function emptyPrefix(request: EmptyPrefixRequest): Promise<EmptyPre
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > DELETE_BATCH_MAX) {
     throw new Error(`batchSize must be an integer from 1 to ${DELETE_BATCH_MAX}, got ${batchSize}`);
   }
-  if (!prefix.endsWith("/") || prefix.length < 2) throw new Error(`prefix ${JSON.stringify(prefix)} must be a tenant's key prefix ending in "/"`);
+  const whole = request.wholeBucket === true && prefix === "";
+  if (!whole && (!prefix.endsWith("/") || prefix.length < 2)) throw new Error(`prefix ${JSON.stringify(prefix)} must be a tenant's key prefix ending in "/"`);
   const client = s3Client(store, credentials);
   const ours = (key: string | undefined): key is string => typeof key === "string" && key.startsWith(prefix);
   const identify = (o: ObjectIdentifier) => `${o.Key}${o.VersionId ? ` (version ${o.VersionId})` : ""}`;

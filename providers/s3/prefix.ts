@@ -9,11 +9,11 @@
 // stored props. delete() gets only the old outputs, so they hold everything it needs; explicit
 // credentials (tests, S3-compatible servers) arrive as a secret input and stay secret in the outputs.
 import { ON_DELETE_MODES, type OnDelete } from "../../lib/lifecycle/policy";
-import { defineProvider, type CheckFailure } from "../kit";
+import { defineProvider, type CheckFailure, type MoveGuarded } from "../kit";
 import { BUCKET_NAME, type S3Credentials, type S3Store } from "./client";
 import { checkSharedBucket, emptyPrefix, prefixProblems } from "./empty-prefix";
 
-export interface TenantPrefixInputs {
+export interface TenantPrefixInputs extends MoveGuarded {
   tenantId: string;
   /** The cell's shared bucket in the tenant's region. */
   bucket: string;

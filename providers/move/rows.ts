@@ -1,0 +1,147 @@
+// A tenant's rows, copied from its old place into its new one during a move, and the checksums that
+// prove the copy. The old place is read in one REPEATABLE READ snapshot while the tenant's logins are
+// refused (move.ts); in shared mode as the tenant's own role, so row-level security selects its rows
+// as well as the tenant_id filter. The new place is written in one transaction that first removes the
+// tenant's rows a failed attempt left there (the new place is not serving yet: the state still says
+// the tenant lives in the old one), and commits only when every table's count and checksum equal the
+// old place's: a copy is either whole and verified, or not there.
+//
+// The tables and columns come from the new place's catalog, which the platform's migrations made
+// (both places must be at the same migration version). Seeded tables are the seed's (TenantSeed wrote
+// them in the new place from the catalog) and the runner's bookkeeping is its own: neither is copied.
+import type { Client } from "pg";
+import { quoteIdent as q } from "../../lib/database/sql";
+import { connect } from "../postgres/connection";
+import { SEEDED_TABLES } from "../postgres/grants";
+import { appliedVersion, withTarget } from "../postgres/runner";
+import type { Target } from "../postgres/target";
+import { advanceSequences, deleteRows, insertRows, readRows, tablesInOrder, type TableShape } from "../backup/rows";
+
+/** Rows and an md5 over their text, per table: what a copy must keep. */
+export type RowChecksums = Record<string, { rows: number; md5: string }>;
+
+/** The application tables a move copies: the new place's, seeded ones left out. */
+async function copiedTables(client: Client, target: Target): Promise<TableShape[]> {
+  return (await tablesInOrder(client, target.schema)).filter((t) => !SEEDED_TABLES.includes(t.name));
+}
+
+/** The checksum of one table's rows of the tenant: every column the copy writes, as text, in a fixed order. */
+async function tableChecksum(client: Client, target: Target, table: TableShape): Promise<{ rows: number; md5: string }> {
+  const shared = target.isolation === "shared";
+  const row = `ROW(${table.columns.map((c) => `t.${q(c)}`).join(", ")})::text`;
+  const { rows } = await client.query(
+    `SELECT count(*)::int AS rows, md5(coalesce(string_agg(r, E'\\n' ORDER BY r), '')) AS md5
+       FROM (SELECT ${row} AS r FROM ${q(target.schema)}.${q(table.name)} t${shared ? " WHERE t.tenant_id = $1" : ""}) s`,
+    shared ? [target.tenantId] : [],
+  );
+  return rows[0];
+}
+
+export async function checksums(client: Client, target: Target, tables: readonly TableShape[]): Promise<RowChecksums> {
+  const out: RowChecksums = {};
+  for (const table of tables) out[table.name] = await tableChecksum(client, target, table);
+  return out;
+}
+
+/** Differences between two sets of checksums, as sentences; empty when equal. */
+export function checksumDifferences(from: RowChecksums, to: RowChecksums): string[] {
+  const tables = [...new Set([...Object.keys(from), ...Object.keys(to)])].sort();
+  return tables
+    .filter((t) => from[t]?.rows !== to[t]?.rows || from[t]?.md5 !== to[t]?.md5)
+    .map((t) => `${t}: ${from[t]?.rows ?? "no"} row(s) in the old place (md5 ${from[t]?.md5 ?? "-"}), ${to[t]?.rows ?? "no"} in the new (md5 ${to[t]?.md5 ?? "-"})`);
+}
+
+/** Both places at the same migration version, or the copy cannot be column for column. */
+async function sameVersion(from: Target, to: Target): Promise<void> {
+  const [a, b] = [await appliedVersion(from), await appliedVersion(to)];
+  if (a !== b) {
+    throw new Error(
+      `the old place is at migration version ${a ?? "none"} and the new one at ${b ?? "none"}: a move copies between places at the same version; ` +
+        `deploy the migration change and the move in separate changes`,
+    );
+  }
+}
+
+/** Opens the old place read-only in one snapshot, as the tenant's role in shared mode. */
+async function openSource(from: Target): Promise<Client> {
+  const client = await connect(from, "tenancy-move");
+  try {
+    await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    if (from.isolation === "shared") await client.query(`SET LOCAL ROLE ${q(from.role)}`);
+    return client;
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * Copies the tenant's rows from `from` into `to` and verifies them there before committing; returns
+ * the rows copied per table and the checksums both places agree on. Throws, with nothing committed
+ * in the new place and nothing changed in the old one, when they do not agree.
+ */
+export async function copyRows(from: Target, to: Target): Promise<{ rows: Record<string, number>; checksums: RowChecksums }> {
+  await sameVersion(from, to);
+  const source = await openSource(from);
+  try {
+    const copied = await withTarget(to, async (client) => {
+      const tables = await copiedTables(client, to);
+      const expected = await checksums(source, from, tables);
+      await deleteRows(client, to, tables);
+      const rows: Record<string, number> = {};
+      for (const table of tables) {
+        rows[table.name] = 0;
+        for await (const batch of readRows(source, from.schema, table, from.isolation === "shared" ? from.tenantId : undefined)) {
+          await insertRows(client, to, table, batch);
+          rows[table.name] += batch.length;
+        }
+        await advanceSequences(client, to.schema, table);
+      }
+      const found = await checksums(client, to, tables);
+      const differences = checksumDifferences(expected, found);
+      // Thrown inside the transaction: it rolls back, so no partial copy is ever committed.
+      if (differences.length > 0) throw new Error(`the copy does not verify, so it was rolled back: ${differences.join("; ")}`);
+      return { rows, checksums: expected };
+    });
+    await source.query("COMMIT");
+    return copied;
+  } finally {
+    await source.end().catch(() => undefined);
+  }
+}
+
+/** md5 of no rows: what tableChecksum gives an empty table. */
+const NO_ROWS_MD5 = "d41d8cd98f00b204e9800998ecf8427e";
+
+/**
+ * The checksums of the tenant's rows left in its old place, over the new place's tables, on a rerun
+ * from the record: a table that is gone (the move emptied the tenant's schema) holds none.
+ */
+export async function remainingChecksums(place: Target, tablesOf: Target): Promise<RowChecksums> {
+  const tables = await withTarget(tablesOf, (client) => copiedTables(client, tablesOf));
+  const client = await openSource(place);
+  try {
+    const sums: RowChecksums = {};
+    for (const table of tables) {
+      const { rows } = await client.query(`SELECT to_regclass($1) IS NOT NULL AS present`, [`${q(place.schema)}.${q(table.name)}`]);
+      sums[table.name] = rows[0].present ? await tableChecksum(client, place, table) : { rows: 0, md5: NO_ROWS_MD5 };
+    }
+    await client.query("COMMIT");
+    return sums;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** The checksums of the tenant's rows in a place now (a fresh snapshot), over the tables the new place has. */
+export async function placeChecksums(place: Target, tablesOf: Target = place): Promise<RowChecksums> {
+  const tables = await withTarget(tablesOf, (client) => copiedTables(client, tablesOf));
+  const client = await openSource(place);
+  try {
+    const sums = await checksums(client, place, tables);
+    await client.query("COMMIT");
+    return sums;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
