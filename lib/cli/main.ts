@@ -78,9 +78,11 @@ export function buildCli(emit: (result: CommandResult) => void, startDir = proce
     .option("--base <ref>", "compare with the catalog at this git ref (default: everything is a creation)")
     .addOption(new Option("--format <format>", "output format").choices([...FORMATS]).default("text"))
     .option("--quiet", "no progress lines (they go to stderr, and only when it is a terminal)")
-    .option("--allow-data-loss <id>", "a tenant whose move, offboarding without backup or lowered migrations the change accepts (repeatable)", collect, [])
+    .option("--allow-data-loss <id>", "a tenant whose offboarding without backup, refused place change or lowered migrations the change accepts (repeatable)", collect, [])
     .option("--allow-cell-move <id>", "a tenant whose state was moved between stacks already (repeatable)", collect, [])
-    .action(async ({ quiet, ...opts }: { base?: string; format: Format; quiet?: boolean; allowDataLoss: string[]; allowCellMove: string[] }) => {
+    // Resolved where the user ran the command: the plan itself runs from the project's root.
+    .option("--sizes <file.json>", 'tenant sizes in bytes, { "<tenant id>": <bytes> }, to estimate the maintenance of a tenant move', (file: string) => resolve(startDir, file))
+    .action(async ({ quiet, ...opts }: { base?: string; format: Format; quiet?: boolean; allowDataLoss: string[]; allowCellMove: string[]; sizes?: string }) => {
       // Loaded on demand, with require so it stays synchronous CommonJS under tsx: the program and
       // the provider SDKs take seconds to import, which the other commands should not pay.
       // eslint-disable-next-line @typescript-eslint/no-require-imports

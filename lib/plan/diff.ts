@@ -154,16 +154,23 @@ function change(registration: Registration, action: Action, keys: string[], prev
 export function diffRegistrations(base: readonly Registration[], head: readonly Registration[]): ResourceChange[] {
   const before = new Map(base.map((r) => [r.urn, r]));
   const after = new Map(head.map((r) => [r.urn, r]));
+  // A base resource a head resource names as an alias is that resource, renamed (the engine moves it in state).
+  const renamed = new Map<string, string>();
+  for (const h of head) {
+    const old = before.has(h.urn) ? undefined : h.aliases?.find((a) => before.has(a) && !after.has(a));
+    if (old) renamed.set(h.urn, old);
+  }
+  const claimed = new Set(renamed.values());
   const out: ResourceChange[] = [];
   for (const [urn, h] of after) {
-    const b = before.get(urn);
+    const b = before.get(renamed.get(urn) ?? urn);
     if (!b) out.push(change(h, "create", []));
     else {
       const keys = changedKeys(b, h);
       out.push(change(h, keys.length > 0 ? "update" : "same", keys, b));
     }
   }
-  for (const [urn, b] of before) if (!after.has(urn)) out.push(change(b, "delete", [], b));
+  for (const [urn, b] of before) if (!after.has(urn) && !claimed.has(urn)) out.push(change(b, "delete", [], b));
   return out.sort(compareChanges);
 }
 

@@ -36,6 +36,8 @@ export interface Registration {
   importId?: string;
   /** URNs this resource depends on: explicit dependsOn and those implied by its inputs. */
   dependencies: string[];
+  /** URNs it had before (its `aliases`): the engine takes a resource stored under one of them for this one. */
+  aliases?: string[];
   deletedWith?: string;
   additionalSecretOutputs: string[];
   /** What the checkpoint would hold of it; only with `EvaluateOptions.recordState`. */
@@ -106,6 +108,19 @@ class RecordingMonitor extends MockMonitor {
     return `urn:pulumi:${this.stack}::${this.project}::${qualified}::${name}`;
   }
 
+  /** The URNs of the request's aliases, as the engine resolves them: an alias spec leaves out what stays the same. */
+  private aliasUrns(req: resproto.RegisterResourceRequest, parent: string, type: string, name: string): string[] {
+    const urns = [...req.getAliasurnsList()];
+    for (const alias of req.getAliasesList()) {
+      if (alias.getUrn()) urns.push(alias.getUrn());
+      const spec = alias.getSpec();
+      if (!spec) continue;
+      const aliasParent = spec.getNoparent() ? "" : spec.getParenturn() || parent;
+      urns.push(this.urnOf(aliasParent, spec.getType() || type, spec.getName() || name));
+    }
+    return [...new Set(urns)].sort();
+  }
+
   override async registerResource(req: resproto.RegisterResourceRequest, callback: (err: unknown, response?: unknown) => void): Promise<void> {
     try {
       const type = req.getType();
@@ -131,6 +146,7 @@ class RecordingMonitor extends MockMonitor {
       this.resources.set(urn, { urn, id: result.id ?? null, state: serializedState });
       const { __provider: providerCode, ...ownInputs } = inputs;
       const dependencies = [...req.getDependenciesList()].sort();
+      const aliases = this.aliasUrns(req, parent, type, name);
       this.recorded.push({
         type,
         name,
@@ -145,6 +161,7 @@ class RecordingMonitor extends MockMonitor {
         retainOnDelete: req.getRetainondelete() ?? false,
         ...(req.getImportid() ? { importId: req.getImportid() } : {}),
         dependencies,
+        ...(aliases.length > 0 ? { aliases } : {}),
         ...(req.getDeletedwith() ? { deletedWith: req.getDeletedwith() } : {}),
         additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
         ...(this.recordState ? { state: recordedState(result.id ?? null, serialized, serializedState, req) } : {}),

@@ -3,7 +3,7 @@
 // they are or may be secret, so no secret can reach a plan.
 import type { Action, ResourceChange } from "./diff";
 import type { MigrationStep, Plan, TenantPlan } from "./plan";
-import { moveText } from "./safety";
+import { moveText, oldPlaceOfMove, type PlacementMove } from "./safety";
 import { valueChanges } from "./values";
 
 export const FORMATS = ["text", "markdown", "json"] as const;
@@ -50,6 +50,16 @@ function dataLossText(change: ResourceChange): string {
   // The migrations resource's delete removes what it migrated: the schema's tables, or the rows.
   if (change.type.endsWith(":TenantMigrations")) return `the tenant's ${change.registration.inputs.isolation === "shared" ? "rows in the shared tables" : "tables"} (${change.name})`;
   return `${labelOf(change)?.text ?? change.type} ${physicalName(change)}`;
+}
+
+/** The moves `pulumi up` carries out: a refused one (an error says why) deletes nothing of an old place after a copy. */
+function carried(tenant: TenantPlan): PlacementMove[] {
+  return tenant.moveRefusals.length > 0 ? [] : tenant.moves;
+}
+
+/** A move's MOVE line after `MOVE `: what it copies and the maintenance it takes. */
+function moveLine(move: PlacementMove): string {
+  return `${moveText(move)}: copies ${move.copies}; maintenance: ${move.maintenance}`;
 }
 
 /** What the deletion flow does with the data first, from the removed file's `lifecycle.on_delete`. */
@@ -116,10 +126,13 @@ export function formatText(plan: Plan): string {
   for (const t of plan.tenants) {
     lines.push(`${SIGN[t.action]} ${t.id}: ${summaryWords(t).join(", ")}`);
     if (t.movedFrom) lines.push(`    moves from cell ${t.movedFrom} to ${t.cell}: deleted by the ${t.movedFrom} stack, created anew by the ${t.cell} stack`);
-    for (const m of t.moves) lines.push(`    MOVE ${moveText(m)}: copies ${m.copies}`);
+    for (const m of t.moves) lines.push(`    MOVE ${moveLine(m)}`);
     if (t.migration && t.migration.files.length > 0) lines.push(`    runs ${t.migration.files.join(", ")}`);
     for (const d of t.destructive) lines.push(`    destructive: ${destructiveText(d)}`);
-    for (const loss of t.dataLoss) lines.push(`    !!! DATA LOSS: ${loss.replace ? "replaces" : "deletes"} ${dataLossText(loss)}`);
+    for (const loss of t.dataLoss) {
+      const verb = loss.replace ? "replaces" : "deletes";
+      lines.push(oldPlaceOfMove(loss, carried(t)) ? `    old place: ${verb} ${dataLossText(loss)} once the move has copied its data` : `    !!! DATA LOSS: ${verb} ${dataLossText(loss)}`);
+    }
     if (t.onDelete && t.dataLoss.length > 0) lines.push(`    ${ON_DELETE_NOTE[t.onDelete]}`);
   }
   if (plan.unchanged > 0) lines.push(`= ${unchangedText(plan)}`);
@@ -127,7 +140,7 @@ export function formatText(plan: Plan): string {
   const sharedChanged = shown(plan.shared).length;
   if (sharedChanged > 0) lines.push(`${sharedChanged} shared resource change(s)`);
 
-  const detail = (heading: string, changes: ResourceChange[]) => {
+  const detail = (heading: string, changes: ResourceChange[], moves: readonly PlacementMove[] = []) => {
     const rows = shown(changes);
     if (rows.length === 0) return;
     lines.push("", heading);
@@ -137,12 +150,12 @@ export function formatText(plan: Plan): string {
       if (c.action === "update") line += `  ${c.replace ? "replaced, " : ""}changed: ${c.changedKeys.join(", ")}`;
       if (c.refused.length > 0) line += `  REFUSED by the provider (tenant move): ${c.refused.join(", ")}`;
       for (const v of valueChanges(c)) line += `\n      ${v.key}: ${v.from} → ${v.to}`;
-      if (c.dataLoss) line += "  !!! DATA LOSS";
+      if (c.dataLoss) line += oldPlaceOfMove(c, moves) ? "  (old place: deleted once the move has copied its data)" : "  !!! DATA LOSS";
       else if ((c.action === "delete" || c.replace) && c.data) line += "  (removed from the stack; data retained)";
       lines.push(line);
     }
   };
-  for (const t of plan.tenants) detail(`${t.id} (cell ${t.cell}): ${t.action}`, t.resources);
+  for (const t of plan.tenants) detail(`${t.id} (cell ${t.cell}): ${t.action}`, t.resources, carried(t));
   detail("shared resources", plan.shared);
   if (plan.errors.length > 0) lines.push("", `${plan.errors.length} error(s); this change cannot be applied as it is.`);
   return `${lines.join("\n")}\n`;
@@ -168,8 +181,11 @@ export function formatMarkdown(plan: Plan): string {
   }
   const moves = plan.tenants.flatMap((t) => t.moves.map((m) => ({ t, m })));
   if (moves.length > 0) {
-    out.push("> [!WARNING]", `> **Tenant moves (${moves.length}):**`);
-    for (const { t, m } of moves) out.push(`> - **${md(t.id)}: ${md(moveText(m))}**: copies ${md(m.copies)}`);
+    out.push("> [!WARNING]", `> **Tenant moves (${moves.length}):** pulumi up copies the data; the tenant's logins are refused during its maintenance.`);
+    for (const { t, m } of moves) out.push(`> - **${md(t.id)}: ${md(moveText(m))}**: copies ${md(m.copies)}; maintenance: ${md(m.maintenance)}`);
+    for (const t of plan.tenants) {
+      for (const c of t.dataLoss.filter((x) => oldPlaceOfMove(x, carried(t)))) out.push(`> - ${md(t.id)}: old place: ${md(dataLossText(c))} ${c.replace ? "replaced" : "deleted"} once the move has copied its data`);
+    }
     out.push("");
   }
   const destructive = plan.tenants.flatMap((t) => t.destructive.map((d) => ({ t, d })));
@@ -178,7 +194,7 @@ export function formatMarkdown(plan: Plan): string {
     for (const { t, d } of destructive) out.push(`> - ${md(t.id)}: ${md(destructiveText(d))}`);
     out.push("");
   }
-  const losses = plan.tenants.flatMap((t) => t.dataLoss.map((c) => ({ t, c })));
+  const losses = plan.tenants.flatMap((t) => t.dataLoss.filter((c) => !oldPlaceOfMove(c, carried(t))).map((c) => ({ t, c })));
   if (losses.length > 0) {
     out.push("> [!WARNING]", `> **⚠️ DATA LOSS: ${losses.length} data resource(s) would be deleted or replaced:**`);
     for (const { t, c } of losses) out.push(`> - **${md(t.id)}: ${md(dataLossText(c))}${c.replace ? " (replaced)" : ""}**`);
@@ -192,19 +208,21 @@ export function formatMarkdown(plan: Plan): string {
     for (const t of changed) {
       const n = (a: Action) => shown(t.resources).filter((c) => c.action === a).length;
       const moved = t.movedFrom ? ` (moves from cell ${md(t.movedFrom)})` : "";
-      const summary = md(summaryWords(t).join(", ")) + moved + (t.dataLoss.length > 0 ? " **⚠️ DATA LOSS**" : "");
+      const lost = t.dataLoss.some((c) => !oldPlaceOfMove(c, carried(t)));
+      const summary = md(summaryWords(t).join(", ")) + moved + (lost ? " **⚠️ DATA LOSS**" : "");
       out.push(`| ${SIGN[t.action]} | \`${md(t.id)}\` | ${md(t.cell)} | ${summary} | ${n("create")} | ${n("update")} | ${n("delete")} |`);
     }
     out.push("");
   }
   if (plan.unchanged > 0) out.push(`Unchanged tenants: ${plan.unchanged}.`, "");
 
-  const detail = (summary: string, changes: ResourceChange[]) => {
+  const detail = (summary: string, changes: ResourceChange[], moves: readonly PlacementMove[] = []) => {
     const rows = shown(changes);
     if (rows.length === 0) return;
     out.push("<details>", `<summary>${summary}</summary>`, "", "| | Type | Name | Changed inputs |", "|---|---|---|---|");
     for (const c of rows) {
-      const name = c.dataLoss ? `**\`${md(c.name)}\` ⚠️ DATA LOSS**` : `\`${md(c.name)}\``;
+      const oldPlace = c.dataLoss && oldPlaceOfMove(c, moves);
+      const name = c.dataLoss && !oldPlace ? `**\`${md(c.name)}\` ⚠️ DATA LOSS**` : `\`${md(c.name)}\`${oldPlace ? " (old place, after the move's copy)" : ""}`;
       const refused = c.refused.length > 0 ? ` **refused by the provider (tenant move): ${md(c.refused.join(", "))}**` : "";
       const values = valueChanges(c).map((v) => `${md(v.key)}: ${md(v.from)} → ${md(v.to)}`);
       const keys = values.length > 0 ? values.join("<br>") : md(c.changedKeys.join(", "));
@@ -212,7 +230,7 @@ export function formatMarkdown(plan: Plan): string {
     }
     out.push("", "</details>", "");
   };
-  for (const t of changed) detail(`${md(t.id)}: ${t.action} (${shown(t.resources).length} resources)`, t.resources);
+  for (const t of changed) detail(`${md(t.id)}: ${t.action} (${shown(t.resources).length} resources)`, t.resources, carried(t));
   detail("shared resources", plan.shared);
   return `${out.join("\n").trimEnd()}\n`;
 }
@@ -257,6 +275,7 @@ export function formatJson(plan: Plan): string {
       movedFrom: t.movedFrom ?? null,
       onDelete: t.onDelete ?? null,
       moves: t.moves,
+      moveRefusals: t.moveRefusals,
       destructive: t.destructive,
     })),
     acknowledged: plan.acknowledged,

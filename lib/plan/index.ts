@@ -20,6 +20,7 @@ import { changedPaths, planScope, type Scope } from "./scope";
 import { lostFiles, nestedCatalogFiles } from "./lost-files";
 import { resolvePlanBase } from "./merge-base";
 import { codeChange, evaluateWithBaseCode, programAt } from "./base-code";
+import { parseSizes } from "./sizes";
 
 export { diffRegistrations, type Action, type ResourceChange } from "./diff";
 export { evaluate, plaintextOccurrences, type Evaluation, type Registration } from "./evaluate";
@@ -44,10 +45,15 @@ export interface PlanOptions {
    * (lib/plan/merge-base.ts). Without it everything is a create.
    */
   base?: string;
-  /** Tenants whose data loss (a move, an offboarding without backup, lowered migrations) the change acknowledges. */
+  /** Tenants whose data loss (an offboarding without backup, a refused place change, lowered migrations) the change acknowledges. */
   allowDataLoss?: readonly string[];
   /** Tenants whose cell move is acknowledged: their state was moved between the stacks. */
   allowCellMove?: readonly string[];
+  /**
+   * A JSON file of each tenant's size in bytes, `{ "<tenant id>": <bytes> }` (lib/plan/sizes.ts),
+   * relative to `cwd`: the plan estimates a move's maintenance from it.
+   */
+  sizes?: string;
   format: Format;
   /** Project root: where the git repository, the catalog and the stack files are (default: process.cwd()). */
   cwd?: string;
@@ -144,6 +150,18 @@ function destructiveIn(migrations: readonly Migration[]): (file: string) => Dest
   };
 }
 
+/** The --sizes file, checked against the tenant ids of both catalogs; none without the option. */
+function readSizes(file: string | undefined, cwd: string, catalogs: readonly Catalog[]): Map<string, number> | undefined {
+  if (file === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(resolve(cwd, file), "utf8");
+  } catch (error) {
+    throw new Error(`--sizes ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); give the path of a JSON file of tenant id to size in bytes`);
+  }
+  return parseSizes(text, file, [...new Set(catalogs.flatMap((c) => c.tenants.map((t) => t.id)))].sort());
+}
+
 /** Builds the plan without formatting it (for callers that want the data). */
 export async function computePlan(options: Omit<PlanOptions, "format">): Promise<Plan> {
   return (await computePlanWithScope(options)).plan;
@@ -174,6 +192,8 @@ export async function computePlanWithScope(options: Omit<PlanOptions, "format">)
     if (migrationFiles.length > 0) baseMigrations = parseMigrationFiles(migrationFiles, `${MIGRATIONS_PATH} at ${at.label}`);
     changed = changedPaths(at.commit, cwd);
   }
+  // Read before the evaluation, which takes seconds: a wrong file fails at once.
+  const sizes = readSizes(options.sizes, cwd, [base, head]);
   const lost = lostFiles({ base, head, baseFiles, headFiles, nested: nestedCatalogFiles(dir, cwd), dir });
   const rollout = migrationRollout(options.base === undefined ? null : { tenants: base.tenants, migrations: baseMigrations }, { tenants: head.tenants, migrations: headMigrations });
   const scope: Scope = options.full
@@ -210,6 +230,7 @@ export async function computePlanWithScope(options: Omit<PlanOptions, "format">)
     destructive: destructiveIn([...headMigrations, ...baseMigrations]),
     lostFiles: lost,
     acknowledgements: { dataLoss: options.allowDataLoss, cellMove: options.allowCellMove },
+    sizes,
   });
   return { plan, scope };
 }

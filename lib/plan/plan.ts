@@ -5,7 +5,7 @@ import type { DestructiveStatement } from "../database/migration-lint";
 import type { MigrationStep } from "../database/rollout";
 import { ACTIONS, type Action, type ResourceChange } from "./diff";
 import type { LostFile } from "./lost-files";
-import { placementMoves, safetyFindings, unusedAcknowledgements, type Acknowledgements, type PlacementMove, type SafetyFinding } from "./safety";
+import { moveRefusals, placementMoves, safetyFindings, unusedAcknowledgements, type Acknowledgements, type PlacementMove, type SafetyFinding } from "./safety";
 
 export type { MigrationStep };
 
@@ -24,8 +24,10 @@ export interface TenantPlan {
   movedFrom?: string;
   /** For a deleted tenant: what its file said happens to its data (`lifecycle.on_delete`). */
   onDelete?: "retain" | "backup" | "delete";
-  /** Placement changes (isolation, server, storage mode, region): data that would have to be copied. */
+  /** Placement changes (isolation, server, storage mode, region): the data its TenantMove copies, and the maintenance that takes. */
   moves: PlacementMove[];
+  /** Why `pulumi up` cannot carry out those moves (errors, lib/plan/safety.ts moveRefusals); empty when it can. */
+  moveRefusals: string[];
   /** Destructive statements in the migration files this tenant runs (lib/database/migration-lint.ts). */
   destructive: (DestructiveStatement & { file: string })[];
 }
@@ -70,6 +72,8 @@ export interface BuildPlanInput {
   /** Tenant files the catalog no longer reads (lib/plan/lost-files.ts): errors. */
   lostFiles?: readonly LostFile[];
   acknowledgements?: Acknowledgements;
+  /** Each tenant's size in bytes (rows and objects), from --sizes: for the maintenance estimate of a move. */
+  sizes?: ReadonlyMap<string, number>;
 }
 
 /**
@@ -90,12 +94,12 @@ export function deletionProtectionErrors(baseCatalog: Catalog, headCatalog: Cata
 
 /**
  * The engine refuses to delete (or replace) a protected resource, so a plan that would is an error
- * too, reported before anyone merges it. Tenants whose file was removed are reported once, by
- * deletionProtectionErrors.
+ * too, reported before anyone merges it. `reported`: tenants whose protection an error names already,
+ * once: a removed file (deletionProtectionErrors) or a move (moveRefusals).
  */
-export function protectedResourceErrors(changes: readonly ResourceChange[], removedTenants: ReadonlySet<string>): string[] {
+export function protectedResourceErrors(changes: readonly ResourceChange[], reported: ReadonlySet<string>): string[] {
   return changes
-    .filter((c) => (c.action === "delete" || c.replace) && c.previous?.protect && !(c.tenant && removedTenants.has(c.tenant)))
+    .filter((c) => (c.action === "delete" || c.replace) && c.previous?.protect && !(c.tenant && reported.has(c.tenant)))
     .map(
       (c) =>
         `${c.tenant ?? "shared"}: ${c.type} ${c.name} is protected (deletion_protection) and this change would ${c.action === "delete" ? "delete" : "replace"} it; ` +
@@ -129,6 +133,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
     const action: Action = !b ? "create" : !h ? "delete" : resources.some((c) => c.action !== "same") ? "update" : "same";
     const migration = steps.get(id);
     const destructive = (migration?.files ?? []).flatMap((file) => (input.destructive?.(file) ?? []).map((d) => ({ ...d, file })));
+    const moves = b && h ? placementMoves(b, h, input.sizes?.get(id)) : [];
     return {
       id,
       action: action === "same" && migration ? "update" : action,
@@ -138,7 +143,8 @@ export function buildPlan(input: BuildPlanInput): Plan {
       dataLoss: resources.filter((c) => c.dataLoss),
       ...(b && h && b.cell !== h.cell ? { movedFrom: b.cell } : {}),
       ...(b && !h ? { onDelete: b.lifecycle.on_delete } : {}),
-      moves: b && h ? placementMoves(b, h) : [],
+      moves,
+      moveRefusals: b && h ? moveRefusals(b, h, moves) : [],
       destructive,
     };
   });
@@ -155,6 +161,9 @@ export function buildPlan(input: BuildPlanInput): Plan {
     }),
   );
   const findings = [...lost, ...safetyFindings(tenants, input.acknowledgements)];
+  const removed = baseCatalog.tenants.filter((t) => !after.has(t.id)).map((t) => t.id);
+  // A protected tenant's move is refused as a move (with what to do instead), not once per resource.
+  const protectedMoves = tenants.filter((t) => t.moves.length > 0 && before.get(t.id)?.lifecycle.deletion_protection).map((t) => t.id);
   return {
     base: input.base,
     ...(input.baseCode ? { baseCode: input.baseCode } : {}),
@@ -164,8 +173,9 @@ export function buildPlan(input: BuildPlanInput): Plan {
     shared: changes.filter((c) => c.tenant === null),
     errors: [
       ...deletionProtectionErrors(baseCatalog, headCatalog),
-      ...protectedResourceErrors(changes, new Set(baseCatalog.tenants.filter((t) => !after.has(t.id)).map((t) => t.id))),
+      ...protectedResourceErrors(changes, new Set([...removed, ...protectedMoves])),
       ...migrationErrors(input.rollout),
+      ...tenants.flatMap((t) => t.moveRefusals),
       ...findings.filter((f) => !f.acknowledged).map((f) => f.message),
     ],
     acknowledged: [...findings.filter((f) => f.acknowledged), ...unusedAcknowledgements(findings, input.acknowledgements)],

@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { cellsCommand, formatErrors, listCommand, newCommand, table, validateCommand } from "../../../lib/cli/commands";
 import { main } from "../../../lib/cli/main";
@@ -161,6 +161,14 @@ describe("the bin", () => {
     expect(outside.status).toBe(2);
     expect(outside.stderr).toBe(`tenancy: no Pulumi.yaml in ${tmpdir()} or any directory above it; run tenancy inside the project (the directory of Pulumi.yaml and tenants/, or below it)\n`);
     expect(outside.stderr).not.toMatch(/ENOENT/);
+  });
+
+  it("plan --sizes: reads the file relative to where it was given, and refuses a bad one before evaluating anything", () => {
+    const file = join(dir, "..", "sizes.json");
+    writeFileSync(file, '{ "nobody": 1 }');
+    const out = spawnSync("node", [join(root, "bin/tenancy.js"), "plan", "--quiet", "--sizes", relative(join(root, "docs"), file)], { encoding: "utf8", cwd: join(root, "docs") });
+    expect(out.status).toBe(1);
+    expect(out.stderr).toContain(`\n${file}:1:3 nobody: no tenant nobody in the catalog (now or at the base); sizes are by tenant id\n`);
   });
 
   it("prints no colour: every output is plain text, even when colour is forced", () => {

@@ -53,6 +53,20 @@ describe("diffRegistrations", () => {
     expect(diffRegistrations([dns], [{ ...dns, provider: "p2" }])[0]).toMatchObject({ replace: true, data: false, dataLoss: false });
   });
 
+  it("follows aliases: a resource renamed in head is the base resource under its old name, not a deletion and a creation", () => {
+    const base = tenantRegistrations("acme");
+    const head = base.map((r) => (r.name === "acme-database" ? { ...r, name: "acme-database@main", urn: `${r.urn}@main`, aliases: [r.urn] } : r));
+    const changes = diffRegistrations(base, head);
+    expect(changes.filter((c) => c.action !== "same")).toEqual([]);
+    expect(changes.find((c) => c.name === "acme-database@main")).toMatchObject({ action: "same", dataLoss: false });
+    // Without the alias, the same rename is a deletion with the data in it.
+    const unaliased = diffRegistrations(base, head.map(({ aliases: _a, ...r }) => r));
+    expect(unaliased.find((c) => c.name === "acme-database")).toMatchObject({ action: "delete", dataLoss: true });
+    // An alias naming a resource head still has is not a rename of it.
+    const both = [...base, { ...base.find((r) => r.name === "acme-database")!, name: "acme-database@other", urn: "urn:x@other", aliases: [base.find((r) => r.name === "acme-database")!.urn] }];
+    expect(diffRegistrations(base, both).find((c) => c.name === "acme-database@other")).toMatchObject({ action: "create" });
+  });
+
   it("ignores a dynamic provider's serialized code", () => {
     const base = reg("pulumi-nodejs:dynamic/tenancy:TenantSeed", "s", undefined, { name: "a" }, { providerCode: "exports.handler = 1" });
     const head = { ...base, providerCode: "exports.handler = 2" };

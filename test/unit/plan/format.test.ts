@@ -237,3 +237,51 @@ describe("formatters", () => {
     for (const format of ["text", "markdown", "json"] as const) expect(formatPlan(shuffled, format)).toBe(formatPlan(plan, format));
   });
 });
+
+describe("a tenant move in every format", () => {
+  const base = exampleCatalog();
+  const head = { ...base, tenants: base.tenants.map((t) => (t.id === "globex" ? { ...t, database: { isolation: "database" as const, server: "main" } } : t)) };
+  // The TenantMove guards the place-keyed resources (providers/kit.ts MOVE_GUARD): the move is carried out.
+  const guarded = (catalog: Catalog) => registrationsOf(catalog).map((r) => (r.type.endsWith(":TenantMigrations") ? { ...r, inputs: { ...r.inputs, moveGuard: true } } : r));
+  const moved = (sizes?: Map<string, number>) =>
+    buildPlan({ base: "HEAD", baseCatalog: base, headCatalog: head, cells: ["default"], changes: diffRegistrations(guarded(base), guarded(head)), rollout: [], sizes });
+  const COPIES = "copies every row of the tenant, from its schema on server main into its database on server main";
+
+  it("text: the MOVE line names what is copied and the maintenance; the old place's deletion is no data loss", () => {
+    const text = formatText(moved(new Map([["globex", 5_700_000_000]])));
+    expect(text).toContain(`    MOVE database.isolation schema → database: ${COPIES}; maintenance: about 12 min (5.7 GB of rows and objects at about 8 MB/s, plus 5 s)\n`);
+    expect(text).toContain("    old place: deletes schema tenant_globex once the move has copied its data\n");
+    expect(text).toMatch(/ {2}- postgresql:index\/schema:Schema +globex-schema {2}\(old place: deleted once the move has copied its data\)\n/);
+    expect(text).not.toMatch(/DATA LOSS|ERROR|refuse|does not/);
+    // Without --sizes, the line says how the time scales instead.
+    expect(formatText(moved())).toContain(`${COPIES}; maintenance: size not known to the plan: the time to copy its rows and objects, about 8 MB/s plus 5 s; pass --sizes to estimate\n`);
+  });
+
+  it("markdown: the moves with their maintenance, and no data loss warning for the old place", () => {
+    const markdown = formatMarkdown(moved(new Map([["globex", 5_700_000_000]])));
+    expect(markdown).toContain(
+      "> [!WARNING]\n> **Tenant moves (1):** pulumi up copies the data; the tenant's logins are refused during its maintenance.\n" +
+        `> - **globex: database.isolation schema → database**: ${COPIES}; maintenance: about 12 min (5.7 GB of rows and objects at about 8 MB/s, plus 5 s)\n` +
+        "> - globex: old place: schema tenant_globex deleted once the move has copied its data\n",
+    );
+    expect(markdown).toContain("| - | `postgresql:index/schema:Schema` | `globex-schema` (old place, after the move's copy) |  |");
+    expect(markdown).not.toContain("DATA LOSS");
+  });
+
+  it("json: each move with its maintenance, and its bytes when --sizes gave them", () => {
+    const tenantOfDoc = (sizes?: Map<string, number>) => JSON.parse(formatJson(moved(sizes))).tenants.find((t: { id: string }) => t.id === "globex");
+    expect(tenantOfDoc(new Map([["globex", 5_700_000_000]]))).toMatchObject({
+      moves: [{ key: "database.isolation", from: "schema", to: "database", copies: COPIES.slice("copies ".length), maintenance: "about 12 min (5.7 GB of rows and objects at about 8 MB/s, plus 5 s)", bytes: 5_700_000_000 }],
+      moveRefusals: [],
+    });
+    expect(tenantOfDoc().moves[0]).not.toHaveProperty("bytes");
+  });
+
+  it("a refused move keeps its data loss loud: nothing is copied", () => {
+    const protectedBase = { ...base, tenants: base.tenants.map((t) => (t.id === "globex" ? { ...t, lifecycle: { ...t.lifecycle, deletion_protection: true } } : t)) };
+    const plan = buildPlan({ base: "HEAD", baseCatalog: protectedBase, headCatalog: head, cells: ["default"], changes: diffRegistrations(guarded(base), guarded(head)), rollout: [] });
+    const text = formatText(plan);
+    expect(text).toContain("ERROR: globex: database.isolation schema → database cannot be carried out by pulumi up: the tenant has lifecycle.deletion_protection: true at the base");
+    expect(text).toContain("    !!! DATA LOSS: deletes schema tenant_globex\n");
+  });
+});

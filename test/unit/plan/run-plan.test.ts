@@ -200,35 +200,48 @@ describe("runPlan", () => {
     const { json } = await withChange(suspend, () => plan("HEAD"));
     const changed = json.resources.filter((r) => r.action !== "same");
     const byName = Object.fromEntries(changed.map((r) => [r.name, r]));
-    expect(byName["initech-role"]).toMatchObject({ action: "update", changedKeys: ["login"] });
+    expect(byName["initech-role@main"]).toMatchObject({ action: "update", changedKeys: ["login"] });
     expect(byName["initech-dns"]).toMatchObject({ action: "update", changedKeys: ["content"] });
     // Suspension touches no data resource, and no other tenant.
     expect(changed.every((r) => r.tenant === "initech" && r.action === "update" && !r.data)).toBe(true);
     expect(json.tenants.find((t) => t.id === "initech")!.action).toBe("update");
   });
 
-  it("shows a region move as a move that replaces the bucket, refused unless acknowledged, and always for a protected tenant", async () => {
-    const move = (file: string, from: string, to: string) => () => {
+  it("refuses a region move of a tenant in bucket mode whatever is acknowledged, carries out one through a prefix, and refuses a protected tenant's", async () => {
+    const edit = (file: string, ...replacements: [string, string][]) => () => {
       const path = join(repo, "tenants", file);
-      writeFileSync(path, readFileSync(path, "utf8").replace(`region: ${from}`, `region: ${to}`));
+      writeFileSync(path, replacements.reduce((text, [from, to]) => text.replace(from, to), readFileSync(path, "utf8")));
     };
-    const { exitCode, json, text } = await withChange(move("globex.yaml", "us-east-1", "eu-west-1"), () => plan("HEAD"));
+    const region = edit("globex.yaml", ["region: us-east-1", "region: eu-west-1"]);
+    const { exitCode, json, text } = await withChange(region, () => plan("HEAD"));
     expect(exitCode).toBe(1);
     const bucket = json.resources.find((r) => r.name === "globex-bucket")!;
     expect(bucket).toMatchObject({ action: "update", replace: true, dataLoss: true, changedKeys: ["options.provider"] });
-    expect(text).toContain("    MOVE region us-east-1 → eu-west-1: copies every object, into a bucket in eu-west-1\n");
-    expect(text).toContain(
-      "ERROR: globex: region us-east-1 → eu-west-1 is a tenant move: every object, into a bucket in eu-west-1 would have to be copied, which pulumi up does not do: " +
-        "the providers refuse the change (see docs/runbooks.md#moving-a-tenant for moving it by hand); once it is moved, acknowledge with --allow-data-loss globex",
+    expect(text).toContain("    MOVE region us-east-1 → eu-west-1: copies every object, from its own bucket in us-east-1 into its own bucket in eu-west-1; maintenance: ");
+    const refusal =
+      "ERROR: globex: region us-east-1 → eu-west-1 cannot be carried out by pulumi up: its own bucket would have to move from us-east-1 to eu-west-1, " +
+      "but S3 bucket names are global and a bucket cannot change region, so the new bucket (the same name) cannot exist next to the old one. " +
+      "Instead, move it in two changes: storage.mode: prefix together with region: eu-west-1 (its objects go to the cell's shared bucket in eu-west-1), deployed; " +
+      "then storage.mode: bucket (see docs/runbooks.md#moving-a-tenant). No acknowledgement lets this move through: --allow-data-loss cannot make it work\n";
+    expect(text).toContain(refusal);
+    // Acknowledging does not make the move work: still exit 1, and the acknowledgement is named as unused.
+    const acknowledged = await withChange(region, () => runPlan({ dir: "tenants", base: "HEAD", format: "text", cwd: repo, allowDataLoss: ["globex"] }));
+    expect(acknowledged.exitCode).toBe(1);
+    expect(acknowledged.output).toContain(refusal);
+    expect(acknowledged.output).toContain("acknowledged (--allow-data-loss globex): globex: nothing in this plan needs --allow-data-loss globex; remove it");
+    // The first of the two changes the refusal asks for: into the new region's shared bucket, carried out.
+    const viaPrefix = await withChange(edit("globex.yaml", ["region: us-east-1", "region: eu-west-1"], ["mode: bucket", "mode: prefix"]), () => plan("HEAD"));
+    expect(viaPrefix.exitCode).toBe(0);
+    expect(viaPrefix.text).toContain(
+      "    MOVE region us-east-1 → eu-west-1: copies every object, from its own bucket in us-east-1 into its prefix of the cell's shared bucket in eu-west-1; maintenance: ",
     );
-    const acknowledged = await withChange(move("globex.yaml", "us-east-1", "eu-west-1"), () =>
-      runPlan({ dir: "tenants", base: "HEAD", format: "text", cwd: repo, allowDataLoss: ["globex"] }),
-    );
-    expect(acknowledged.exitCode).toBe(0);
-    expect(acknowledged.output).toContain("acknowledged (--allow-data-loss globex): globex: region us-east-1 → eu-west-1 is a tenant move");
-    const refused = await withChange(move("acme.yaml", "eu-west-1", "eu-central-1"), () => runPlan({ dir: "tenants", base: "HEAD", format: "text", cwd: repo }));
+    expect(viaPrefix.text).toContain("    old place: deletes bucket example-tenancy-globex once the move has copied its data\n");
+    // acme is protected: refused as a move (once, not again per protected resource), and as a bucket changing region.
+    const refused = await withChange(edit("acme.yaml", ["region: eu-west-1", "region: eu-central-1"]), () => runPlan({ dir: "tenants", base: "HEAD", format: "text", cwd: repo }));
     expect(refused.exitCode).toBe(1);
-    expect(refused.output).toContain("ERROR: acme: aws:s3/bucket:Bucket acme-bucket is protected (deletion_protection) and this change would replace it");
+    expect(refused.output).toContain("ERROR: acme: region eu-west-1 → eu-central-1 cannot be carried out by pulumi up: its own bucket would have to move");
+    expect(refused.output).toContain("ERROR: acme: region eu-west-1 → eu-central-1 cannot be carried out by pulumi up: the tenant has lifecycle.deletion_protection: true at the base");
+    expect(refused.output).not.toContain("is protected (deletion_protection) and this change would");
   });
 
   it("shows exactly the tenants of a raised ring migrating, from which version to which", async () => {
@@ -364,19 +377,42 @@ describe("runPlan", () => {
     expect(backedUp.exitCode).toBe(0);
   });
 
-  it("shows an isolation or storage change as a move, from → to with what is copied, and refuses it", async () => {
+  it("shows an isolation or storage change as a move, from → to with what is copied and its maintenance, carried out by pulumi up", async () => {
     const move = () => writeFileSync(join(repo, "tenants/initech.yaml"), `${readFileSync(join(repo, "tenants/initech.yaml"), "utf8")}database: { isolation: schema, server: main }\nstorage: { mode: bucket, versioning: false, noncurrent_days: 30 }\n`);
     const { exitCode, text, json } = await withChange(move, () => plan("HEAD"));
-    expect(exitCode).toBe(1);
+    expect(exitCode).toBe(0);
+    const unknown = "maintenance: size not known to the plan: the time to copy its rows and objects, about 8 MB/s plus 5 s; pass --sizes to estimate";
     expect(text).toContain(
-      "    MOVE database.isolation shared → schema: copies every row of the tenant, from its rows in the shared schema on server main into its schema on server main\n" +
-        "    MOVE storage.mode prefix → bucket: copies every object, from its prefix of the cell's shared bucket into its own bucket\n",
+      `    MOVE database.isolation shared → schema: copies every row of the tenant, from its rows in the shared schema on server main into its schema on server main; ${unknown}\n` +
+        `    MOVE storage.mode prefix → bucket: copies every object, from its prefix of the cell's shared bucket in eu-west-1 into its own bucket in eu-west-1; ${unknown}\n`,
     );
-    expect(text).toContain("ERROR: initech: database.isolation shared → schema, storage.mode prefix → bucket is a tenant move: ");
+    expect(text).not.toContain("ERROR");
     expect((json as unknown as { tenants: { id: string; moves: { key: string }[] }[] }).tenants.find((t) => t.id === "initech")!.moves.map((m) => m.key)).toEqual([
       "database.isolation",
       "storage.mode",
     ]);
+    // A carried move needs no acknowledgement: one given is named as unused.
+    const acknowledged = await withChange(move, () => runPlan({ dir: "tenants", base: "HEAD", format: "text", cwd: repo, allowDataLoss: ["initech"] }));
+    expect(acknowledged.exitCode).toBe(0);
+    expect(acknowledged.output).toContain("acknowledged (--allow-data-loss initech): initech: nothing in this plan needs --allow-data-loss initech; remove it");
+  });
+
+  it("estimates a move's maintenance from --sizes, and refuses a sizes file it cannot use, saying where and why", async () => {
+    const move = () => writeFileSync(join(repo, "tenants/initech.yaml"), `${readFileSync(join(repo, "tenants/initech.yaml"), "utf8")}database: { isolation: schema, server: main }\n`);
+    const sizes = (text: string) => {
+      writeFileSync(join(repo, "sizes.json"), text);
+      return runPlan({ dir: "tenants", base: "HEAD", format: "json", cwd: repo, sizes: "sizes.json" });
+    };
+    const sized = await withChange(move, () => sizes('{ "initech": 280000000, "acme": 5 }'));
+    expect(sized.exitCode).toBe(0);
+    const initech = (JSON.parse(sized.output) as { tenants: { id: string; moves: { maintenance: string; bytes?: number }[] }[] }).tenants.find((t) => t.id === "initech")!;
+    expect(initech.moves).toMatchObject([{ maintenance: "about 40 s (280 MB of rows and objects at about 8 MB/s, plus 5 s)", bytes: 280000000 }]);
+    const unknownId = await withChange(move, () => sizes('{\n  "initech": 1,\n  "inittech": 2\n}'));
+    expect(unknownId).toMatchObject({ exitCode: 1, planned: false });
+    expect(unknownId.output).toContain('\nsizes.json:3:3 inittech: no tenant inittech in the catalog (now or at the base); did you mean "initech"?; sizes are by tenant id\n');
+    const missing = await runPlan({ dir: "tenants", base: "HEAD", format: "text", cwd: repo, sizes: "no-such.json" });
+    expect(missing).toMatchObject({ exitCode: 1, planned: false });
+    expect(missing.output).toBe("tenancy plan: --sizes no-such.json: cannot read it (ENOENT); give the path of a JSON file of tenant id to size in bytes\n");
   });
 
   it("refuses lowering a ring below applied versions, naming the down files and what they destroy, unless acknowledged", async () => {
