@@ -100,11 +100,16 @@ async function maintenance(request: MoveRequest): Promise<void> {
   if (request.from.target.server !== request.to.target.server) await suspendRole(server(request.to.target), request.to.target.role);
 }
 
-/** Logins back where the tenant now lives; after a failure, on both servers as they were. */
+/**
+ * Logins back where the tenant now lives; after a failure, on both servers as they were. Each server
+ * on its own: a new server that cannot be reached must not keep the tenant out of its old one.
+ */
 async function resume(request: MoveRequest, where: "new" | "both"): Promise<void> {
   if (request.suspended) return;
-  await resumeRole(server(request.to.target), request.to.target.role);
-  if (where === "both" && request.from.target.server !== request.to.target.server) await resumeRole(server(request.from.target), request.from.target.role);
+  const targets = where === "both" && request.from.target.server !== request.to.target.server ? [request.from.target, request.to.target] : [request.to.target];
+  const results = await Promise.allSettled(targets.map((t) => resumeRole(server(t), t.role)));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
 }
 
 /** What this run copied, beside the record. */
@@ -119,7 +124,10 @@ interface Copied {
  * the role for its new place before this update runs, which took it out of the application role of
  * the shared tables when it leaves shared mode; its backup and the copy read the old rows as that
  * role (row-level security selects them). It is a member again for as long as they take, while it
- * cannot log in, and out again afterwards, whatever happens.
+ * cannot log in. Afterwards, on the same server: the new mode's role (no membership, NOINHERIT) once
+ * `work` succeeded, the old mode's (a member) when it failed, so that the tenant keeps reading its
+ * old place, which still serves it; the rerun's success or a revert of the change settles it. On
+ * another server it is the old server's role, left as it was.
  */
 async function withOldSharedAccess<T>(request: MoveRequest, work: () => Promise<T>): Promise<T> {
   const { from, to } = request;
@@ -136,12 +144,17 @@ async function withOldSharedAccess<T>(request: MoveRequest, work: () => Promise<
     if (!rows[0].inherit) await client.query(`ALTER ROLE ${role} INHERIT`);
     return rows[0] as { member: boolean; inherit: boolean };
   });
+  // On the same server, `was` may be a killed run's lent membership: what to leave follows the outcome.
+  let succeeded = false;
   try {
-    return await work();
+    const result = await work();
+    succeeded = true;
+    return result;
   } finally {
+    const leave = from.target.server !== to.target.server ? was : succeeded ? { member: false, inherit: false } : { member: true, inherit: true };
     await withSession(server(from.target), async (client) => {
-      if (!was.member) await client.query(`REVOKE ${app} FROM ${role}`);
-      if (!was.inherit) await client.query(`ALTER ROLE ${role} NOINHERIT`);
+      if (!leave.member) await client.query(`REVOKE ${app} FROM ${role}`);
+      if (!leave.inherit) await client.query(`ALTER ROLE ${role} NOINHERIT`);
     });
   }
 }
@@ -206,7 +219,12 @@ async function checkRecorded(request: MoveRequest, record: MoveRecord): Promise<
     problems.push(...checksumDifferences(record.rows, await placeChecksums(request.to.target)));
     const left = await remainingChecksums(request.from.target, request.to.target);
     const emptied = Object.values(left).every((t) => t.rows === 0);
-    if (!emptied) written.push(...checksumDifferences(record.rows, left).map((d) => `${d.replace("in the new", "there now")}`));
+    if (!emptied) {
+      const verified = record.rows;
+      for (const [table, sums] of Object.entries(left)) {
+        if (verified[table]?.rows !== sums.rows || verified[table]?.md5 !== sums.md5) written.push(`${table}: ${verified[table]?.rows ?? "no"} row(s) verified, ${sums.rows} there now`);
+      }
+    }
   }
   if (record.objects) {
     const now = await objectSums(request.to.objects, request.credentials);
@@ -273,11 +291,19 @@ export async function moveTenant(request: MoveRequest, options: MoveOptions = {}
     await resume(request, "new");
     return report(id, { ...record, finishedAt: record.finishedAt }, undefined, 0);
   }
-  await maintenance(request);
+  await maintenance(request).catch(async (error: Error) => {
+    // Refused on one server and not the other (the new one unreachable, say): before any copy, the
+    // tenant gets its logins back; after the record, they stay off for the rerun.
+    if (record) throw error;
+    await resume(request, "both").catch(() => undefined);
+    throw new Error(`tenant ${request.tenantId} was not moved (its old place, ${describePlace(request.from)}, is unchanged and serving): its logins could not be refused: ${error.message}`);
+  });
   await step("maintenance");
   let copied: Copied | undefined;
   if (record) {
-    await checkRecorded(request, record).catch(async (error) => {
+    const recorded = record;
+    // Reads the old place too (what is left of it), as the tenant in shared mode: with the same access as the copy.
+    await withOldSharedAccess(request, () => checkRecorded(request, recorded)).catch(async (error) => {
       await resume(request, "both").catch(() => undefined);
       throw error;
     });

@@ -68,8 +68,12 @@ function place(props: TenantMoveInputs): MovePlace {
   return { target: { ...props.target, password: props.password }, objects: props.objects };
 }
 
+/** Whether both sides name a whole place (a state written by another version may lack one: nothing to compare then). */
+const placed = (props: Partial<TenantMoveInputs>) => typeof props?.target === "object" && props.target !== null && typeof props.objects === "object" && props.objects !== null;
+
 /** What diff refuses of a change from `olds` to `news`; undefined when it can be carried out. */
 export function moveRefusal(olds: TenantMoveInputs, news: TenantMoveInputs): string | undefined {
+  if (!placed(olds) || !placed(news)) return undefined;
   const [from, to] = [place(olds), place(news)];
   if (!rowsMove(from, to) && !objectsMove(from, to)) return undefined;
   const what = `moving tenant ${news.tenantId} from ${describePlace(from)} to ${describePlace(to)}`;
@@ -89,7 +93,8 @@ export function moveRefusal(olds: TenantMoveInputs, news: TenantMoveInputs): str
 }
 
 async function carryOut(olds: TenantMoveOutputs, news: TenantMoveInputs, options?: MoveOptions): Promise<TenantMoveOutputs> {
-  const [from, to] = [place(olds), place(news)];
+  // A state without a whole place (not one this version writes) records the new place: there is nothing to move from.
+  const [from, to] = placed(olds) ? [place(olds), place(news)] : [place(news), place(news)];
   if (!rowsMove(from, to) && !objectsMove(from, to)) return { ...news, ...(olds.lastMove ? { lastMove: olds.lastMove } : {}) };
   const lastMove = await moveTenant(
     {
