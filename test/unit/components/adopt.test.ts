@@ -26,18 +26,18 @@ describe("adopt: in the program", () => {
 
   test("imports what exists under the names it has, and baselines the migrations", async () => {
     const ev = await evaluate(() => registerProgram(catalog, exampleConfig()));
-    expect(custom(ev, "old-db-database")).toMatchObject({ importId: "tenant_old_db", inputs: { name: "tenant_old_db" } });
+    expect(custom(ev, "old-db-database@main")).toMatchObject({ importId: "tenant_old_db", inputs: { name: "tenant_old_db" } });
     expect(custom(ev, "old-db-bucket")).toMatchObject({ importId: "legacy-uploads-eu", inputs: { bucket: "legacy-uploads-eu" } });
     expect(custom(ev, "old-db-organization").inputs).toMatchObject({ tenantId: "old-db", adoptedName: "old-db-customers" });
     expect(custom(ev, "old-db-migrations").inputs).toMatchObject({ baselineVersion: 2, targetVersion: 3 });
-    expect(custom(ev, "old-schema-schema")).toMatchObject({ importId: "tenancy_schemas.tenant_old_schema", inputs: { name: "tenant_old_schema", database: "tenancy_schemas" } });
+    expect(custom(ev, "old-schema-schema@main")).toMatchObject({ importId: "tenancy_schemas.tenant_old_schema", inputs: { name: "tenant_old_schema", database: "tenancy_schemas" } });
     expect(custom(ev, "old-schema-migrations").inputs).toMatchObject({ baselineVersion: 3 });
   });
 
   test("only the adopted objects are imported; a tenant without adopt: is created as before", async () => {
     const ev = await evaluate(() => registerProgram(catalog, exampleConfig()));
     const imported = ev.registrations.filter((r) => r.importId !== undefined).map((r) => `${r.name} <- ${r.importId}`);
-    expect(imported.sort()).toEqual(["old-db-bucket <- legacy-uploads-eu", "old-db-database <- tenant_old_db", "old-schema-schema <- tenancy_schemas.tenant_old_schema"]);
+    expect(imported.sort()).toEqual(["old-db-bucket <- legacy-uploads-eu", "old-db-database@main <- tenant_old_db", "old-schema-schema@main <- tenancy_schemas.tenant_old_schema"]);
     expect(custom(ev, "fresh-bucket").inputs.bucket).toBe("example-tenancy-fresh");
     expect(custom(ev, "fresh-migrations").inputs.baselineVersion).toBeUndefined();
     expect(custom(ev, "fresh-organization").inputs.adoptedName).toBeUndefined();

@@ -43,6 +43,8 @@ describe("lifecycle argument builders", () => {
       identity: { ...IDENTITY, clientSecret: CLIENT_SECRET },
       configuration: { format: "tenancy-configuration/1", tenant: expect.objectContaining({ id: "acme", status: "suspended", plan: "pro", settings: t.settings }) },
       retentionDays: 30,
+      // Not protected: the tenant's TenantMove carries a change of its place over (providers/kit.ts MOVE_GUARD).
+      moveGuard: true,
     });
     // The whole-tenant backup reads the organization with the client secret: secret, in and out.
     expect(inputs("TenantBackup").secretInputs).toEqual(expect.arrayContaining(["password", "identity.clientSecret"]));

@@ -137,21 +137,21 @@ describe("deletion order of the real program", async () => {
         suspended: t.status === "suspended",
       });
       expect(suspension.secretInputs, t.id).toEqual(["password"]);
-      expect(suspension.dependencies, t.id).toContain(byName(ev, `${t.id}-role`).urn);
-      expect(byName(ev, `${t.id}-role`).inputs.login, t.id).toBe(t.status !== "suspended");
+      expect(suspension.dependencies, t.id).toContain(byName(ev, `${t.id}-role@main`).urn);
+      expect(byName(ev, `${t.id}-role@main`).inputs.login, t.id).toBe(t.status !== "suspended");
     }
   });
 
   test("the admin is a member of database and shared tenants' roles, before the migrations run", () => {
     for (const t of catalog.tenants) {
-      const member = ev.registrations.find((r) => r.name === `${t.id}-admin-member`);
+      const member = ev.registrations.find((r) => r.name === `${t.id}-admin-member@main`);
       if (t.database.isolation === "schema") {
         expect(member, t.id).toBeUndefined();
         continue;
       }
       expect(member!.inputs, t.id).toEqual({ role: "tenancy_admin", grantRole: `tenant_${t.id.replace(/-/g, "_")}` });
       expect(byName(ev, `${t.id}-migrations`).dependencies, t.id).toContain(member!.urn);
-      if (t.database.isolation === "database") expect(byName(ev, `${t.id}-database`).dependencies, t.id).toContain(member!.urn);
+      if (t.database.isolation === "database") expect(byName(ev, `${t.id}-database@main`).dependencies, t.id).toContain(member!.urn);
     }
   });
 

@@ -32,11 +32,13 @@ const COMPONENTS = [
   "tenancy:domain:TenantDomain T",
   "tenancy:identity:TenantIdentity T",
 ];
-// Directly under the Tenant: they order the whole tenant (lib/lifecycle/order.ts).
+// Directly under the Tenant: they order the whole tenant (lib/lifecycle/order.ts), and the TenantMove
+// sits between its data and its identity (components/tenant.ts).
 const LIFECYCLE = [
   "pulumi-nodejs:dynamic/tenancy:DeletedHook T-deleted-hook",
   "pulumi-nodejs:dynamic/tenancy:LifecycleHook T-lifecycle-hook",
   "pulumi-nodejs:dynamic/tenancy:TenantBackup T-backup",
+  "pulumi-nodejs:dynamic/tenancy:TenantMove T-move",
 ];
 const IDENTITY = [
   "pulumi-nodejs:dynamic/tenancy:EntitySync T-identity-entities",
@@ -59,15 +61,15 @@ const BUCKET = [
 ];
 const PREFIX = ["aws:iam/policy:Policy T-storage-policy", "pulumi-nodejs:dynamic/tenancy:TenantPrefix T-storage-prefix"];
 const ROLE = [
-  "postgresql:index/role:Role T-role",
+  "postgresql:index/role:Role T-role@main",
   "pulumi-nodejs:dynamic/tenancy:TenantPassword T-db-password",
   "pulumi-nodejs:dynamic/tenancy:TenantMigrations T-migrations",
   "pulumi-nodejs:dynamic/tenancy:TenantSeed T-seed",
   "pulumi-nodejs:dynamic/tenancy:TenantSuspension T-suspension",
 ];
-const ADMIN_MEMBER = "postgresql:index/grantRole:GrantRole T-admin-member";
-const DATABASE = [...ROLE, ADMIN_MEMBER, "postgresql:index/database:Database T-database", "postgresql:index/grant:Grant T-revoke-public"];
-const SCHEMA = [...ROLE, "postgresql:index/grant:Grant T-connect", "postgresql:index/grant:Grant T-schema-usage", "postgresql:index/schema:Schema T-schema"];
+const ADMIN_MEMBER = "postgresql:index/grantRole:GrantRole T-admin-member@main";
+const DATABASE = [...ROLE, ADMIN_MEMBER, "postgresql:index/database:Database T-database@main", "postgresql:index/grant:Grant T-revoke-public@main"];
+const SCHEMA = [...ROLE, "postgresql:index/grant:Grant T-connect@main", "postgresql:index/grant:Grant T-schema-usage@main", "postgresql:index/schema:Schema T-schema@main"];
 const SHARED = [...ROLE, ADMIN_MEMBER];
 
 const expected = (id: string, ...parts: string[][]) => [...COMPONENTS, ...LIFECYCLE, ...IDENTITY, ...parts.flat()].map((s) => s.replace(/ T/, ` ${id}`)).sort();
@@ -128,7 +130,7 @@ describe("Tenant", async () => {
         if (r.type === TENANT) expect(chain).toEqual([TENANT]);
         else if (!r.custom) expect(chain).toEqual([TENANT, r.type]);
         else if (chain.length === 2) {
-          expect(r.type).toMatch(/^pulumi-nodejs:dynamic\/tenancy:(LifecycleHook|DeletedHook|TenantBackup)$/);
+          expect(r.type).toMatch(/^pulumi-nodejs:dynamic\/tenancy:(LifecycleHook|DeletedHook|TenantBackup|TenantMove)$/);
           expect(r.parent).toBe(tenantUrn(ev, id));
         }
         else {
@@ -143,7 +145,7 @@ describe("Tenant", async () => {
 
   test("each resource uses the provider of its server, region or Cloudflare", () => {
     const provider = (r: Registration) => r.provider?.split("::")[3];
-    expect(provider(byName(ev, "db-bucket-database"))).toBe("postgresql-main");
+    expect(provider(byName(ev, "db-bucket-database@main"))).toBe("postgresql-main");
     expect(provider(byName(ev, "db-bucket-bucket"))).toBe("aws-eu-west-1");
     expect(provider(byName(ev, "shared-bucket-bucket"))).toBe("aws-us-east-1");
     expect(provider(byName(ev, "shared-bucket-certificate"))).toBe("aws-us-east-1");
@@ -158,42 +160,42 @@ describe("Tenant", async () => {
     // The migrations and the seed delete the tenant's schema or rows, so they are retained alike.
     const retained = (id: string) => ownedBy(ev, id).filter((r) => r.retainOnDelete).map((r) => r.name).sort();
     expect(retained("db-bucket")).toEqual([]);
-    expect(retained("db-prefix")).toEqual(["db-prefix-database", "db-prefix-migrations", "db-prefix-role", "db-prefix-seed"]);
-    expect(retained("schema-bucket")).toEqual(["schema-bucket-bucket", "schema-bucket-migrations", "schema-bucket-role", "schema-bucket-schema", "schema-bucket-seed"]);
+    expect(retained("db-prefix")).toEqual(["db-prefix-database@main", "db-prefix-migrations", "db-prefix-role@main", "db-prefix-seed"]);
+    expect(retained("schema-bucket")).toEqual(["schema-bucket-bucket", "schema-bucket-migrations", "schema-bucket-role@main", "schema-bucket-schema@main", "schema-bucket-seed"]);
     expect(retained("schema-prefix")).toEqual([]);
     expect(retained("shared-prefix")).toEqual([]);
   });
 
   test("the database resources per isolation mode", () => {
-    expect(byName(ev, "db-bucket-role").inputs).toMatchObject({ name: "tenant_db_bucket", login: true, inherit: false });
+    expect(byName(ev, "db-bucket-role@main").inputs).toMatchObject({ name: "tenant_db_bucket", login: true, inherit: false });
     // The admin owns the database, never the tenant (CONNECT and TEMPORARY come from TenantMigrations).
-    expect(byName(ev, "db-bucket-database").inputs).toMatchObject({ name: "tenant_db_bucket", owner: "tenancy_admin" });
+    expect(byName(ev, "db-bucket-database@main").inputs).toMatchObject({ name: "tenant_db_bucket", owner: "tenancy_admin" });
     expect(byName(ev, "db-bucket-suspension").inputs).toMatchObject({ role: "tenant_db_bucket", dropOwnedOnDelete: true });
     expect(byName(ev, "db-prefix-suspension").inputs).toMatchObject({ role: "tenant_db_prefix", dropOwnedOnDelete: false });
-    expect(byName(ev, "db-bucket-revoke-public").inputs).toMatchObject({ database: "tenant_db_bucket", role: "public", objectType: "database", privileges: [] });
-    expect(byName(ev, "schema-bucket-schema").inputs).toEqual({ name: "tenant_schema_bucket", database: "tenancy_schemas" });
-    expect(byName(ev, "schema-bucket-schema-usage").inputs).toMatchObject({ database: "tenancy_schemas", schema: "tenant_schema_bucket", role: "tenant_schema_bucket", objectType: "schema", privileges: ["USAGE"] });
-    expect(byName(ev, "schema-bucket-connect").inputs).toMatchObject({ database: "tenancy_schemas", role: "tenant_schema_bucket", objectType: "database", privileges: ["CONNECT"] });
-    expect(byName(ev, "shared-bucket-role").inputs).toMatchObject({ name: "tenant_shared_bucket", login: true, roles: ["tenancy_app"] });
-    expect(byName(ev, "shared-bucket-role").inputs).not.toHaveProperty("inherit");
+    expect(byName(ev, "db-bucket-revoke-public@main").inputs).toMatchObject({ database: "tenant_db_bucket", role: "public", objectType: "database", privileges: [] });
+    expect(byName(ev, "schema-bucket-schema@main").inputs).toEqual({ name: "tenant_schema_bucket", database: "tenancy_schemas" });
+    expect(byName(ev, "schema-bucket-schema-usage@main").inputs).toMatchObject({ database: "tenancy_schemas", schema: "tenant_schema_bucket", role: "tenant_schema_bucket", objectType: "schema", privileges: ["USAGE"] });
+    expect(byName(ev, "schema-bucket-connect@main").inputs).toMatchObject({ database: "tenancy_schemas", role: "tenant_schema_bucket", objectType: "database", privileges: ["CONNECT"] });
+    expect(byName(ev, "shared-bucket-role@main").inputs).toMatchObject({ name: "tenant_shared_bucket", login: true, roles: ["tenancy_app"] });
+    expect(byName(ev, "shared-bucket-role@main").inputs).not.toHaveProperty("inherit");
     // The password reaches the role only as a secret.
-    expect(byName(ev, "shared-bucket-role").secretInputs).toEqual(["password"]);
+    expect(byName(ev, "shared-bucket-role@main").secretInputs).toEqual(["password"]);
   });
 
   test("schema and shared tenants come after their server's shared roles and databases", () => {
     const server = ev.registrations.filter((r) => r.urn.includes("tenancy:database:DatabaseServer$")).map((r) => r.urn);
     expect(server.length).toBe(8);
-    for (const name of ["schema-prefix-role", "schema-prefix-schema", "shared-prefix-role"]) {
+    for (const name of ["schema-prefix-role@main", "schema-prefix-schema@main", "shared-prefix-role@main"]) {
       expect(byName(ev, name).dependencies).toEqual(expect.arrayContaining(server));
     }
-    expect(byName(ev, "db-prefix-role").dependencies.filter((d) => server.includes(d))).toEqual([]);
+    expect(byName(ev, "db-prefix-role@main").dependencies.filter((d) => server.includes(d))).toEqual([]);
   });
 
   test("a server whose shared objects another cell's stack manages gets no DatabaseServer here", async () => {
     const config = exampleConfig({ databaseServers: { main: { host: "db", adminUser: "admin", sslrootcert: "certs/db-main-ca.pem", manageShared: false } } });
     const other = await evaluate(() => registerProgram(catalog, config));
     expect(other.registrations.filter((r) => r.type.startsWith("tenancy:database:DatabaseServer"))).toEqual([]);
-    expect(other.registrations.find((r) => r.name === "shared-prefix-role")!.inputs).toMatchObject({ roles: ["tenancy_app"] });
+    expect(other.registrations.find((r) => r.name === "shared-prefix-role@main")!.inputs).toMatchObject({ roles: ["tenancy_app"] });
   });
 
   test("bucket mode: hardened bucket, versioning and retention from the YAML, tags", () => {
@@ -234,7 +236,8 @@ describe("Tenant", async () => {
 
   test("prefix mode: a TenantPrefix that empties the tenant's prefix on deletion, unless on_delete is retain", () => {
     const prefix = byName(ev, "schema-prefix-storage-prefix");
-    expect(prefix.inputs).toEqual({ tenantId: "schema-prefix", bucket: "example-tenancy-shared-default-eu-west-1", region: "eu-west-1", prefix: "tenants/schema-prefix/", onDelete: "delete" });
+    // moveGuard: the tenant (not protected) has a TenantMove that carries a change of its prefix over (providers/kit.ts MOVE_GUARD).
+    expect(prefix.inputs).toEqual({ tenantId: "schema-prefix", bucket: "example-tenancy-shared-default-eu-west-1", region: "eu-west-1", prefix: "tenants/schema-prefix/", onDelete: "delete", moveGuard: true });
     // Its stored code only loads the current TenantPrefix implementation, whose delete empties the prefix.
     expect(prefix.providerCode).toContain('.provider("TenantPrefix")');
     expect(byName(ev, "db-prefix-storage-prefix").inputs).toMatchObject({ prefix: "tenants/db-prefix/", onDelete: "retain" });
@@ -242,7 +245,7 @@ describe("Tenant", async () => {
     expect(prefix.provider).toBeUndefined();
     expect(prefix.dependencies).toEqual(expect.arrayContaining([byName(ev, "shared-eu-west-1-bucket").urn, byName(ev, "schema-prefix-dns").urn]));
     // The tenant's data goes before its objects: the data stage depends on it.
-    expect(byName(ev, "schema-prefix-schema").dependencies).toContain(prefix.urn);
+    expect(byName(ev, "schema-prefix-schema@main").dependencies).toContain(prefix.urn);
   });
 
   test("domain: proxied record to ingress, certificate validated through Cloudflare", () => {
@@ -270,9 +273,9 @@ describe("Tenant", async () => {
   test("migrations and seed run after the tenant's database objects, as the server's admin, password secret", () => {
     const deps = (name: string) => byName(ev, name).dependencies;
     expect(deps("schema-bucket-migrations")).toEqual(
-      expect.arrayContaining(["schema-bucket-role", "schema-bucket-schema", "schema-bucket-connect", "schema-bucket-schema-usage"].map((n) => byName(ev, n).urn)),
+      expect.arrayContaining(["schema-bucket-role@main", "schema-bucket-schema@main", "schema-bucket-connect@main", "schema-bucket-schema-usage@main"].map((n) => byName(ev, n).urn)),
     );
-    expect(deps("db-bucket-migrations")).toEqual(expect.arrayContaining(["db-bucket-role", "db-bucket-database", "db-bucket-revoke-public"].map((n) => byName(ev, n).urn)));
+    expect(deps("db-bucket-migrations")).toEqual(expect.arrayContaining(["db-bucket-role@main", "db-bucket-database@main", "db-bucket-revoke-public@main"].map((n) => byName(ev, n).urn)));
     expect(deps("db-bucket-seed")).toContain(byName(ev, "db-bucket-migrations").urn);
     const migrations = byName(ev, "shared-bucket-migrations");
     expect(migrations.inputs).toMatchObject({ host: "db-main.internal.example.com", port: 5432, user: "tenancy_admin", database: "tenancy_shared", isolation: "shared", role: "tenant_shared_bucket" });
@@ -291,9 +294,9 @@ describe("Tenant", async () => {
 
   test("suspended: DNS points at maintenance and the role cannot log in; nothing else differs", () => {
     expect(byName(ev, "shared-prefix-dns").inputs.content).toBe("maintenance.saas.example.com");
-    expect(byName(ev, "shared-prefix-role").inputs.login).toBe(false);
+    expect(byName(ev, "shared-prefix-role@main").inputs.login).toBe(false);
     expect(byName(ev, "schema-prefix-dns").inputs.content).toBe("ingress.saas.example.com");
-    expect(byName(ev, "schema-prefix-role").inputs.login).toBe(true);
+    expect(byName(ev, "schema-prefix-role@main").inputs.login).toBe(true);
   });
 
   test("a suspended tenant differs from its active twin in its doors (DNS, login, sessions, organization, storage, hooks) and its recorded configuration only", async () => {
@@ -302,11 +305,16 @@ describe("Tenant", async () => {
       new Map((await evaluate(() => registerProgram(twin(status, mode), exampleConfig()))).registrations.map((r) => [r.urn, r]));
     const changedOf = (active: Map<string, Registration>, suspended: Map<string, Registration>) =>
       [...suspended].filter(([urn, r]) => JSON.stringify(active.get(urn)?.inputs) !== JSON.stringify(r.inputs)).map(([urn]) => urn.split("::")[3]).sort();
-    const doors = ["twin-backup", "twin-deleted-hook", "twin-dns", "twin-lifecycle-hook", "twin-organization", "twin-role", "twin-suspension"];
+    // twin-move: a move keeps a suspended tenant's logins off (providers/move/move.ts), so its TenantMove records the status.
+    const doors = ["twin-backup", "twin-deleted-hook", "twin-dns", "twin-lifecycle-hook", "twin-move", "twin-organization", "twin-role@main", "twin-suspension"];
     // Own bucket: a bucket policy denying the tenant's principals exists only while it is suspended.
     const [active, suspended] = [await run("active", "bucket"), await run("suspended", "bucket")];
     expect(changedOf(active, suspended)).toEqual([...doors, "twin-bucket-suspension"].sort());
     expect([...suspended.keys()].filter((urn) => !active.has(urn)).map((urn) => urn.split("::")[3])).toEqual(["twin-bucket-suspension"]);
+    // The TenantMove differs in its status only: the place is the same.
+    const move = (r: Map<string, Registration>) => [...r.values()].find((x) => x.name === "twin-move")!.inputs;
+    expect({ ...move(suspended), suspended: false }).toEqual(move(active));
+    expect([move(active).suspended, move(suspended).suspended]).toEqual([false, true]);
     const policy = [...suspended.values()].find((r) => r.type === "aws:s3/bucketPolicy:BucketPolicy")!;
     expect(JSON.parse(policy.inputs.policy as string).Statement[0]).toMatchObject({ Effect: "Deny", Condition: { StringEquals: { "aws:PrincipalTag/tenant": "twin" } } });
     // Prefix: its policy denies what it allowed.

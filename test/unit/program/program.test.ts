@@ -49,8 +49,9 @@ describe("the example catalog", async () => {
     expect(child.dependencies).toEqual(expect.arrayContaining(parent.slice(1)));
     const childResources = owned(ev, "acme-research").filter((r) => r.custom);
     // Schema isolation (password, role, suspension, schema, two grants, migrations, seed), a prefix
-    // policy and its TenantPrefix, the four domain resources, the three identity resources, the two hooks and the backup.
-    expect(childResources.length).toBe(20);
+    // policy and its TenantPrefix, the four domain resources, the three identity resources, the two
+    // hooks, the backup and the TenantMove.
+    expect(childResources.length).toBe(21);
     // Every resource of the child depends on the parent's, so the engine deletes the child's first.
     for (const r of childResources) expect(r.dependencies, r.name).toEqual(expect.arrayContaining(parent.slice(1)));
     // And not the other way round.
@@ -130,9 +131,12 @@ test("50 generated tenants of every kind: no duplicate URN, every tenant complet
   expect(ev.registrations.filter((r) => r.type === "tenancy:index:Tenant")).toHaveLength(50);
   const perTenant = Object.keys(docs).map((id) => owned(ev, id).length);
   // The smallest tenant (shared, prefix): four components, password, role, suspension, the admin's
-  // membership, migrations, seed, policy, TenantPrefix, four domain resources, three identity resources, two hooks, backup.
-  expect(Math.min(...perTenant)).toBe(22);
-  expect(urns.length).toBeGreaterThan(50 * 22);
+  // membership, migrations, seed, policy, TenantPrefix, four domain resources, three identity resources,
+  // two hooks, backup, TenantMove.
+  expect(Math.min(...perTenant)).toBe(23);
+  expect(urns.length).toBeGreaterThan(50 * 23);
+  // One TenantMove per tenant.
+  expect(ev.registrations.filter((r) => r.type === "pulumi-nodejs:dynamic/tenancy:TenantMove").map((r) => r.name).sort()).toEqual(Object.keys(docs).map((id) => `${id}-move`).sort());
 });
 
 describe("secrets", () => {
