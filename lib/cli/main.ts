@@ -81,7 +81,7 @@ export function buildCli(emit: (result: CommandResult) => void, startDir = proce
     .option("--allow-data-loss <id>", "a tenant whose offboarding without backup, refused place change or lowered migrations the change accepts (repeatable)", collect, [])
     .option("--allow-cell-move <id>", "a tenant whose state was moved between stacks already (repeatable)", collect, [])
     // Resolved where the user ran the command: the plan itself runs from the project's root.
-    .option("--sizes <file.json>", 'tenant sizes in bytes, { "<tenant id>": <bytes> }, to estimate the maintenance of a tenant move', (file: string) => resolve(startDir, file))
+    .option("--sizes <file.json>", 'tenant sizes in bytes, { "<tenant id>": <bytes> } or `tenancy status --format json` output, to estimate the maintenance of a tenant move', (file: string) => resolve(startDir, file))
     .action(async ({ quiet, ...opts }: { base?: string; format: Format; quiet?: boolean; allowDataLoss: string[]; allowCellMove: string[]; sizes?: string }) => {
       // Loaded on demand, with require so it stays synchronous CommonJS under tsx: the program and
       // the provider SDKs take seconds to import, which the other commands should not pay.

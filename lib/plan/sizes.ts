@@ -5,7 +5,30 @@
 import { LineCounter, parseDocument, isMap, isScalar } from "yaml";
 import { didYouMean } from "../catalog/errors";
 
-const WANTED = `--sizes takes a JSON object of tenant id to size in bytes, such as { "acme": 2147483648 }`;
+const WANTED = `--sizes takes a JSON object of tenant id to size in bytes, such as { "acme": 2147483648 }, or what \`tenancy status --format json\` prints`;
+
+/** `tenancy status --format json`: each tenant's database and storage bytes, where they were reachable. */
+interface StatusJson {
+  tenants: { expected?: { id?: unknown }; database?: { reachable?: boolean; bytes?: unknown }; storage?: { reachable?: boolean; bytes?: unknown } }[];
+}
+
+function isStatusJson(value: object): value is StatusJson {
+  return Array.isArray((value as Partial<StatusJson>).tenants);
+}
+
+/** The sizes a status report measured: rows and objects of each tenant both parts of which it reached. */
+function statusSizes(status: StatusJson, file: string, known: readonly string[]): Map<string, number> {
+  const sizes = new Map<string, number>();
+  const ids = new Set(known);
+  for (const [i, t] of status.tenants.entries()) {
+    const id = t?.expected?.id;
+    if (typeof id !== "string") throw new Error(`${file}: tenants[${i}] has no expected.id; ${WANTED}`);
+    const [db, storage] = [t.database, t.storage];
+    if (!ids.has(id) || !db?.reachable || !storage?.reachable || typeof db.bytes !== "number" || typeof storage.bytes !== "number") continue;
+    sizes.set(id, db.bytes + storage.bytes);
+  }
+  return sizes;
+}
 
 /** 1-based line and column of a character offset. */
 function position(text: string, offset: number): string {
@@ -30,6 +53,8 @@ export function parseSizes(text: string, file: string, known: readonly string[])
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new Error(`${file}:1:1: ${value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`}, not a JSON object; ${WANTED}`);
   }
+  // A status report covers a whole cell, and other cells' tenants: only the catalog's are taken.
+  if (isStatusJson(value)) return statusSizes(value, file, known);
   // Parsed again for where each entry is (JSON is YAML): JSON.parse keeps no positions, and only the last of two equal keys.
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false });
