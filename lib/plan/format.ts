@@ -57,9 +57,12 @@ function carried(tenant: TenantPlan): PlacementMove[] {
   return tenant.moveRefusals.length > 0 ? [] : tenant.moves;
 }
 
-/** A move's MOVE line after `MOVE `: what it copies and the maintenance it takes. */
-function moveLine(move: PlacementMove): string {
-  return `${moveText(move)}: copies ${move.copies}; maintenance: ${move.maintenance}`;
+/**
+ * A move's MOVE line after `MOVE `: what it copies, and for the tenant's first move the maintenance,
+ * which is one for all of them (one TenantMove carries every key of the tenant at once).
+ */
+function moveLine(move: PlacementMove, first: boolean): string {
+  return `${moveText(move)}: copies ${move.copies}${first ? `; maintenance: ${move.maintenance}` : ""}`;
 }
 
 /** What the deletion flow does with the data first, from the removed file's `lifecycle.on_delete`. */
@@ -126,7 +129,7 @@ export function formatText(plan: Plan): string {
   for (const t of plan.tenants) {
     lines.push(`${SIGN[t.action]} ${t.id}: ${summaryWords(t).join(", ")}`);
     if (t.movedFrom) lines.push(`    moves from cell ${t.movedFrom} to ${t.cell}: deleted by the ${t.movedFrom} stack, created anew by the ${t.cell} stack`);
-    for (const m of t.moves) lines.push(`    MOVE ${moveLine(m)}`);
+    t.moves.forEach((m, i) => lines.push(`    MOVE ${moveLine(m, i === 0)}`));
     if (t.migration && t.migration.files.length > 0) lines.push(`    runs ${t.migration.files.join(", ")}`);
     for (const d of t.destructive) lines.push(`    destructive: ${destructiveText(d)}`);
     for (const loss of t.dataLoss) {
