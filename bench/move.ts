@@ -32,6 +32,7 @@ import { migrate } from "../providers/postgres/runner";
 import { tenantSeed } from "../providers/postgres/seed";
 import type { Isolation, ServerTarget } from "../providers/postgres/target";
 import type { ObjectPlace, S3Store } from "../providers/s3/client";
+import { seededRandom } from "../test/harness/fault-proxy";
 import { startPostgres, type TestPostgres } from "../test/harness/postgres";
 import { startS3, S3RVER_REGION, type TestS3 } from "../test/harness/s3";
 
@@ -86,17 +87,6 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-/** Deterministic sizes and keys (mulberry32), so every run moves the same shape of objects. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function query(s: Services, sql: string, params: unknown[] = [], database = "postgres"): Promise<any[]> {
   const client = await s.pg.adminClient(database);
@@ -211,7 +201,8 @@ async function writeRows(s: Services, where: ServerTarget, bytes: number, minimu
 
 /** `count` objects of `bytes` in all: a few large ones (multipart once copied) where they fit, mostly medium and small. */
 function objectShapes(count: number, bytes: number, seed: number): { key: string; size: number; contentType: string }[] {
-  const next = random(seed);
+  // Deterministic sizes and keys, so every run moves the same shape of objects.
+  const next = seededRandom(seed);
   const large = bytes >= 20 * MB && count >= 10 ? [6_500_000, 7_500_000] : [];
   const rest = Math.max(0, bytes - large.reduce((a, b) => a + b, 0));
   const raw = Array.from({ length: Math.max(0, count - large.length) }, (_, i) => (i % 5 === 0 ? 100_000 + next() * 500_000 : 1_000 + next() * 39_000));
