@@ -10,16 +10,14 @@
  *
  * Measured by bench/move.ts (`npm run bench:move`) on 2026-11-25, on 2 cores, against PostgreSQL 15
  * and s3rver on the same machine (no network between them: a real server and S3 add round trips,
- * most of them per object), a tenant moved schema -> database and prefix -> bucket:
- * - 44.5 MB of tables (315,000 rows) and 300 objects of 30 MB: 15.6-17.3 s, 4.5-5.0 MB/s over the
- *   tiny tenant's time in five runs (2.1-2.7 times the floor: every row COPY'd out and in once,
- *   every object fetched and written once);
- * - rows alone (66.7 MB) 4.35 MB/s, objects alone (600, 60 MB) 4.57 MB/s, 155 MB of tables and
- *   900 objects of 90 MB 5.1 MB/s: about linear in the size;
- * - a tiny tenant (252 rows, 5 objects): 0.6-0.9 s.
- * Rounded the slow way: 4 MB/s and 1 s.
+ * most of them per object), a tenant moved schema -> database and prefix -> bucket, 44.5 MB of tables
+ * (315,000 rows) and 300 objects of 30 MB: 12.4-14.5 s, 5.4-6.3 MB/s over the tiny tenant's time in
+ * three runs, 1.8-2.0 times the floor (every row COPY'd out and in once, every object fetched and
+ * written once); a tiny tenant (252 rows, 5 objects) 0.5-0.6 s. (Before rows were copied with COPY
+ * instead of INSERTs: 4.5-5.2 MB/s; about linear in the size from 0.2 to 245 MB.)
+ * Rounded the slow way: 5 MB/s and 1 s.
  */
-export const MOVE_BYTES_PER_SECOND = 4_000_000;
+export const MOVE_BYTES_PER_SECOND = 5_000_000;
 export const MOVE_FIXED_SECONDS = 1;
 
 /** 1.5 GB, 340 MB, 12 kB, 900 bytes: decimal units, as the rate's MB/s. */

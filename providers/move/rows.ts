@@ -10,7 +10,9 @@
 // (both places must be at the same migration version). Seeded tables are the seed's (TenantSeed wrote
 // them in the new place from the catalog) and the runner's bookkeeping is its own: neither is copied.
 import type { Client } from "pg";
-import { quoteIdent as q } from "../../lib/database/sql";
+import { pipeline } from "node:stream/promises";
+import { from as copyFrom, to as copyTo } from "pg-copy-streams";
+import { literal, quoteIdent as q } from "../../lib/database/sql";
 import { connect } from "../postgres/connection";
 import { SEEDED_TABLES } from "../postgres/grants";
 import { appliedVersion, withTarget } from "../postgres/runner";
@@ -82,6 +84,34 @@ async function openSource(from: Target): Promise<Client> {
 }
 
 /**
+ * One table's rows of the tenant, streamed from the old place into the new one with COPY: rows leave
+ * and arrive in PostgreSQL's text format without passing through values in between, about twice as
+ * fast as INSERTs (bench/move.ts). COPY FROM writes identity columns as given, as INSERT ... OVERRIDING
+ * SYSTEM VALUE does. Returns the rows written.
+ */
+async function copyTable(source: Client, from: Target, client: Client, to: Target, table: TableShape): Promise<number> {
+  const columns = table.columns.map(q).join(", ");
+  const filter = from.isolation === "shared" ? ` WHERE tenant_id = ${literal(from.tenantId)}` : "";
+  const out = source.query(copyTo(`COPY (SELECT ${columns} FROM ${q(from.schema)}.${q(table.name)}${filter}) TO STDOUT`));
+  const into = client.query(copyFrom(`COPY ${q(to.schema)}.${q(table.name)} (${columns}) FROM STDIN`));
+  await pipeline(out, into);
+  return into.rowCount;
+}
+
+/**
+ * The same with INSERTs, for a shared new place: its tables force row-level security on their owner
+ * too, and PostgreSQL refuses COPY FROM into such a table.
+ */
+async function insertTable(source: Client, from: Target, client: Client, to: Target, table: TableShape): Promise<number> {
+  let rows = 0;
+  for await (const batch of readRows(source, from.schema, table, from.isolation === "shared" ? from.tenantId : undefined)) {
+    await insertRows(client, to, table, batch);
+    rows += batch.length;
+  }
+  return rows;
+}
+
+/**
  * Copies the tenant's rows from `from` into `to` and verifies them there before committing; returns
  * the rows copied per table and the checksums both places agree on. Throws, with nothing committed
  * in the new place and nothing changed in the old one, when they do not agree.
@@ -96,11 +126,7 @@ export async function copyRows(from: Target, to: Target): Promise<{ rows: Record
       await deleteRows(client, to, tables);
       const rows: Record<string, number> = {};
       for (const table of tables) {
-        rows[table.name] = 0;
-        for await (const batch of readRows(source, from.schema, table, from.isolation === "shared" ? from.tenantId : undefined)) {
-          await insertRows(client, to, table, batch);
-          rows[table.name] += batch.length;
-        }
+        rows[table.name] = to.isolation === "shared" ? await insertTable(source, from, client, to, table) : await copyTable(source, from, client, to, table);
         await advanceSequences(client, to.schema, table);
       }
       const found = await checksums(client, to, tables);

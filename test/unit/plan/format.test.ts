@@ -249,19 +249,19 @@ describe("a tenant move in every format", () => {
 
   it("text: the MOVE line names what is copied and the maintenance; the old place's deletion is no data loss", () => {
     const text = formatText(moved(new Map([["globex", 5_700_000_000]])));
-    expect(text).toContain(`    MOVE database.isolation schema → database: ${COPIES}; maintenance: about 24 min (5.7 GB of rows and objects at about 4 MB/s, plus 1 s)\n`);
+    expect(text).toContain(`    MOVE database.isolation schema → database: ${COPIES}; maintenance: about 19 min (5.7 GB of rows and objects at about 5 MB/s, plus 1 s)\n`);
     expect(text).toContain("    old place: deletes schema tenant_globex once the move has copied its data\n");
     expect(text).toMatch(/ {2}- postgresql:index\/schema:Schema +globex-schema {2}\(old place: deleted once the move has copied its data\)\n/);
     expect(text).not.toMatch(/DATA LOSS|ERROR|refuse|does not/);
     // Without --sizes, the line says how the time scales instead.
-    expect(formatText(moved())).toContain(`${COPIES}; maintenance: size not known to the plan: the time to copy its rows and objects, about 4 MB/s plus 1 s; pass --sizes to estimate\n`);
+    expect(formatText(moved())).toContain(`${COPIES}; maintenance: size not known to the plan: the time to copy its rows and objects, about 5 MB/s plus 1 s; pass --sizes to estimate\n`);
   });
 
   it("markdown: the moves with their maintenance, and no data loss warning for the old place", () => {
     const markdown = formatMarkdown(moved(new Map([["globex", 5_700_000_000]])));
     expect(markdown).toContain(
       "> [!WARNING]\n> **Tenant moves (1):** pulumi up copies the data; the tenant's logins are refused during its maintenance.\n" +
-        `> - **globex: database.isolation schema → database**: ${COPIES}; maintenance: about 24 min (5.7 GB of rows and objects at about 4 MB/s, plus 1 s)\n` +
+        `> - **globex: database.isolation schema → database**: ${COPIES}; maintenance: about 19 min (5.7 GB of rows and objects at about 5 MB/s, plus 1 s)\n` +
         "> - globex: old place: schema tenant_globex deleted once the move has copied its data\n",
     );
     expect(markdown).toContain("| - | `postgresql:index/schema:Schema` | `globex-schema` (old place, after the move's copy) |  |");
@@ -271,7 +271,7 @@ describe("a tenant move in every format", () => {
   it("json: each move with its maintenance, and its bytes when --sizes gave them", () => {
     const tenantOfDoc = (sizes?: Map<string, number>) => JSON.parse(formatJson(moved(sizes))).tenants.find((t: { id: string }) => t.id === "globex");
     expect(tenantOfDoc(new Map([["globex", 5_700_000_000]]))).toMatchObject({
-      moves: [{ key: "database.isolation", from: "schema", to: "database", copies: COPIES.slice("copies ".length), maintenance: "about 24 min (5.7 GB of rows and objects at about 4 MB/s, plus 1 s)", bytes: 5_700_000_000 }],
+      moves: [{ key: "database.isolation", from: "schema", to: "database", copies: COPIES.slice("copies ".length), maintenance: "about 19 min (5.7 GB of rows and objects at about 5 MB/s, plus 1 s)", bytes: 5_700_000_000 }],
       moveRefusals: [],
     });
     expect(tenantOfDoc().moves[0]).not.toHaveProperty("bytes");

@@ -4,15 +4,15 @@ import { durationText, MOVE_BYTES_PER_SECOND, MOVE_FIXED_SECONDS, moveMaintenanc
 
 describe("moveMaintenance", () => {
   it("estimates from the size: fixed overhead plus bytes over the measured rate, rounded to what an estimate can claim", () => {
-    expect([MOVE_BYTES_PER_SECOND, MOVE_FIXED_SECONDS]).toEqual([4_000_000, 1]);
-    expect(moveMaintenance(0)).toBe("about 1 s (0 bytes of rows and objects at about 4 MB/s, plus 1 s)");
-    expect(moveMaintenance(280_000_000)).toBe("about 1 min (280 MB of rows and objects at about 4 MB/s, plus 1 s)");
-    expect(moveMaintenance(5_700_000_000)).toBe("about 24 min (5.7 GB of rows and objects at about 4 MB/s, plus 1 s)");
-    expect(moveMaintenance(60_000_000_000)).toBe("about 4.2 h (60 GB of rows and objects at about 4 MB/s, plus 1 s)");
+    expect([MOVE_BYTES_PER_SECOND, MOVE_FIXED_SECONDS]).toEqual([5_000_000, 1]);
+    expect(moveMaintenance(0)).toBe("about 1 s (0 bytes of rows and objects at about 5 MB/s, plus 1 s)");
+    expect(moveMaintenance(280_000_000)).toBe("about 1 min (280 MB of rows and objects at about 5 MB/s, plus 1 s)");
+    expect(moveMaintenance(5_700_000_000)).toBe("about 19 min (5.7 GB of rows and objects at about 5 MB/s, plus 1 s)");
+    expect(moveMaintenance(60_000_000_000)).toBe("about 3.3 h (60 GB of rows and objects at about 5 MB/s, plus 1 s)");
   });
 
   it("without a size, says the plan does not know it, how the time scales, and how to get an estimate", () => {
-    expect(moveMaintenance(undefined)).toBe("size not known to the plan: the time to copy its rows and objects, about 4 MB/s plus 1 s; pass --sizes to estimate");
+    expect(moveMaintenance(undefined)).toBe("size not known to the plan: the time to copy its rows and objects, about 5 MB/s plus 1 s; pass --sizes to estimate");
   });
 });
 

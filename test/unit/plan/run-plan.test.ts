@@ -381,7 +381,7 @@ describe("runPlan", () => {
     const move = () => writeFileSync(join(repo, "tenants/initech.yaml"), `${readFileSync(join(repo, "tenants/initech.yaml"), "utf8")}database: { isolation: schema, server: main }\nstorage: { mode: bucket, versioning: false, noncurrent_days: 30 }\n`);
     const { exitCode, text, json } = await withChange(move, () => plan("HEAD"));
     expect(exitCode).toBe(0);
-    const unknown = "maintenance: size not known to the plan: the time to copy its rows and objects, about 4 MB/s plus 1 s; pass --sizes to estimate";
+    const unknown = "maintenance: size not known to the plan: the time to copy its rows and objects, about 5 MB/s plus 1 s; pass --sizes to estimate";
     expect(text).toContain(
       `    MOVE database.isolation shared → schema: copies every row of the tenant, from its rows in the shared schema on server main into its schema on server main; ${unknown}\n` +
         // One maintenance for the tenant: one TenantMove carries all its keys at once.
@@ -407,7 +407,7 @@ describe("runPlan", () => {
     const sized = await withChange(move, () => sizes('{ "initech": 280000000, "acme": 5 }'));
     expect(sized.exitCode).toBe(0);
     const initech = (JSON.parse(sized.output) as { tenants: { id: string; moves: { maintenance: string; bytes?: number }[] }[] }).tenants.find((t) => t.id === "initech")!;
-    expect(initech.moves).toMatchObject([{ maintenance: "about 1 min (280 MB of rows and objects at about 4 MB/s, plus 1 s)", bytes: 280000000 }]);
+    expect(initech.moves).toMatchObject([{ maintenance: "about 1 min (280 MB of rows and objects at about 5 MB/s, plus 1 s)", bytes: 280000000 }]);
     const unknownId = await withChange(move, () => sizes('{\n  "initech": 1,\n  "inittech": 2\n}'));
     expect(unknownId).toMatchObject({ exitCode: 1, planned: false });
     expect(unknownId.output).toContain('\nsizes.json:3:3 inittech: no tenant inittech in the catalog (now or at the base); did you mean "initech"?; sizes are by tenant id\n');

@@ -49,8 +49,8 @@ describe("placementMoves", () => {
     expect(unknown).not.toHaveProperty("bytes");
     const sized = placementMoves(globex, { ...globex, database: { isolation: "database", server: "db2" } }, 3_200_000_000);
     expect(sized.map((m) => [m.maintenance, m.bytes])).toEqual([
-      ["about 13 min (3.2 GB of rows and objects at about 4 MB/s, plus 1 s)", 3_200_000_000],
-      ["about 13 min (3.2 GB of rows and objects at about 4 MB/s, plus 1 s)", 3_200_000_000],
+      ["about 11 min (3.2 GB of rows and objects at about 5 MB/s, plus 1 s)", 3_200_000_000],
+      ["about 11 min (3.2 GB of rows and objects at about 5 MB/s, plus 1 s)", 3_200_000_000],
     ]);
   });
 });
