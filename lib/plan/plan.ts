@@ -5,7 +5,7 @@ import type { DestructiveStatement } from "../database/migration-lint";
 import type { MigrationStep } from "../database/rollout";
 import { ACTIONS, type Action, type ResourceChange } from "./diff";
 import type { LostFile } from "./lost-files";
-import { moveRefusals, placementMoves, safetyFindings, unusedAcknowledgements, type Acknowledgements, type PlacementMove, type SafetyFinding } from "./safety";
+import { moveRefusals, placeChangeMove, placementMoves, safetyFindings, unusedAcknowledgements, type Acknowledgements, type PlacementMove, type SafetyFinding } from "./safety";
 
 export type { MigrationStep };
 
@@ -133,7 +133,10 @@ export function buildPlan(input: BuildPlanInput): Plan {
     const action: Action = !b ? "create" : !h ? "delete" : resources.some((c) => c.action !== "same") ? "update" : "same";
     const migration = steps.get(id);
     const destructive = (migration?.files ?? []).flatMap((file) => (input.destructive?.(file) ?? []).map((d) => ({ ...d, file })));
-    const moves = b && h ? placementMoves(b, h, input.sizes?.get(id)) : [];
+    const catalogMoves = b && h ? placementMoves(b, h, input.sizes?.get(id)) : [];
+    // Without a catalog move, the place may still change by code or stack config: shown as a move too.
+    const placeChange = catalogMoves.length === 0 ? resources.map((c) => placeChangeMove(c, input.sizes?.get(id))).find((m) => m !== undefined) : undefined;
+    const moves = placeChange ? [placeChange] : catalogMoves;
     return {
       id,
       action: action === "same" && migration ? "update" : action,

@@ -20,10 +20,14 @@ import type { MigrationStep } from "../database/rollout";
 import { MOVE_GUARD } from "../../providers/kit";
 import type { ResourceChange } from "./diff";
 import { moveMaintenance } from "./move-estimate";
+import { describePlace, objectsMove, rowsMove, type MovePlace } from "../../providers/move/move";
+
+const DYNAMIC = "pulumi-nodejs:dynamic/tenancy:";
 
 export const MOVE_RUNBOOK = "docs/runbooks.md#moving-a-tenant";
 
-export type PlacementKey = "database.isolation" | "database.server" | "storage.mode" | "region";
+/** A catalog key that places the tenant's data, or `place`: the place changes by code or stack config alone. */
+export type PlacementKey = "database.isolation" | "database.server" | "storage.mode" | "region" | "place";
 
 /** One placement change of a tenant: where its data is, from → to, what the move copies and for how long. */
 export interface PlacementMove {
@@ -66,6 +70,23 @@ export function placementMoves(before: Placed, after: Placed, bytes?: number): P
   return changes
     .filter(([, from, to]) => from !== to)
     .map(([key, from, to, copies]) => ({ key, from, to, copies, maintenance, ...(bytes === undefined ? {} : { bytes }) }));
+}
+
+/**
+ * A move the catalog does not show: the tenant's TenantMove resource names another place in head
+ * than in base (a change of code or of the stack config), which `pulumi up` carries out like any
+ * move. Found from the resource's own inputs, by the provider's own rules (providers/move/move.ts).
+ */
+export function placeChangeMove(change: ResourceChange, bytes?: number): PlacementMove | undefined {
+  if (change.type !== `${DYNAMIC}TenantMove` || change.action !== "update" || !change.previous) return undefined;
+  const place = (inputs: Record<string, unknown>) =>
+    typeof inputs.target === "object" && inputs.target !== null && typeof inputs.objects === "object" && inputs.objects !== null
+      ? ({ target: inputs.target, objects: inputs.objects } as unknown as MovePlace)
+      : undefined;
+  const [from, to] = [place(change.previous.inputs), place(change.registration.inputs)];
+  if (!from || !to || (!rowsMove(from, to) && !objectsMove(from, to))) return undefined;
+  const [a, b] = [describePlace(from), describePlace(to)];
+  return { key: "place", from: a, to: b, copies: `every row and object of the tenant, from ${a} into ${b}`, maintenance: moveMaintenance(bytes), ...(bytes === undefined ? {} : { bytes }) };
 }
 
 export function moveText(move: PlacementMove): string {

@@ -11,7 +11,7 @@ import { buildPlan } from "../../../lib/plan/plan";
 import { moveMaintenance } from "../../../lib/plan/move-estimate";
 import { moveRefusals, placementMoves, unusedAcknowledgements, type MoveSide } from "../../../lib/plan/safety";
 import type { Registration } from "../../../lib/plan/evaluate";
-import { tenantRegistrations } from "./registrations";
+import { reg, tenantRegistrations } from "./registrations";
 
 function exampleCatalog(): Catalog {
   const loaded = loadCatalog(readCatalogDir("tenants"));
@@ -225,6 +225,31 @@ describe("buildPlan with a tenant move", () => {
       "once it is moved, acknowledge with --allow-data-loss globex";
     expect(planOf(base, base, { headRegs }).errors).toEqual([message]);
     expect(planOf(base, base, { headRegs, dataLoss: ["globex"] }).acknowledged).toEqual([{ tenant: "globex", message, acknowledged: "--allow-data-loss globex" }]);
+  });
+
+  it("shows a place change that comes from code or stack config, not the catalog, as a move too: what its TenantMove copies, from → to", () => {
+    const base = exampleCatalog();
+    const regs = registrations(base);
+    const globex = regs.find((r) => r.type === "tenancy:index:Tenant" && r.name === "globex")!;
+    const target = { server: "main", host: "db", port: 5432, user: "admin", sslmode: "disable", isolation: "schema", database: "tenancy_schemas", schema: "tenant_globex", tenantId: "globex", role: "tenant_globex", ownerRole: "tenancy_owner", appRole: "tenancy_app" };
+    const objects = { bucket: "example-globex", prefix: "", region: "us-east-1", versioning: false };
+    const move = (t: object) => reg("pulumi-nodejs:dynamic/tenancy:TenantMove", "globex-move", globex, { tenantId: "globex", target: t, objects });
+    const elsewhere = (r: Registration): Registration => (r.name === "globex-migrations" ? { ...r, inputs: { ...r.inputs, schema: "elsewhere" } } : r);
+    const plan = planOf(base, base, { baseRegs: [...regs, move(target)], headRegs: [...regs.map(elsewhere), move({ ...target, schema: "elsewhere" })] });
+    expect(plan.errors).toEqual([]);
+    const moves = plan.tenants.find((t) => t.id === "globex")!.moves;
+    expect(moves).toEqual([
+      {
+        key: "place",
+        from: "schema tenancy_schemas.tenant_globex on server main, s3://example-globex/ in us-east-1",
+        to: "schema tenancy_schemas.elsewhere on server main, s3://example-globex/ in us-east-1",
+        copies: "every row and object of the tenant, from schema tenancy_schemas.tenant_globex on server main, s3://example-globex/ in us-east-1 into schema tenancy_schemas.elsewhere on server main, s3://example-globex/ in us-east-1",
+        maintenance: moveMaintenance(undefined),
+      },
+    ]);
+    // How the place is reached is no move: the provider's own rule (providers/move/move.ts) decides.
+    const readdressed = planOf(base, base, { baseRegs: [...regs, move(target)], headRegs: [...regs, move({ ...target, host: "db.internal" })] });
+    expect(readdressed.tenants.find((t) => t.id === "globex")?.moves ?? []).toEqual([]);
   });
 
   it("refuses a protected tenant's move once, as a move, and no acknowledgement waves it through", () => {
