@@ -1,9 +1,24 @@
 // Statements in a migration that destroy data, found the way Atlas's lint finds them: DROP TABLE,
-// DROP SCHEMA, DROP DATABASE, ALTER TABLE ... DROP [COLUMN], ALTER COLUMN ... TYPE (a narrower
-// type loses or refuses values; the lint does not know the column's old type, so every change but
-// one to unbounded text counts), TRUNCATE, and DELETE without WHERE. A file may hold one on
-// purpose (a down migration drops what its up created) when a marker comment right before the
-// statement says so and why:
+// DROP SCHEMA, DROP DATABASE, ALTER TABLE ... DROP [COLUMN], ALTER COLUMN ... TYPE unless it is a
+// lossless widening (a narrower type loses or refuses values), TRUNCATE, and DELETE without WHERE.
+//
+// For a type change the lint knows the column's old type from the migrations before it: the ups in
+// version order (a down NNNN sees all ups through NNNN, the state it reverts), then the file's own
+// statements in order, through CREATE TABLE column definitions, ALTER TABLE ... ADD [COLUMN],
+// ALTER COLUMN ... TYPE, RENAME [COLUMN] a TO b, RENAME TO, DROP [COLUMN] and DROP TABLE (names
+// folded as PostgreSQL does: unquoted lower-cased). A change passes when it is to unbounded text
+// (text, varchar) or widens the old type: varchar(n)/char(n) to varchar(m >= n); smallint to integer,
+// bigint or numeric; integer to bigint or numeric; bigint to numeric; real to double precision;
+// numeric(p,s) to numeric with no fewer integer or fraction digits; or keeps it. Any USING clause
+// but a plain cast of the column to the new type computes new values and counts. Anything else
+// counts: a narrowing, another family (text to integer, timestamptz to date) or an old type the
+// lint does not know (a column it did not see created); the finding says the old type when known:
+// `ALTER TABLE invoices ALTER COLUMN amount_cents TYPE integer (was bigint)`. destructiveStatementsByFile
+// judges a directory's files so; destructiveStatements judges one file against the types it is
+// given (none: only what the file itself creates).
+//
+// A file may hold a destructive statement on purpose (a down migration drops what its up created)
+// when a marker comment right before the statement says so and why:
 //
 //     -- tenancy:destructive the down of 0003: invoices exist only from 0003 on
 //     DROP TABLE invoices;
@@ -17,6 +32,8 @@
 
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, posix } from "node:path";
+import { columnDefinitions, isUnboundedText, lossless, parseType, plainCast, resolveTable, type ColumnType, type ColumnTypes } from "./column-types";
+import { findTop, identName, joinTokens, qualifiedName, tokenize, topParts, type Token } from "./sql-tokens";
 
 export const DESTRUCTIVE_MARKER = "tenancy:destructive";
 
@@ -33,144 +50,6 @@ export interface DestructiveStatement {
   intended?: string;
 }
 
-interface Token {
-  /** Upper-cased for words; the character for punctuation; `'` for any quoted literal. */
-  value: string;
-  /** The word as written (identifiers keep their case in `text`). */
-  raw: string;
-  line: number;
-  col: number;
-}
-
-interface Statement {
-  tokens: Token[];
-  /** Comments between the previous statement's end and this statement's first token. */
-  leading: string[];
-}
-
-/** Splits `sql` into statements of tokens, skipping comments, literals and quoted bodies. */
-export function tokenize(sql: string): Statement[] {
-  const statements: Statement[] = [];
-  let tokens: Token[] = [];
-  let leading: string[] = [];
-  let line = 1;
-  let lineStart = 0;
-  let i = 0;
-  const advance = (to: number) => {
-    for (let k = i; k < to && k < sql.length; k++) {
-      if (sql[k] === "\n") {
-        line++;
-        lineStart = k + 1;
-      }
-    }
-    i = Math.min(to, sql.length);
-  };
-  const push = (value: string, raw: string, startLine: number, startCol: number) => tokens.push({ value, raw, line: startLine, col: startCol });
-  // A comment after a statement's `;` on the same line belongs to that statement, not the next.
-  let endedOnLine = 0;
-  const lead = (text: string, startLine: number) => {
-    if (tokens.length === 0 && startLine !== endedOnLine) leading.push(text.trim());
-  };
-  while (i < sql.length) {
-    const c = sql[i];
-    const startLine = line;
-    const startCol = i - lineStart + 1;
-    if (c === "-" && sql[i + 1] === "-") {
-      const end = sql.indexOf("\n", i);
-      const text = sql.slice(i + 2, end === -1 ? sql.length : end);
-      lead(text, startLine);
-      advance(end === -1 ? sql.length : end);
-    } else if (c === "/" && sql[i + 1] === "*") {
-      // PostgreSQL block comments nest.
-      let depth = 0;
-      let k = i;
-      while (k < sql.length) {
-        if (sql[k] === "/" && sql[k + 1] === "*") {
-          depth++;
-          k += 2;
-        } else if (sql[k] === "*" && sql[k + 1] === "/") {
-          depth--;
-          k += 2;
-          if (depth === 0) break;
-        } else k++;
-      }
-      lead(sql.slice(i + 2, Math.max(i + 2, k - 2)), startLine);
-      advance(k);
-    } else if (c === "'" || ((c === "E" || c === "e") && sql[i + 1] === "'")) {
-      // '' is a quote inside a literal; in an E'' literal a backslash escapes the next character.
-      const escapes = c !== "'";
-      let k = i + (escapes ? 2 : 1);
-      while (k < sql.length) {
-        if (escapes && sql[k] === "\\") k += 2;
-        else if (sql[k] === "'" && sql[k + 1] === "'") k += 2;
-        else if (sql[k] === "'") break;
-        else k++;
-      }
-      advance(k + 1);
-      push("'", "'…'", startLine, startCol);
-    } else if (c === '"') {
-      let k = i + 1;
-      while (k < sql.length) {
-        if (sql[k] === '"' && sql[k + 1] === '"') k += 2;
-        else if (sql[k] === '"') break;
-        else k++;
-      }
-      const raw = sql.slice(i, k + 1);
-      advance(k + 1);
-      push("IDENT", raw, startLine, startCol);
-    } else if (c === "$" && /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.test(sql.slice(i, i + 64))) {
-      const tag = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i, i + 64))![0];
-      const end = sql.indexOf(tag, i + tag.length);
-      advance(end === -1 ? sql.length : end + tag.length);
-      push("'", "$…$", startLine, startCol);
-    } else if (/[A-Za-z_]/.test(c)) {
-      const m = /^[A-Za-z_][A-Za-z0-9_$]*/.exec(sql.slice(i, i + 256))!;
-      advance(i + m[0].length);
-      push(m[0].toUpperCase(), m[0], startLine, startCol);
-    } else if (c === ";") {
-      if (tokens.length > 0) statements.push({ tokens, leading });
-      tokens = [];
-      leading = [];
-      endedOnLine = line;
-      advance(i + 1);
-    } else if (/\s/.test(c)) {
-      advance(i + 1);
-    } else {
-      // Numbers, operators, parentheses, commas, dots: one token per character is enough here.
-      advance(i + 1);
-      push(c, c, startLine, startCol);
-    }
-  }
-  if (tokens.length > 0) statements.push({ tokens, leading });
-  return statements;
-}
-
-/** Index of the first token at parenthesis depth 0, at or after `from`, with a value in `values`. */
-function findTop(tokens: readonly Token[], from: number, values: readonly string[]): number {
-  let depth = 0;
-  for (let k = from; k < tokens.length; k++) {
-    const v = tokens[k].value;
-    if (v === "(") depth++;
-    else if (v === ")") depth--;
-    else if (depth === 0 && values.includes(v)) return k;
-  }
-  return -1;
-}
-
-/** Top-level comma-separated parts of tokens[from..]. */
-function topParts(tokens: readonly Token[], from: number): Token[][] {
-  const parts: Token[][] = [[]];
-  let depth = 0;
-  for (let k = from; k < tokens.length; k++) {
-    const v = tokens[k].value;
-    if (v === "(") depth++;
-    else if (v === ")") depth--;
-    if (depth === 0 && v === ",") parts.push([]);
-    else parts[parts.length - 1].push(tokens[k]);
-  }
-  return parts;
-}
-
 const TEXT_WORDS = 8;
 
 function textOf(tokens: readonly Token[]): string {
@@ -180,13 +59,51 @@ function textOf(tokens: readonly Token[]): string {
   return tokens.length > TEXT_WORDS ? `${text} …` : text;
 }
 
-/** The destructive kinds of one statement (an ALTER TABLE may hold several). */
-function classify(tokens: readonly Token[]): { kind: DestructiveKind; at: Token }[] {
+type Found = { kind: DestructiveKind; at: Token; text?: string };
+
+/** Where the table name starts in ALTER TABLE [IF EXISTS] [ONLY] name. */
+function afterKeywords(tokens: readonly Token[], from: number, skip: readonly string[][]): number {
+  let k = from;
+  for (const words of skip) if (words.every((w, i) => tokens[k + i]?.value === w)) k += words.length;
+  return k;
+}
+
+/**
+ * The destructive kinds of one statement (an ALTER TABLE may hold several), judged against
+ * `types`, which the statement then updates: what it creates, adds, renames, retypes and drops.
+ */
+function classify(tokens: readonly Token[], types: ColumnTypes): Found[] {
   const v = (k: number) => tokens[k]?.value;
   const first = v(0);
+  if (first === "CREATE") {
+    const table = afterKeywords(tokens, 1, [["GLOBAL"], ["LOCAL"], ["TEMPORARY"], ["TEMP"], ["UNLOGGED"]]);
+    if (v(table) !== "TABLE") return [];
+    const ifNotExists = v(table + 1) === "IF";
+    const named = qualifiedName(tokens, afterKeywords(tokens, table + 1, [["IF", "NOT", "EXISTS"]]));
+    if (!named || (ifNotExists && resolveTable(types, named.name) !== undefined)) return [];
+    // CREATE TABLE ... AS / PARTITION OF / OF type: a table whose columns the lint does not know.
+    let columns = new Map<string, ColumnType>();
+    if (v(named.end) === "(") {
+      let close = named.end;
+      for (let depth = 0; close < tokens.length; close++) {
+        if (v(close) === "(") depth++;
+        else if (v(close) === ")" && --depth === 0) break;
+      }
+      columns = columnDefinitions(topParts(tokens.slice(named.end + 1, close), 0));
+    }
+    types.set(named.name, columns);
+    return [];
+  }
   if (first === "DROP") {
     const what = v(1) === "MATERIALIZED" ? undefined : v(1);
-    if (what === "TABLE") return [{ kind: "drop table", at: tokens[0] }];
+    if (what === "TABLE") {
+      for (const part of topParts(tokens, afterKeywords(tokens, 2, [["IF", "EXISTS"]]))) {
+        const named = qualifiedName(part, 0);
+        const key = named && resolveTable(types, named.name);
+        if (key !== undefined) types.delete(key);
+      }
+      return [{ kind: "drop table", at: tokens[0] }];
+    }
     if (what === "SCHEMA") return [{ kind: "drop schema", at: tokens[0] }];
     if (what === "DATABASE") return [{ kind: "drop database", at: tokens[0] }];
     return [];
@@ -198,37 +115,78 @@ function classify(tokens: readonly Token[]): { kind: DestructiveKind; at: Token 
     return [{ kind: "delete without where", at: tokens[del] }];
   }
   if (first === "ALTER" && v(1) === "TABLE") {
-    const out: { kind: DestructiveKind; at: Token }[] = [];
-    for (const part of topParts(tokens, 2)) {
+    const named = qualifiedName(tokens, afterKeywords(tokens, 2, [["IF", "EXISTS"], ["ONLY"]]));
+    if (!named) return [];
+    const actions = named.end + (v(named.end) === "*" ? 1 : 0);
+    const head = joinTokens(tokens.slice(0, actions));
+    let table = resolveTable(types, named.name);
+    const out: Found[] = [];
+    for (const part of topParts(tokens, actions)) {
       const p = (k: number) => part[k]?.value;
+      const columns = table === undefined ? undefined : types.get(table);
       const drop = part.findIndex((t) => t.value === "DROP");
       // DROP CONSTRAINT, DROP DEFAULT, DROP NOT NULL, DROP IDENTITY, DROP EXPRESSION keep the rows.
       if (drop !== -1 && !["CONSTRAINT", "DEFAULT", "NOT", "IDENTITY", "EXPRESSION"].includes(p(drop + 1) ?? "")) {
         const column = part.findIndex((t) => t.value === "ALTER");
-        if (column === -1 || column > drop) out.push({ kind: "drop column", at: part[drop] });
+        if (column === -1 || column > drop) {
+          out.push({ kind: "drop column", at: part[drop] });
+          const name = identName(part[afterKeywords(part, drop + 1, [["COLUMN"], ["IF", "EXISTS"]])]);
+          if (name !== undefined) columns?.delete(name);
+        }
       }
-      // ALTER [COLUMN] <name> [SET DATA] TYPE <type>: TYPE after the name (a column may be called "type").
-      const alter = part.findIndex((t) => t.value === "ALTER");
-      const name = alter + (p(alter + 1) === "COLUMN" ? 2 : 1);
-      const type = part.findIndex((t, k) => k > name && t.value === "TYPE");
-      if (alter !== -1 && type !== -1 && !widensToText(part.slice(type + 1))) out.push({ kind: "column type change", at: part[alter] });
+      if (p(0) === "ADD") {
+        const at = afterKeywords(part, 1, [["COLUMN"]]);
+        const isConstraint = at === 1 && ["CONSTRAINT", "PRIMARY", "UNIQUE", "FOREIGN", "CHECK", "EXCLUDE"].includes(p(1) ?? "");
+        const ifNotExists = p(at) === "IF";
+        const nameAt = afterKeywords(part, at, [["IF", "NOT", "EXISTS"]]);
+        const name = identName(part[nameAt]);
+        const type = parseType(part, nameAt + 1);
+        if (!isConstraint && name !== undefined && type !== undefined && columns && !(ifNotExists && columns.has(name))) columns.set(name, type.type);
+      }
+      if (p(0) === "RENAME") {
+        if (p(1) === "TO") {
+          const to = identName(part[2]);
+          if (to !== undefined && table !== undefined) {
+            const renamed = table.includes(".") ? `${table.slice(0, table.lastIndexOf("."))}.${to}` : to;
+            types.set(renamed, types.get(table)!);
+            types.delete(table);
+            table = renamed;
+          }
+        } else if (p(1) !== "CONSTRAINT") {
+          const from = p(1) === "COLUMN" ? 2 : 1;
+          const a = identName(part[from]);
+          const b = p(from + 1) === "TO" ? identName(part[from + 2]) : undefined;
+          if (a !== undefined && b !== undefined && columns) {
+            const type = columns.get(a);
+            columns.delete(a);
+            if (type) columns.set(b, type);
+          }
+        }
+      }
+      // ALTER [COLUMN] <name> [SET DATA] TYPE <type> [COLLATE c] [USING expr].
+      if (p(0) === "ALTER") {
+        const nameAt = p(1) === "COLUMN" ? 2 : 1;
+        const typeAt = p(nameAt + 1) === "TYPE" ? nameAt + 1 : p(nameAt + 1) === "SET" && p(nameAt + 2) === "DATA" && p(nameAt + 3) === "TYPE" ? nameAt + 3 : -1;
+        const name = identName(part[nameAt]);
+        const parsed = typeAt === -1 ? undefined : parseType(part, typeAt + 1);
+        if (typeAt !== -1 && name !== undefined) {
+          const using = findTop(part, typeAt + 1, ["USING"]);
+          const old = columns?.get(name);
+          const to = parsed?.type;
+          const converts = to !== undefined && (using === -1 || plainCast(part.slice(using + 1), name, to.key));
+          const keeps = converts && (isUnboundedText(to.key) || (old !== undefined && lossless(old.key, to.key)));
+          if (!keeps) {
+            const written = joinTokens(part.slice(0, parsed?.end ?? typeAt + 1)) + (using !== -1 ? " USING …" : "");
+            out.push({ kind: "column type change", at: part[0], text: `${head} ${written} ${old ? `(was ${old.written})` : "(old type unknown)"}` });
+          }
+          if (to !== undefined) columns?.set(name, to);
+          else columns?.delete(name);
+        }
+      }
     }
     return out;
   }
   return [];
-}
-
-/**
- * Whether the words after TYPE make the column unbounded text: every value converts to text
- * without loss, so that change is the one type change that cannot narrow. A USING clause computes
- * new values, which can drop the old ones, so it never counts as one.
- */
-function widensToText(rest: readonly Token[]): boolean {
-  const words = rest.map((t) => t.value);
-  if (words.includes("USING")) return false;
-  if (words[0] === "TEXT") return words.length === 1 || words[1] === "COLLATE";
-  const afterVarchar = words[0] === "VARCHAR" ? 1 : words[0] === "CHARACTER" && words[1] === "VARYING" ? 2 : 0;
-  return afterVarchar > 0 && (words.length === afterVarchar || words[afterVarchar] === "COLLATE");
 }
 
 /** The reason of a `-- tenancy:destructive <reason>` among `comments`, or undefined. */
@@ -240,15 +198,66 @@ function markerReason(comments: readonly string[]): string | undefined {
   return undefined;
 }
 
-/** Every destructive statement of `sql`, in file order. */
-export function destructiveStatements(sql: string): DestructiveStatement[] {
-  const out: DestructiveStatement[] = [];
+function cloneTypes(types: ColumnTypes): ColumnTypes {
+  return new Map([...types].map(([table, columns]) => [table, new Map(columns)]));
+}
+
+/** The destructive statements of `sql` and the column types after it, from the types before it. */
+function lintFile(sql: string, before: ColumnTypes): { found: DestructiveStatement[]; after: ColumnTypes } {
+  const types = cloneTypes(before);
+  const found: DestructiveStatement[] = [];
   for (const statement of tokenize(sql)) {
     const intended = markerReason(statement.leading);
-    for (const { kind, at } of classify(statement.tokens)) {
-      out.push({ kind, line: at.line, col: at.col, text: textOf(statement.tokens), ...(intended !== undefined ? { intended } : {}) });
+    for (const { kind, at, text } of classify(statement.tokens, types)) {
+      found.push({ kind, line: at.line, col: at.col, text: text ?? textOf(statement.tokens), ...(intended !== undefined ? { intended } : {}) });
     }
   }
+  return { found, after: types };
+}
+
+/**
+ * Every destructive statement of `sql`, in file order. `before`: the column types the earlier
+ * migrations left (columnTypesAfter); without it a type change is judged only against what the
+ * file itself creates, and one whose old type is unknown counts unless it is to unbounded text.
+ */
+export function destructiveStatements(sql: string, before: ColumnTypes = new Map()): DestructiveStatement[] {
+  return lintFile(sql, before).found;
+}
+
+/** The column types after running `sql` on `before` (the types its CREATE/ALTER/DROP TABLE leave). */
+export function columnTypesAfter(sql: string, before: ColumnTypes = new Map()): ColumnTypes {
+  return lintFile(sql, before).after;
+}
+
+const MIGRATION_FILE = /^(\d+)_.*?(\.down)?\.sql$/;
+
+/**
+ * The destructive statements of each migration file, by name, each judged against the column types
+ * of the migrations before it: an up NNNN against ups below NNNN applied in version order, a down
+ * NNNN against all ups through NNNN (the state it reverts). A file not named NNNN_name[.down].sql
+ * is judged on its own.
+ */
+export function destructiveStatementsByFile(files: readonly { name: string; text: string }[]): Map<string, DestructiveStatement[]> {
+  const out = new Map<string, DestructiveStatement[]>();
+  const version = (name: string) => Number(MIGRATION_FILE.exec(name)![1]);
+  const order = (a: { name: string }, b: { name: string }) => version(a.name) - version(b.name) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  const ups = files.filter((f) => MIGRATION_FILE.test(f.name) && !f.name.endsWith(".down.sql")).sort(order);
+  const downs = files.filter((f) => f.name.endsWith(".down.sql") && MIGRATION_FILE.test(f.name)).sort(order);
+  let types: ColumnTypes = new Map();
+  let d = 0;
+  for (const up of ups) {
+    // A down of a version with no up of its own sees the ups below it.
+    for (; d < downs.length && version(downs[d].name) < version(up.name); d++) out.set(downs[d].name, destructiveStatements(downs[d].text, types));
+    const linted = lintFile(up.text, types);
+    out.set(up.name, linted.found);
+    types = linted.after;
+    // Downs are judged after every up of their version (a duplicate version's too).
+    const next = ups[ups.indexOf(up) + 1];
+    if (next !== undefined && version(next.name) === version(up.name)) continue;
+    for (; d < downs.length && version(downs[d].name) === version(up.name); d++) out.set(downs[d].name, destructiveStatements(downs[d].text, types));
+  }
+  for (; d < downs.length; d++) out.set(downs[d].name, destructiveStatements(downs[d].text, types));
+  for (const f of files) if (!MIGRATION_FILE.test(f.name)) out.set(f.name, destructiveStatements(f.text));
   return out;
 }
 
@@ -271,17 +280,20 @@ export interface UnmarkedStatement {
 
 /**
  * `validate`'s rule: every destructive statement in the `.sql` files of `dir` (relative to `cwd`,
- * default `migrations`) carries a marker. A project without the directory has nothing to check.
+ * default `migrations`) carries a marker, each file judged against the column types of the
+ * migrations before it (destructiveStatementsByFile). A project without the directory has nothing to check.
  */
 export function unmarkedDestructive(cwd: string, dir = "migrations"): UnmarkedStatement[] {
   const full = join(cwd, dir);
   if (!existsSync(full)) return [];
-  return readdirSync(full)
+  const names = readdirSync(full)
     .filter((name) => name.endsWith(".sql"))
-    .sort()
-    .flatMap((name) =>
-      destructiveStatements(readFileSync(join(full, name), "utf8"))
-        .filter((d) => d.intended === undefined)
-        .map((d) => ({ file: posix.join(dir, name), line: d.line, col: d.col, path: "", message: unmarkedMessage(d) })),
-    );
+    .sort();
+  const found = destructiveStatementsByFile(names.map((name) => ({ name, text: readFileSync(join(full, name), "utf8") })));
+  return names.flatMap((name) =>
+    found
+      .get(name)!
+      .filter((d) => d.intended === undefined)
+      .map((d) => ({ file: posix.join(dir, name), line: d.line, col: d.col, path: "", message: unmarkedMessage(d) })),
+  );
 }

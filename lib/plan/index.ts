@@ -7,7 +7,7 @@ import { join, posix, resolve } from "node:path";
 import { formatError, loadCatalog, readCatalogAtRef, readCatalogDir, type Catalog, type CatalogFile } from "../catalog";
 import { estimateTenantResources, TENANT_RESOURCES } from "../cells/estimate";
 import { parseTenancyConfig, rawConfigFromStackFile, type RawConfig, type TenancyConfig } from "../config";
-import { destructiveStatements, type DestructiveStatement } from "../database/migration-lint";
+import { destructiveStatementsByFile, type DestructiveStatement } from "../database/migration-lint";
 import { loadMigrations, parseMigrationFiles, type Migration } from "../database/migrations";
 import { migrationRollout } from "../database/rollout";
 import { registerProgramAsync } from "../program";
@@ -136,18 +136,18 @@ async function evaluateCatalog(
   return out;
 }
 
-/** The destructive statements of each migration file (up and down) by name; the first set naming a file wins. */
+/**
+ * The destructive statements of each migration file (up and down) by name, each judged with the
+ * column types the ups before it left (a widening is no finding); the first set naming a file wins.
+ */
 function destructiveIn(migrations: readonly Migration[]): (file: string) => DestructiveStatement[] {
   const sql = new Map<string, string>();
   for (const m of migrations) {
     if (!sql.has(m.file)) sql.set(m.file, m.sql);
     if (m.down && !sql.has(m.down.file)) sql.set(m.down.file, m.down.sql);
   }
-  const found = new Map<string, DestructiveStatement[]>();
-  return (file) => {
-    if (!found.has(file)) found.set(file, destructiveStatements(sql.get(file) ?? ""));
-    return found.get(file)!;
-  };
+  const found = destructiveStatementsByFile([...sql].map(([name, text]) => ({ name, text })));
+  return (file) => found.get(file) ?? [];
 }
 
 /** The --sizes file, checked against the tenant ids of both catalogs; none without the option. */
