@@ -25,7 +25,7 @@ export interface ColumnType {
  */
 export type ColumnTypes = Map<string, Map<string, ColumnType>>;
 
-export const lastPart = (name: string) => name.slice(name.lastIndexOf(".") + 1);
+const lastPart = (name: string) => name.slice(name.lastIndexOf(".") + 1);
 
 /**
  * The key of table `name` in `types`: the same name, else the one table of that name when one of
@@ -73,7 +73,7 @@ const TYPE_ALIASES: Record<string, string> = {
   TIME: "time without time zone", BOOL: "boolean",
 };
 
-export function typeKey(written: readonly Token[]): TypeKey {
+function typeKey(written: readonly Token[]): TypeKey {
   let tokens = written;
   if (identName(tokens[0]) === "pg_catalog" && tokens[1]?.value === ".") tokens = tokens.slice(2);
   const words: string[] = [];
@@ -108,7 +108,7 @@ export function typeKey(written: readonly Token[]): TypeKey {
   return { base, ...(args !== undefined ? { args } : {}), array };
 }
 
-export const sameKey = (a: TypeKey, b: TypeKey) => a.base === b.base && a.array === b.array && JSON.stringify(a.args ?? []) === JSON.stringify(b.args ?? []);
+const sameKey = (a: TypeKey, b: TypeKey) => a.base === b.base && a.array === b.array && JSON.stringify(a.args ?? []) === JSON.stringify(b.args ?? []);
 
 /** Unbounded text: every value of any type converts to it without loss. */
 export const isUnboundedText = (t: TypeKey) => !t.array && (t.base === "text" || (t.base === "varchar" && t.args === undefined));
