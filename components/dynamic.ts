@@ -21,6 +21,7 @@
 // profile upserted again, the same LOGIN state, no webhook unless the tenant changed...), so these
 // updates change no data.
 import * as pulumi from "@pulumi/pulumi";
+import { naming } from "../lib/naming";
 import type { ProviderKind } from "../providers";
 
 /**
@@ -66,6 +67,6 @@ export abstract class TenancyResource extends pulumi.CustomResource {
     const secretOutputs = [...new Set(secrets.map((path) => path.split(".")[0]))];
     // The type pulumi.dynamic.Resource gives (`pulumi-nodejs:dynamic/<module>:<type>`): the host of
     // Pulumi's Node.js dynamic providers serves it; the token of every existing stack is kept.
-    super(`pulumi-nodejs:dynamic/tenancy:${kind}`, name, inputs, { ...opts, additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), ...secretOutputs] });
+    super(`${naming.dynamicTypePrefix}${kind}`, name, inputs, { ...opts, additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), ...secretOutputs] });
   }
 }

@@ -34,6 +34,13 @@ export const BACKUP_PARTS = {
 } as const;
 
 export const naming = {
+  /**
+   * The database every PostgreSQL server has, where the admin connects for what is server-wide
+   * (roles, sessions, creating and dropping databases).
+   */
+  maintenanceDatabase: "postgres",
+  /** Type token prefix of the project's dynamic resources: `pulumi-nodejs:dynamic/tenancy:<kind>`, the tokens of every existing stack. */
+  dynamicTypePrefix: "pulumi-nodejs:dynamic/tenancy:",
   /** Database of a tenant with isolation `database`. */
   database: (id: string) => pg(id),
   /** Schema of a tenant with isolation `schema`; equal to the role name, so `search_path = "$user"` finds it. */

@@ -110,7 +110,6 @@ export class TenantSeed extends TenancyResource {
 }
 
 /** The admin connects to the maintenance database: pg_stat_activity and ALTER ROLE are cluster-wide. */
-export const MAINTENANCE_DATABASE = "postgres";
 
 /** How the admin reaches its server, without the password and the database. */
 type AdminReach = { host: string; port: number; user: string; sslmode: SslMode; ca?: string };
@@ -124,7 +123,7 @@ export function tenantSuspensionArgs(
   const reach: { [K in keyof AdminReach]: pulumi.Input<AdminReach[K]> } = { host: connection.host, port: connection.port, user: connection.user, sslmode: connection.sslmode };
   if (connection.ca !== undefined) reach.ca = connection.ca;
   return {
-    connection: mapInputs(reach, (c) => ({ ...c, database: MAINTENANCE_DATABASE })),
+    connection: mapInputs(reach, (c) => ({ ...c, database: naming.maintenanceDatabase })),
     password: connection.password,
     role: naming.role(t.id),
     suspended: t.status === "suspended",

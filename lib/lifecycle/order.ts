@@ -25,18 +25,21 @@
 // (components/options.ts childOptions with `after`); depending ON a component is fine (the SDK
 // expands it to the component's custom children). deletionOrderProblems checks the real graph.
 
+import { naming } from "../naming";
+
 export const DELETION_STAGES = ["deleting-webhook", "backup", "identity", "data", "storage", "domain", "deleted-webhook"] as const;
 export type DeletionStage = (typeof DELETION_STAGES)[number];
 
-const DYNAMIC = "pulumi-nodejs:dynamic/tenancy:";
+const DYNAMIC = naming.dynamicTypePrefix;
 
 /** The stage a resource type belongs to; undefined for components and anything outside the flow. */
 export function stageOf(type: string): DeletionStage | undefined {
+  const kind = type.startsWith(DYNAMIC) ? type.slice(DYNAMIC.length) : undefined;
   if (type === `${DYNAMIC}LifecycleHook`) return "deleting-webhook";
   if (type === `${DYNAMIC}DeletedHook`) return "deleted-webhook";
   if (type === `${DYNAMIC}TenantBackup`) return "backup";
-  if (/^pulumi-nodejs:dynamic\/tenancy:(Organization|EntitySync|IdentitySeed)$/.test(type)) return "identity";
-  if (type.startsWith("postgresql:") || /^pulumi-nodejs:dynamic\/tenancy:(TenantMigrations|TenantSeed|TenantSuspension|TenantMove)$/.test(type)) return "data";
+  if (["Organization", "EntitySync", "IdentitySeed"].includes(kind ?? "")) return "identity";
+  if (type.startsWith("postgresql:") || ["TenantMigrations", "TenantSeed", "TenantSuspension", "TenantMove"].includes(kind ?? "")) return "data";
   if (type.startsWith("aws:s3/") || type.startsWith("aws:iam/") || type === `${DYNAMIC}TenantPrefix`) return "storage";
   if (type.startsWith("cloudflare:") || type.startsWith("aws:acm/")) return "domain";
   return undefined;

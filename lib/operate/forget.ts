@@ -37,7 +37,7 @@ export interface ForgetCheck {
 async function databaseChecks(server: OperatorServer, id: string): Promise<ForgetCheck[]> {
   const admin = { host: server.host, port: server.port, user: server.adminUser, password: server.password, sslmode: server.sslmode, ...(server.ca ? { ca: server.ca } : {}) };
   const where = `database server ${server.name}`;
-  const found = await withSession({ ...admin, database: "postgres" }, async (client) => {
+  const found = await withSession({ ...admin, database: naming.maintenanceDatabase }, async (client) => {
     const role = (await client.query(`SELECT 1 FROM pg_roles WHERE rolname = $1`, [naming.role(id)])).rows.length > 0;
     const database = (await client.query(`SELECT 1 FROM pg_database WHERE datname = $1`, [naming.database(id)])).rows.length > 0;
     return { role, database };

@@ -4,9 +4,10 @@
 // tenant reads the state's record from `pulumi stack export` (the state as the backend holds it;
 // secrets stay encrypted, none is needed).
 import { readFromStack, type StackConfigOptions } from "./stack-config";
+import { naming } from "../naming";
 
 /** The type token of the Organization resource (components/dynamic.ts TenancyResource). */
-const ORGANIZATION_TYPE = "pulumi-nodejs:dynamic/tenancy:Organization";
+const ORGANIZATION_TYPE = `${naming.dynamicTypePrefix}Organization`;
 
 /** What the stack recorded of one tenant's organization. */
 export interface OrganizationState {

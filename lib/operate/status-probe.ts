@@ -23,7 +23,7 @@ const reason = (error: unknown) => (error instanceof Error ? error.message : Str
 export async function probeDatabase(target: Target): Promise<DatabaseSeen | Unreachable> {
   try {
     // The role is the server's, seen from its maintenance database: the tenant's own may be gone.
-    const canLogin = await withSession({ ...target, database: "postgres" }, async (client) => {
+    const canLogin = await withSession({ ...target, database: naming.maintenanceDatabase }, async (client) => {
       const { rows } = await client.query(`SELECT rolcanlogin FROM pg_roles WHERE rolname = $1`, [target.role]);
       return rows.length === 0 ? null : (rows[0].rolcanlogin as boolean);
     }, "tenancy-status");

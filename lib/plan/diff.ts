@@ -5,6 +5,7 @@ import { keyChanges } from "../../providers/kit";
 import { dynamicKeys } from "./dynamic-keys";
 import type { Registration } from "./evaluate";
 import { forceNewOf } from "./force-new";
+import { naming } from "../naming";
 
 export type Action = "create" | "update" | "delete" | "same";
 export const ACTIONS: readonly Action[] = ["create", "update", "delete", "same"];
@@ -105,7 +106,7 @@ export function changedKeys(base: Registration, head: Registration): string[] {
   return changed;
 }
 
-const DYNAMIC = "pulumi-nodejs:dynamic/tenancy:";
+const DYNAMIC = naming.dynamicTypePrefix;
 
 /**
  * Whether an update replaces the resource, as the engine would decide it: another provider (such

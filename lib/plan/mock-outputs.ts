@@ -4,6 +4,7 @@
 // would show records that a real run would never create. Values are deterministic (derived from
 // the inputs and name only) so two evaluations of the same catalog agree.
 import type * as pulumi from "@pulumi/pulumi";
+import { naming } from "../naming";
 
 export type MockOutputs = (args: pulumi.runtime.MockResourceArgs) => pulumi.runtime.MockResourceResult;
 
@@ -43,7 +44,7 @@ const computed: Record<string, Computed> = {
   "postgresql:index/role:Role": (inputs, name) => ({ id: inputs.name ?? name, state: { name: inputs.name ?? name } }),
   "postgresql:index/database:Database": (inputs, name) => ({ id: inputs.name ?? name, state: { name: inputs.name ?? name } }),
   "postgresql:index/schema:Schema": (inputs, name) => ({ state: { name: inputs.name ?? name } }),
-  "pulumi-nodejs:dynamic/tenancy:TenantPassword": (inputs, name) => ({
+  [`${naming.dynamicTypePrefix}TenantPassword`]: (inputs, name) => ({
     // Length as asked, so length checks in the program still hold.
     state: { password: `mock-${name}-`.padEnd(inputs.length ?? 32, "x").slice(0, inputs.length ?? 32) },
   }),

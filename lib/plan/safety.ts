@@ -21,8 +21,9 @@ import { MOVE_GUARD } from "../../providers/kit";
 import type { ResourceChange } from "./diff";
 import { moveMaintenance } from "./move-estimate";
 import { describePlace, objectsMove, rowsMove, type MovePlace } from "../../providers/move/move";
+import { naming } from "../naming";
 
-const DYNAMIC = "pulumi-nodejs:dynamic/tenancy:";
+const DYNAMIC = naming.dynamicTypePrefix;
 
 export const MOVE_RUNBOOK = "docs/runbooks.md#moving-a-tenant";
 

@@ -176,7 +176,7 @@ async function sealQuarantine(admin: Connection, quarantine: Quarantine, mainten
  */
 export async function restoreBackup(request: RestoreRequest): Promise<RestoreResult> {
   findExecutable("pg_restore");
-  const maintenance = request.maintenanceDatabase ?? "postgres";
+  const maintenance = request.maintenanceDatabase ?? naming.maintenanceDatabase;
   const dir = mkdtempSync(join(tmpdir(), "tenancy-restore-"));
   try {
     const file = join(dir, "backup.dump");
@@ -215,7 +215,7 @@ async function checkRestored(connection: Connection, metadata: BackupMetadata): 
 }
 
 /** Drops a quarantine database and its throwaway role; refuses anything not made by restoreBackup. */
-export async function discardRestore(admin: Omit<Connection, "database">, restore: Pick<RestoreResult, "database" | "owner">, maintenance = "postgres"): Promise<void> {
+export async function discardRestore(admin: Omit<Connection, "database">, restore: Pick<RestoreResult, "database" | "owner">, maintenance = naming.maintenanceDatabase): Promise<void> {
   if (!restore.owner.startsWith(RESTORE_ROLE_PREFIX) || !IDENTIFIER.test(restore.owner) || !IDENTIFIER.test(restore.database)) {
     throw new Error(`${restore.database} owned by ${restore.owner} is not a restore quarantine; nothing was dropped`);
   }

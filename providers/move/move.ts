@@ -32,6 +32,7 @@ import { s3Client, type ObjectPlace, type S3Credentials, type S3Store } from "..
 import { copyObjects, emptyOldPlace, objectDifferences, objectSums, type ObjectSum } from "./objects";
 import { moveId, readMoveRecord, writeMoveRecord, type MoveRecord } from "./record";
 import { checksumDifferences, copyRows, placeChecksums, remainingChecksums, type RowChecksums } from "./rows";
+import { naming } from "../../lib/naming";
 
 /** Where a tenant's data is: its rows (with the admin connection) and its objects. */
 export interface MovePlace {
@@ -90,7 +91,7 @@ export function objectsMove(from: MovePlace, to: MovePlace): boolean {
 /** The admin connection to a place's server, at its maintenance database (roles are server-wide). */
 function server(target: ServerTarget): Connection {
   const { host, port, user, password, sslmode, ca } = target;
-  return { host, port, user, password, sslmode, database: "postgres", ...(ca ? { ca } : {}) };
+  return { host, port, user, password, sslmode, database: naming.maintenanceDatabase, ...(ca ? { ca } : {}) };
 }
 
 /** Logins off on the servers the move touches (one when the server stays). */

@@ -12,13 +12,14 @@ import type { ServerConnection } from "../../lib/database/layout";
 import { fingerprint, type Migration } from "../../lib/database/migrations";
 import { connect } from "./connection";
 import { migrate, TEMPLATE_SCHEMA } from "./runner";
+import { naming } from "../../lib/naming";
 
 export function templateName(setFingerprint: string): string {
   return `tenancy_tpl_${setFingerprint.slice(0, 16)}`;
 }
 
 /** Builds the template for the set up to `version` unless it is there; converges after a crash. */
-export async function ensureTemplate(server: ServerConnection, migrations: Migration[], version: number, maintenanceDatabase = "postgres"): Promise<string> {
+export async function ensureTemplate(server: ServerConnection, migrations: Migration[], version: number, maintenanceDatabase = naming.maintenanceDatabase): Promise<string> {
   const name = templateName(fingerprint(migrations, version));
   const admin = await connect({ ...server, database: maintenanceDatabase });
   try {

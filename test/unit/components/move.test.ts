@@ -14,8 +14,9 @@ import { tenantMigrations } from "../../../providers/postgres/migrations";
 import { tenantSeed } from "../../../providers/postgres/seed";
 import { tenantPrefix } from "../../../providers/s3/prefix";
 import { catalogOf, exampleConfig } from "../tenancy-fixtures";
+import { naming } from "../../../lib/naming";
 
-const DYNAMIC = "pulumi-nodejs:dynamic/tenancy:";
+const DYNAMIC = naming.dynamicTypePrefix;
 const TENANT = "tenancy:index:Tenant";
 const PASSWORD = "canary-move-admin-password-3c1d";
 
