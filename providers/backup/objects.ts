@@ -40,7 +40,7 @@ export async function currentObjects(client: S3Client, place: ObjectPlace): Prom
 }
 
 /** Whether S3 answered that the bucket does not exist (not: unreachable, forbidden). */
-function noSuchBucket(error: unknown): boolean {
+export function noSuchBucket(error: unknown): boolean {
   return (error as { name?: string }).name === "NoSuchBucket";
 }
 

@@ -29,7 +29,7 @@ import { removeTenantData } from "../postgres/runner";
 import { resumeRole, suspendRole } from "../postgres/suspend";
 import type { ServerTarget } from "../postgres/target";
 import { s3Client, type ObjectPlace, type S3Credentials, type S3Store } from "../s3/client";
-import { copyObjects, emptyOldPlace, objectDifferences, objectSums, type ObjectSum } from "./objects";
+import { copyObjects, emptyOldPlace, objectDifferences, objectSums, plainMd5, type ObjectSum } from "./objects";
 import { moveId, readMoveRecord, writeMoveRecord, type MoveRecord } from "./record";
 import { checksumDifferences, copyRows, placeChecksums, remainingChecksums, type RowChecksums } from "./rows";
 import { naming } from "../../lib/naming";
@@ -76,16 +76,16 @@ export interface MoveReport {
   finishedAt: string;
 }
 
-const dbPlace = (t: ServerTarget) => `${t.isolation} ${t.isolation === "database" ? t.database : `${t.database}.${t.schema}`} on server ${t.server}`;
-const objectPlace = (o: ObjectPlace) => `s3://${o.bucket}/${o.prefix} in ${o.region}`;
-export const describePlace = (p: MovePlace) => `${dbPlace(p.target)}, ${objectPlace(p.objects)}`;
+const rowsWhere = (t: ServerTarget) => `${t.isolation} ${t.isolation === "database" ? t.database : `${t.database}.${t.schema}`} on server ${t.server}`;
+const objectsWhere = (o: ObjectPlace) => `s3://${o.bucket}/${o.prefix} in ${o.region}`;
+export const describePlace = (p: MovePlace) => `${rowsWhere(p.target)}, ${objectsWhere(p.objects)}`;
 
 export function rowsMove(from: MovePlace, to: MovePlace): boolean {
-  return dbPlace(from.target) !== dbPlace(to.target);
+  return rowsWhere(from.target) !== rowsWhere(to.target);
 }
 
 export function objectsMove(from: MovePlace, to: MovePlace): boolean {
-  return objectPlace(from.objects) !== objectPlace(to.objects);
+  return objectsWhere(from.objects) !== objectsWhere(to.objects);
 }
 
 /** The admin connection to a place's server, at its maintenance database (roles are server-wide). */
@@ -232,10 +232,9 @@ async function checkRecorded(request: MoveRequest, record: MoveRecord): Promise<
     // What is left of the old place's objects must be some of those verified: emptying only removes.
     // ETags are compared where both are an MD5 (the new place's copy of a large object is multipart).
     const verified = new Map(record.objects.map((o) => [o.key, o]));
-    const md5 = (etag: string) => /^[0-9a-f]{32}$/.test(etag);
     const changed = (await objectSums(request.from.objects, request.credentials)).filter((o) => {
       const v = verified.get(o.key);
-      return !v || v.size !== o.size || (md5(v.etag) && md5(o.etag) && v.etag !== o.etag);
+      return !v || v.size !== o.size || (plainMd5(v.etag) && plainMd5(o.etag) && v.etag !== o.etag);
     });
     if (changed.length > 0) written.push(`${changed.length} object(s) not as verified, such as ${changed.slice(0, 3).map((o) => o.key).join(", ")}`);
   }

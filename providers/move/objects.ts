@@ -13,7 +13,7 @@ import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { emptyPrefix } from "../s3/empty-prefix";
 import { s3Client, type ObjectPlace, type S3Credentials, type S3Store } from "../s3/client";
 import type { ListedVersion } from "../s3/list";
-import { currentObjects, restoreObjects, type ObjectsPart } from "../backup/objects";
+import { currentObjects, noSuchBucket, restoreObjects, type ObjectsPart } from "../backup/objects";
 
 /** What a move compares of each current object. */
 export interface ObjectSum {
@@ -23,7 +23,7 @@ export interface ObjectSum {
 }
 
 /** An ETag that is the MD5 of the body: not a multipart upload's ("<md5>-<parts>"). */
-const plainMd5 = (etag: string) => /^[0-9a-f]{32}$/.test(etag);
+export const plainMd5 = (etag: string) => /^[0-9a-f]{32}$/.test(etag);
 
 async function sha256(client: S3Client, place: ObjectPlace, key: string): Promise<string> {
   const got = await client.send(new GetObjectCommand({ Bucket: place.bucket, Key: `${place.prefix}${key}` }));
@@ -36,8 +36,8 @@ async function sha256(client: S3Client, place: ObjectPlace, key: string): Promis
 export async function objectSums(place: ObjectPlace, credentials?: S3Credentials): Promise<ObjectSum[]> {
   const client = s3Client(place, credentials);
   try {
-    const found: ListedVersion[] = await currentObjects(client, place).catch((error: { name?: string }) => {
-      if (error.name === "NoSuchBucket") return [];
+    const found: ListedVersion[] = await currentObjects(client, place).catch((error: unknown) => {
+      if (noSuchBucket(error)) return [];
       throw error;
     });
     return found.map((o) => ({ key: o.key, size: o.size, etag: o.etag })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));

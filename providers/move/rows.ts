@@ -45,7 +45,7 @@ async function tableChecksum(client: Client, target: Target, table: TableShape):
   return rows[0];
 }
 
-export async function checksums(client: Client, target: Target, tables: readonly TableShape[]): Promise<RowChecksums> {
+async function checksums(client: Client, target: Target, tables: readonly TableShape[]): Promise<RowChecksums> {
   const out: RowChecksums = {};
   for (const table of tables) out[table.name] = await tableChecksum(client, target, table);
   return out;
@@ -146,17 +146,17 @@ export async function copyRows(from: Target, to: Target): Promise<{ rows: Record
 const NO_ROWS = "0:0";
 
 /**
- * The checksums of the tenant's rows left in its old place, over the new place's tables, on a rerun
- * from the record: a table that is gone (the move emptied the tenant's schema) holds none.
+ * The checksums of the tenant's rows in `place` now, in a fresh snapshot, over the tables `tablesOf`
+ * has; with `missingIsEmpty`, a table gone from `place` counts as holding no row.
  */
-export async function remainingChecksums(place: Target, tablesOf: Target): Promise<RowChecksums> {
+async function checksumsNow(place: Target, tablesOf: Target, missingIsEmpty: boolean): Promise<RowChecksums> {
   const tables = await withTarget(tablesOf, (client) => copiedTables(client, tablesOf));
   const client = await openSource(place);
   try {
     const sums: RowChecksums = {};
     for (const table of tables) {
-      const { rows } = await client.query(`SELECT to_regclass($1) IS NOT NULL AS present`, [`${q(place.schema)}.${q(table.name)}`]);
-      sums[table.name] = rows[0].present ? await tableChecksum(client, place, table) : { rows: 0, checksum: NO_ROWS };
+      const present = !missingIsEmpty || (await client.query(`SELECT to_regclass($1) IS NOT NULL AS present`, [`${q(place.schema)}.${q(table.name)}`])).rows[0].present;
+      sums[table.name] = present ? await tableChecksum(client, place, table) : { rows: 0, checksum: NO_ROWS };
     }
     await client.query("COMMIT");
     return sums;
@@ -165,15 +165,15 @@ export async function remainingChecksums(place: Target, tablesOf: Target): Promi
   }
 }
 
-/** The checksums of the tenant's rows in a place now (a fresh snapshot), over the tables the new place has. */
-export async function placeChecksums(place: Target, tablesOf: Target = place): Promise<RowChecksums> {
-  const tables = await withTarget(tablesOf, (client) => copiedTables(client, tablesOf));
-  const client = await openSource(place);
-  try {
-    const sums = await checksums(client, place, tables);
-    await client.query("COMMIT");
-    return sums;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+/**
+ * The checksums of the tenant's rows left in its old place, over the new place's tables, on a rerun
+ * from the record: a table that is gone (the move emptied the tenant's schema) holds none.
+ */
+export function remainingChecksums(place: Target, tablesOf: Target): Promise<RowChecksums> {
+  return checksumsNow(place, tablesOf, true);
+}
+
+/** The checksums of the tenant's rows in a place now (a fresh snapshot), over its own tables. */
+export function placeChecksums(place: Target): Promise<RowChecksums> {
+  return checksumsNow(place, place, false);
 }
