@@ -30,10 +30,10 @@ function statusSizes(status: StatusJson, file: string, known: readonly string[])
   return sizes;
 }
 
-/** 1-based line and column of a character offset. */
-function position(text: string, offset: number): string {
-  const before = text.slice(0, offset).split("\n");
-  return `${before.length}:${before[before.length - 1].length + 1}`;
+/** `text` parsed as YAML (JSON is YAML) for where things are: JSON.parse keeps no positions, and only the last of two equal keys. */
+function located(text: string) {
+  const lines = new LineCounter();
+  return { doc: parseDocument(text, { lineCounter: lines, uniqueKeys: false }), lines };
 }
 
 /**
@@ -48,16 +48,15 @@ export function parseSizes(text: string, file: string, known: readonly string[])
   } catch (error) {
     // V8 says where: "... in JSON at position 11".
     const at = /at position (\d+)/.exec((error as Error).message);
-    throw new Error(`${file}:${position(text, at ? Number(at[1]) : text.length)}: not JSON (${(error as Error).message}); ${WANTED}`);
+    const { line, col } = located(text).lines.linePos(at ? Number(at[1]) : text.length);
+    throw new Error(`${file}:${line}:${col}: not JSON (${(error as Error).message}); ${WANTED}`);
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new Error(`${file}:1:1: ${value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`}, not a JSON object; ${WANTED}`);
   }
   // A status report covers a whole cell, and other cells' tenants: only the catalog's are taken.
   if (isStatusJson(value)) return statusSizes(value, file, known);
-  // Parsed again for where each entry is (JSON is YAML): JSON.parse keeps no positions, and only the last of two equal keys.
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false });
+  const { doc, lines } = located(text);
   const problems: string[] = [];
   const sizes = new Map<string, number>();
   const ids = new Set(known);
