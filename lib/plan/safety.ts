@@ -20,7 +20,8 @@ import type { MigrationStep } from "../database/rollout";
 import { MOVE_GUARD } from "../../providers/kit";
 import type { ResourceChange } from "./diff";
 import { moveMaintenance } from "./move-estimate";
-import { describePlace, objectsMove, rowsMove, type MovePlace } from "../../providers/move/move";
+import { describePlace, objectsMove, rowsMove } from "../../providers/move/move";
+import { placeOf } from "../../providers/move/tenant-move";
 import { naming } from "../naming";
 
 const DYNAMIC = naming.dynamicTypePrefix;
@@ -80,11 +81,7 @@ export function placementMoves(before: Placed, after: Placed, bytes?: number): P
  */
 export function placeChangeMove(change: ResourceChange, bytes?: number): PlacementMove | undefined {
   if (change.type !== `${DYNAMIC}TenantMove` || change.action !== "update" || !change.previous) return undefined;
-  const place = (inputs: Record<string, unknown>) =>
-    typeof inputs.target === "object" && inputs.target !== null && typeof inputs.objects === "object" && inputs.objects !== null
-      ? ({ target: inputs.target, objects: inputs.objects } as unknown as MovePlace)
-      : undefined;
-  const [from, to] = [place(change.previous.inputs), place(change.registration.inputs)];
+  const [from, to] = [placeOf(change.previous.inputs), placeOf(change.registration.inputs)];
   if (!from || !to || (!rowsMove(from, to) && !objectsMove(from, to))) return undefined;
   const [a, b] = [describePlace(from), describePlace(to)];
   return { key: "place", from: a, to: b, copies: `every row and object of the tenant, from ${a} into ${b}`, maintenance: moveMaintenance(bytes), ...(bytes === undefined ? {} : { bytes }) };

@@ -64,17 +64,20 @@ export function tenantMoveProblems(inputs: Partial<TenantMoveInputs>): CheckFail
   return failures;
 }
 
-function place(props: TenantMoveInputs): MovePlace {
-  return { target: { ...props.target, password: props.password }, objects: props.objects };
+/**
+ * The place a TenantMove's inputs or outputs name, the admin password with the target; undefined
+ * when they name no whole place (a state written by another version: nothing to compare then).
+ * The plan reads places from the registrations with it too (lib/plan/safety.ts).
+ */
+export function placeOf(props: Partial<TenantMoveInputs> | undefined): MovePlace | undefined {
+  if (typeof props?.target !== "object" || props.target === null || typeof props.objects !== "object" || props.objects === null) return undefined;
+  return { target: { ...props.target, password: props.password as string }, objects: props.objects };
 }
-
-/** Whether both sides name a whole place (a state written by another version may lack one: nothing to compare then). */
-const placed = (props: Partial<TenantMoveInputs>) => typeof props?.target === "object" && props.target !== null && typeof props.objects === "object" && props.objects !== null;
 
 /** What diff refuses of a change from `olds` to `news`; undefined when it can be carried out. */
 export function moveRefusal(olds: TenantMoveInputs, news: TenantMoveInputs): string | undefined {
-  if (!placed(olds) || !placed(news)) return undefined;
-  const [from, to] = [place(olds), place(news)];
+  const [from, to] = [placeOf(olds), placeOf(news)];
+  if (!from || !to) return undefined;
   if (!rowsMove(from, to) && !objectsMove(from, to)) return undefined;
   const what = `moving tenant ${news.tenantId} from ${describePlace(from)} to ${describePlace(to)}`;
   if (olds.protected) {
@@ -94,7 +97,8 @@ export function moveRefusal(olds: TenantMoveInputs, news: TenantMoveInputs): str
 
 async function carryOut(olds: TenantMoveOutputs, news: TenantMoveInputs, options?: MoveOptions): Promise<TenantMoveOutputs> {
   // A state without a whole place (not one this version writes) records the new place: there is nothing to move from.
-  const [from, to] = placed(olds) ? [place(olds), place(news)] : [place(news), place(news)];
+  const to = placeOf(news)!;
+  const from = placeOf(olds) ?? to;
   if (!rowsMove(from, to) && !objectsMove(from, to)) return { ...news, ...(olds.lastMove ? { lastMove: olds.lastMove } : {}) };
   const lastMove = await moveTenant(
     {
