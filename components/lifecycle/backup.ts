@@ -12,6 +12,15 @@ import { TenancyResource, type Args } from "../dynamic";
 import { mapInputs } from "../options";
 
 /**
+ * Where a catalog tenant's rows are and how the admin reaches them, without the admin password: the
+ * `target` of TenantBackup and TenantMove (whose `password` input carries the secret apart).
+ */
+export function placeTarget(t: ResolvedTenant, connection: DatabaseConnectionArgs): Args<TenantBackupInputs>["target"] {
+  const where = { server: connection.name, ...placement(t.database.isolation, t.id) };
+  return mapInputs({ host: connection.host, port: connection.port, user: connection.user, sslmode: connection.sslmode, ...(connection.ca === undefined ? {} : { ca: connection.ca }) }, (c) => ({ ...c, ...where }));
+}
+
+/**
  * TenantBackup's arguments for a catalog tenant: the admin connection the migrations use
  * (TenantDatabaseArgs.connection), the backups bucket of its region, where its objects are, the
  * Management API connection, and its configuration and retention (lib/lifecycle/places.ts), and the
@@ -25,9 +34,8 @@ export function tenantBackupArgs(
   identity: IdentityConnectionArgs,
   suspendedMembers?: pulumi.Input<Record<string, string[]> | undefined>,
 ): Args<TenantBackupInputs> {
-  const where = { server: connection.name, ...placement(t.database.isolation, t.id) };
   return {
-    target: mapInputs({ host: connection.host, port: connection.port, user: connection.user, sslmode: connection.sslmode, ...(connection.ca === undefined ? {} : { ca: connection.ca }) }, (c) => ({ ...c, ...where })),
+    target: placeTarget(t, connection),
     password: connection.password,
     store,
     onDelete: t.lifecycle.on_delete,

@@ -2,20 +2,18 @@
 // the tenant's place carried out, data copied and verified before the old place is emptied).
 import * as pulumi from "@pulumi/pulumi";
 import type { ResolvedTenant } from "../../lib/catalog/load";
-import { placement } from "../../lib/database/layout";
 import { retentionDays } from "../../lib/lifecycle/places";
 import type { TenantMoveInputs } from "../../providers/move/tenant-move";
 import type { ObjectPlace, S3Store } from "../../providers/s3/client";
 import type { DatabaseConnectionArgs } from "../database/resources";
 import { TenancyResource, type Args } from "../dynamic";
-import { mapInputs } from "../options";
+import { placeTarget } from "./backup";
 
-/** TenantMove's arguments: the tenant's place as TenantBackup names it, and its state and protection. */
+/** TenantMove's arguments: the tenant's place as TenantBackup names it (placeTarget), and its state and protection. */
 export function tenantMoveArgs(t: ResolvedTenant, connection: DatabaseConnectionArgs, store: S3Store, objects: ObjectPlace): Args<TenantMoveInputs> {
-  const where = { server: connection.name, ...placement(t.database.isolation, t.id) };
   return {
     tenantId: t.id,
-    target: mapInputs({ host: connection.host, port: connection.port, user: connection.user, sslmode: connection.sslmode, ...(connection.ca === undefined ? {} : { ca: connection.ca }) }, (c) => ({ ...c, ...where })),
+    target: placeTarget(t, connection),
     password: connection.password,
     objects,
     store,
