@@ -184,9 +184,9 @@ async function copyAndVerify(request: MoveRequest, step: (s: MoveStep) => Promis
     } finally {
       client.destroy();
     }
-    const differences = await objectDifferences(from.objects, to.objects, credentials);
-    if (differences.length > 0) throw new Error(`the objects in the new place do not match the old place's: ${differences.join("; ")}`);
-    objects = await objectSums(to.objects, credentials);
+    const compared = await objectDifferences(from.objects, to.objects, credentials);
+    if (compared.differences.length > 0) throw new Error(`the objects in the new place do not match the old place's: ${compared.differences.join("; ")}`);
+    objects = compared.copied;
   }
   await step("objects-copied");
   const record: MoveRecord = {

@@ -46,8 +46,11 @@ export async function objectSums(place: ObjectPlace, credentials?: S3Credentials
   }
 }
 
-/** Differences between the old and the new place's current objects, as sentences; empty when they hold the same. */
-export async function objectDifferences(from: ObjectPlace, to: ObjectPlace, credentials?: S3Credentials): Promise<string[]> {
+/**
+ * Differences between the old and the new place's current objects, as sentences (none when they hold
+ * the same), and the new place's objects as listed for the comparison.
+ */
+export async function objectDifferences(from: ObjectPlace, to: ObjectPlace, credentials?: S3Credentials): Promise<{ differences: string[]; copied: ObjectSum[] }> {
   const [old, copied] = [await objectSums(from, credentials), await objectSums(to, credentials)];
   const there = new Map(copied.map((o) => [o.key, o]));
   const problems: string[] = [];
@@ -61,7 +64,7 @@ export async function objectDifferences(from: ObjectPlace, to: ObjectPlace, cred
     } else if (!(await sameBodies(from, to, o.key, credentials))) problems.push(`${o.key} differs between the places (sha256)`);
   }
   for (const key of there.keys()) problems.push(`${key} is in the new place but not in the old one`);
-  return problems;
+  return { differences: problems, copied };
 }
 
 async function sameBodies(from: ObjectPlace, to: ObjectPlace, key: string, credentials?: S3Credentials): Promise<boolean> {
