@@ -138,11 +138,12 @@ const ROW_TYPES = ["postgresql:index/database:Database", "postgresql:index/schem
 /**
  * A data resource of the tenant's old place, which the engine deletes (or replaces) after the move
  * copied and verified its data: not data lost. Rows move with isolation or server, objects with
- * storage mode or region; any other deletion in the same change is still data loss.
+ * storage mode or region, either with a place changed by code or stack config (the TenantMove
+ * copies whatever of it moved); any other deletion in the same change is still data loss.
  */
 export function oldPlaceOfMove(change: ResourceChange, moves: readonly PlacementMove[]): boolean {
-  const rows = moves.some((m) => m.key === "database.isolation" || m.key === "database.server");
-  const objects = moves.some((m) => m.key === "storage.mode" || m.key === "region");
+  const rows = moves.some((m) => m.key === "database.isolation" || m.key === "database.server" || m.key === "place");
+  const objects = moves.some((m) => m.key === "storage.mode" || m.key === "region" || m.key === "place");
   if (rows && (ROW_TYPES.includes(change.type) || change.type.endsWith(":TenantMigrations"))) return true;
   return objects && change.type === "aws:s3/bucket:Bucket";
 }

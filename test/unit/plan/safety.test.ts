@@ -247,6 +247,11 @@ describe("buildPlan with a tenant move", () => {
         maintenance: moveMaintenance(undefined),
       },
     ]);
+    // The old place's deletion (a schema the code no longer registers) is the move's, not data lost.
+    const withoutSchema = [...regs.map(elsewhere).filter((r) => r.name !== "globex-schema"), move({ ...target, schema: "elsewhere" })];
+    const dropped = planOf(base, base, { baseRegs: [...regs, move(target)], headRegs: withoutSchema });
+    expect(dropped.tenants.find((t) => t.id === "globex")!.dataLoss.map((c) => c.name)).toEqual(["globex-schema"]);
+    expect(dropped.errors).toEqual([]);
     // How the place is reached is no move: the provider's own rule (providers/move/move.ts) decides.
     const readdressed = planOf(base, base, { baseRegs: [...regs, move(target)], headRegs: [...regs, move({ ...target, host: "db.internal" })] });
     expect(readdressed.tenants.find((t) => t.id === "globex")?.moves ?? []).toEqual([]);
