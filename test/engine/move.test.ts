@@ -5,7 +5,6 @@
 // cluster is the other server. The first move fails on purpose (its new bucket does not exist on the
 // S3 server: the aws stand-in makes no bucket), and must leave the tenant serving from its old place.
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
-import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { naming } from "../../lib/naming";
 import { backupManifest, listTenantBackups } from "../../providers/backup/history";
@@ -14,7 +13,7 @@ import { deployCell, type CellTenant, type DeployedCell } from "./cell";
 import { catalogFiles, defaults, withTenant, type Catalog } from "./catalog";
 import { BACKUP_BUCKET, BUCKET_PREFIX, type EngineServices } from "./services";
 import { EngineProject, EngineStack, tenantResources } from "./stack";
-import { applicationTables, databaseExists, databaseOf, fingerprint, schemaExists, schemaOf, type Isolation } from "./tenant-data";
+import { applicationTables, databaseExists, fingerprint, schemaExists, tenantClient, type Isolation } from "./tenant-data";
 
 const CELL = "mv-1";
 // The application's tables: the profile row is the seed's, written afresh in the new place from the catalog.
@@ -78,10 +77,8 @@ const AFTER: Record<string, Place> = {
 /** The tenant's rows (count and md5 per table), read as the tenant itself where it lives. */
 async function rowsOf(id: string, place: Place): Promise<Record<string, { rows: number; md5: string }>> {
   const pg = place.pg();
-  const client = new Client({ host: pg.host, port: pg.port, user: naming.role(id), password: cell.passwords[id], database: databaseOf(place.isolation, id) });
-  await client.connect();
+  const client = await tenantClient(services, place.isolation, id, cell.passwords[id], pg.host, pg.port);
   try {
-    await client.query(`SET search_path = ${client.escapeIdentifier(schemaOf(place.isolation, id))}`);
     return await fingerprint(client, TABLES);
   } finally {
     await client.end();

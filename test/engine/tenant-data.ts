@@ -15,9 +15,9 @@ export function schemaOf(isolation: Isolation, id: string): string {
   return isolation === "shared" ? naming.sharedSchema : naming.schema(id);
 }
 
-/** A client connected as the tenant's own role, its schema first on the search path. */
-export async function tenantClient(services: EngineServices, isolation: Isolation, id: string, password: string, host = services.pg.host): Promise<Client> {
-  const client = new Client({ host, port: services.pg.port, user: naming.role(id), password, database: databaseOf(isolation, id) });
+/** A client connected as the tenant's own role, its schema first on the search path; on another server with `host` and `port`. */
+export async function tenantClient(services: EngineServices, isolation: Isolation, id: string, password: string, host = services.pg.host, port = services.pg.port): Promise<Client> {
+  const client = new Client({ host, port, user: naming.role(id), password, database: databaseOf(isolation, id) });
   await client.connect();
   await client.query(`SET search_path = ${client.escapeIdentifier(schemaOf(isolation, id))}`);
   return client;
